@@ -1,0 +1,88 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+
+from kommune_ikt import __version__
+from kommune_ikt.config import Settings
+from kommune_ikt.db import Database, create_db_engine
+from kommune_ikt.errors import problem
+from kommune_ikt.web import ProblemApi, database, init_edge, problem_response
+
+SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
+
+def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the WSGI app; ``config_overrides`` may hold Settings fields or Flask config keys."""
+    overrides = dict(config_overrides or {})
+    setting_names = set(Settings.__dataclass_fields__)
+    settings = overrides.pop("SETTINGS", None) or Settings.from_env(
+        **{k: v for k, v in overrides.items() if k in setting_names}
+    )
+    app = Flask("kommune_ikt")
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        API_TITLE="Kommune-IKT",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Service catalogue, shared servicedesk and metrics for "
+                "inter-municipal IT collaborations. Authenticate with "
+                "`Authorization: Bearer <token>`."
+            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update({k: v for k, v in overrides.items() if k not in setting_names})
+    logging.basicConfig(level=settings.log_level)
+
+    engine = overrides.get("ENGINE") or create_db_engine(
+        settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout
+    )
+    app.extensions["kommune_ikt.db"] = Database(engine)
+
+    api = ProblemApi(app)
+    app.extensions["kommune_ikt.api"] = api
+    init_edge(app)
+    _register_health(app)
+    _register_blueprints(api)
+    return app
+
+
+def _register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz() -> Response:
+        """Liveness: the process runs."""
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        """Readiness: the database answers."""
+        if database().ping():
+            return jsonify(status="ok")
+        return problem_response(
+            problem(503, "Service unavailable", "The database is not answering.")
+        )
+
+
+def _register_blueprints(api: ProblemApi) -> None:
+    # Imported here, not at module top, so that importing kommune_ikt.app does
+    # not drag every domain in before the settings exist.
+    from kommune_ikt.auth.api import blp as auth_blp
+    from service_catalog.api import blueprints as catalog_blueprints
+
+    api.register_blueprint(auth_blp, url_prefix="/api/v1")
+    for blp in catalog_blueprints():
+        api.register_blueprint(blp, url_prefix="/api/v1")

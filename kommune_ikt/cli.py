@@ -1,0 +1,165 @@
+"""The `kommune-ikt` command: a Flask CLI group."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from kommune_ikt import migrate
+from kommune_ikt.auth import services as auth_services
+from kommune_ikt.auth.actor import SYSTEM, Role
+from kommune_ikt.errors import DomainError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _create_app() -> Any:
+    from kommune_ikt.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main() -> None:
+    """Kommune-IKT: service catalogue, shared servicedesk and metrics."""
+
+
+def _database_url() -> str:
+    return current_app.config["SETTINGS"].database_url
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply all migrations (creates the SQLite file if needed)."""
+    migrate.upgrade(_database_url(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision", default="-1")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Step the schema back (default: one migration)."""
+    migrate.downgrade(_database_url(), revision)
+
+
+def run_in_session(fn: Any) -> Any:
+    """Run ``fn(session)`` in one transaction: the CLI command is the edge that commits."""
+    database = current_app.extensions["kommune_ikt.db"]
+    with database.session() as session, session.begin():
+        return fn(session)
+
+
+@main.group()
+def user() -> None:
+    """Users and tokens."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--municipality", default=None, help="4-digit number, for municipal roles.")
+@click.option("--name", default="")
+@with_appcontext
+def user_add(email: str, role: str, municipality: str | None, name: str) -> None:
+    """Create a user and print the token once, alone on the last line."""
+
+    def add(session: Any) -> str:
+        new = auth_services.create_user(
+            session, SYSTEM, email=email, role=role, municipality=municipality, name=name
+        )
+        return auth_services.issue_token(session, SYSTEM, new.id, "cli").secret
+
+    try:
+        secret = run_in_session(add)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail)
+    click.echo(f"created {email} ({role}); token follows, shown once:")
+    click.echo(secret)
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("load")
+@with_appcontext
+def demo_load() -> None:
+    """Load the real demo collaboration (IKT Orkidé) and print each demo user's token."""
+    from kommune_ikt.demo import load_demo
+
+    tokens = run_in_session(load_demo)
+    click.echo("Demo users (tokens are shown once; run again for new ones):")
+    for email, role, secret in tokens:
+        click.echo(f"  {role:<18} {email:<40} {secret}")
+
+
+@main.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=None, type=int, help="Default: 2 × cores + 1, at most 8.")
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Run the background scheduler beside gunicorn (single-machine set-up).",
+)
+def serve(bind: str, workers: int | None, scheduler: bool) -> None:
+    """Run gunicorn with ops/gunicorn.conf.py (and the scheduler beside it)."""
+    env = dict(os.environ)
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(ROOT / "ops" / "gunicorn.conf.py"),
+        "--bind",
+        bind,
+        "kommune_ikt.wsgi:app",
+    ]
+    children = [subprocess.Popen(cmd, env=env)]  # noqa: S603 - our own argv
+    if scheduler and _has_scheduler():
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "kommune_ikt.cli", "scheduler"],
+                env=env,
+            )
+        )
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    code = children[0].wait()
+    forward(signal.SIGTERM, None)
+    for child in children[1:]:
+        child.wait()
+    sys.exit(code)
+
+
+def _has_scheduler() -> bool:
+    return "scheduler" in main.commands
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Typed settings read from the environment (never at import time)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+def _default_database_url() -> str:
+    var = Path(os.environ.get("KOMMUNE_IKT_VAR_DIR", "var")).resolve()
+    return f"sqlite:///{var / 'kommune-ikt.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment, with defaults for a newcomer."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    secret_key: str = ""
+    metrics_token: str | None = None
+    timezone: str = "Europe/Oslo"
+    # Seconds a SQLite writer waits for the lock before giving up.
+    sqlite_busy_timeout: float = 10.0
+    # How long /metrics may reuse its database readings.
+    metrics_cache_seconds: float = 10.0
+    # Failed bearer authentications allowed per address and minute.
+    auth_failures_per_minute: int = 20
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "servicedesk@kommune-ikt.local"
+    smtp_starttls: bool = False
+    notification_language: str = "nb"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from environment variables named like the fields, upper-cased."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.type, raw)
+        settings = cls(**values)
+        if not settings.secret_key:
+            settings = replace(settings, secret_key=secrets.token_hex(32))
+        return replace(settings, **overrides) if overrides else settings
+
+
+def _coerce(type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    if kind.startswith("bool"):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind.startswith("int"):
+        return int(raw)
+    if kind.startswith("float"):
+        return float(raw)
+    return raw

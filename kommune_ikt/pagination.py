@@ -1,0 +1,104 @@
+"""Keyset pagination: opaque cursors over a descending (sort key, id) order."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from kommune_ikt.errors import ValidationFailed
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    """The key values inside a cursor, checked against the expected kinds."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError
+        values: list[Any] = []
+        for kind, value in zip(kinds, raw, strict=True):
+            if kind is datetime:
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    raise ValueError
+                values.append(parsed)
+            elif kind is int:
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise ValueError
+                values.append(value)
+            else:
+                values.append(kind(value))
+        return values
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("cursor", "Not a cursor this list handed out.")
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    keys: Sequence[Any],
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    kinds: Sequence[type] | None = None,
+    scalars: bool = True,
+) -> Page[Any]:
+    """Run ``stmt`` ordered by ``keys`` descending, one page after ``cursor``.
+
+    ``keys`` must end in a unique column (the id) so that the order is total;
+    then rows inserted while a client pages never make a page repeat or skip
+    what it already showed.
+    """
+    kinds = kinds or [datetime] * (len(keys) - 1) + [int]
+    if cursor:
+        after = decode_cursor(cursor, kinds)
+        stmt = stmt.where(_before(keys, after))
+    stmt = stmt.order_by(*(k.desc() for k in keys)).limit(limit + 1)
+    result = session.execute(stmt)
+    rows = list(result.scalars() if scalars else result.all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([_key_value(last, k) for k in keys])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _before(keys: Sequence[Any], values: Sequence[Any]) -> Any:
+    """(k1, k2, ...) < (v1, v2, ...) written portably (SQLite lacks row values in old builds)."""
+    clauses = []
+    for i, key in enumerate(keys):
+        equal = [keys[j] == values[j] for j in range(i)]
+        clauses.append(sa.and_(*equal, key < values[i]))
+    return sa.or_(*clauses)
+
+
+def _key_value(row: Any, key: Any) -> Any:
+    name = key.key if hasattr(key, "key") else key.name
+    if hasattr(row, "_mapping"):
+        return row._mapping[key]
+    return getattr(row, name)

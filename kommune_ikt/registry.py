@@ -1,0 +1,21 @@
+"""Every module that defines tables, imported in one place for Alembic and the app."""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+from kommune_ikt.db import SQLModel
+
+MODEL_MODULES = (
+    "kommune_ikt.auth.models",
+    "service_catalog.models",
+)
+
+
+def load_models() -> MetaData:
+    """Import every model module and return the complete metadata."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return SQLModel.metadata

@@ -1,0 +1,135 @@
+"""Shared marshmallow pieces: the model-derived base schema, money, lists, problems."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
+
+from kommune_ikt.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from kommune_ikt.types import CENT, DecimalText, Money, UTCDateTime
+
+
+class DecimalString(fields.Field):
+    """An exact decimal given and shown as a JSON string; a JSON number is refused.
+
+    A number would pass through a float in most clients, which is exactly what
+    money and allocation weights must never do.
+    """
+
+    default_error_messages = {
+        "type": 'Must be a decimal string, e.g. "1234.50", not a number.',
+        "invalid": "Not a valid decimal.",
+        "places": "At most {places} decimals.",
+        "negative": "Must not be negative.",
+    }
+
+    def __init__(self, *, places: int | None = None, allow_negative: bool = False, **kw: Any):
+        super().__init__(**kw)
+        self.places = places
+        self.allow_negative = allow_negative
+        self.metadata.setdefault("example", "1234.50" if places == 2 else "0.3")
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kw: Any) -> str | None:
+        if value is None:
+            return None
+        value = Decimal(value)
+        if self.places is not None:
+            value = value.quantize(Decimal(1).scaleb(-self.places))
+        return format(value, "f")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kw: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise self.make_error("type")
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise self.make_error("invalid")
+        if not number.is_finite():
+            raise self.make_error("invalid")
+        if self.places is not None:
+            exponent = number.as_tuple().exponent
+            if isinstance(exponent, int) and exponent < -self.places:
+                raise self.make_error("places", places=self.places)
+        if number < 0 and not self.allow_negative:
+            raise self.make_error("negative")
+        return number
+
+
+def MoneyField(**kw: Any) -> DecimalString:
+    """NOK with two decimals, as a string."""
+    return DecimalString(places=2, **kw)
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """RFC 3339 with offset; input without an offset is refused."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(format="iso", **kw)
+
+
+class Converter(ModelConverter):
+    """Maps our column types to the right marshmallow fields."""
+
+    SQLA_TYPE_MAPPING = {
+        **ModelConverter.SQLA_TYPE_MAPPING,
+        UTCDateTime: AwareDateTime,
+        Money: MoneyField,
+        DecimalText: DecimalString,
+    }
+
+
+class AutoSchema(SQLAlchemyAutoSchema):
+    """Base for schemas derived from SQLModel tables, so no field is declared twice."""
+
+    class Meta:
+        model_converter = Converter
+        load_instance = False
+        include_fk = True
+        include_relationships = False
+
+
+class ListArgs(ma.Schema):
+    """Keyset pagination parameters."""
+
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT)
+    )
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """``{"items": [...], "next_cursor": ...}`` around an item schema."""
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        },
+    )
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+__all__ = [
+    "CENT",
+    "AutoSchema",
+    "AwareDateTime",
+    "DecimalString",
+    "ListArgs",
+    "MoneyField",
+    "ProblemSchema",
+    "page_schema",
+]

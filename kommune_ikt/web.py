@@ -1,0 +1,214 @@
+"""The request edge: the session per request, the caller, commits and problem+json."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, json, request
+from flask_smorest import Api
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.auth.services import authenticate
+from kommune_ikt.db import Database
+from kommune_ikt.errors import DomainError, NotAuthenticated, flatten_messages, problem
+
+log = logging.getLogger(__name__)
+PROBLEM_MIMETYPE = "application/problem+json"
+PUBLIC_PATHS = {"/api/v1/openapi.json"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    response = current_app.response_class(
+        json.dumps(body), status=body["status"], mimetype=PROBLEM_MIMETYPE
+    )
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with every HTTP error rendered as problem+json."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("errors") or data.get("messages")
+        errors = flatten_messages(messages) if messages else None
+        detail = data.get("message") or error.description
+        if status == 400 and errors:
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        elif status == 422 and errors:
+            detail = "The request has invalid fields: " + ", ".join(sorted(errors)) + "."
+        elif status == 428:
+            detail = "This request needs an If-Match header with the resource's current ETag."
+        elif status == 412:
+            detail = "The resource changed since you read it; fetch it again and retry."
+        title = {422: "Validation failed"}.get(status, error.name)
+        return problem_response(problem(status, title, detail, errors=errors), data.get("headers"))
+
+
+def database() -> Database:
+    return current_app.extensions["kommune_ikt.db"]
+
+
+def db_session() -> Session:
+    """The request's session; the edge commits it once the view succeeded."""
+    if "db_session" not in g:
+        g.db_session = database().session()
+    return g.db_session
+
+
+def roles(*allowed: Role) -> Callable[[F], F]:
+    """Gate a view to roles (admin always passes); outermost, so 403 comes before 428/422.
+
+    The allowed roles are kept on the view for the role matrix tests.
+    """
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            current_actor().require(*allowed)
+            return view(*args, **kwargs)
+
+        wrapper._roles = frozenset(allowed) | {Role.ADMIN}  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def current_actor() -> Actor:
+    actor = g.get("actor")
+    if actor is None:
+        raise NotAuthenticated("Send Authorization: Bearer <token>.")
+    return actor
+
+
+class FailedAuthLimiter:
+    """Counts failed authentications per address in a sliding minute (per process)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def blocked(self, address: str, limit: int) -> bool:
+        with self._lock:
+            window = self._trim(address)
+            return len(window) >= limit
+
+    def record(self, address: str) -> None:
+        with self._lock:
+            self._trim(address).append(time.monotonic())
+
+    def _trim(self, address: str) -> deque[float]:
+        window = self._failures[address]
+        cutoff = time.monotonic() - 60
+        while window and window[0] < cutoff:
+            window.popleft()
+        return window
+
+
+def init_edge(app: Flask) -> None:
+    """Register authentication, commit/rollback and the error handlers."""
+    limiter = FailedAuthLimiter()
+    app.extensions["kommune_ikt.auth_limiter"] = limiter
+
+    @app.before_request
+    def _authenticate() -> Response | None:
+        if not request.path.startswith("/api/v1/") or request.path in PUBLIC_PATHS:
+            return None
+        address = request.remote_addr or "unknown"
+        limit = app.config["SETTINGS"].auth_failures_per_minute
+        header = request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return problem_response(
+                problem(401, "Not authenticated", "Send Authorization: Bearer <token>."),
+                {"WWW-Authenticate": "Bearer"},
+            )
+        if limiter.blocked(address, limit):
+            return problem_response(
+                problem(429, "Too many requests", "Too many failed authentications; wait."),
+                {"Retry-After": "60"},
+            )
+        try:
+            g.actor = authenticate(db_session(), secret.strip())
+        except NotAuthenticated as exc:
+            limiter.record(address)
+            return problem_response(exc.to_problem(), {"WWW-Authenticate": "Bearer"})
+        return None
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        session: Session | None = g.pop("db_session", None)
+        if session is None:
+            return response
+        try:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        except sa.exc.IntegrityError as exc:
+            session.rollback()
+            log.info("integrity error at commit: %s", exc.orig)
+            return problem_response(
+                problem(409, "Conflict", "The change conflicts with existing data.")
+            )
+        except sa.exc.DBAPIError as exc:
+            session.rollback()
+            return _database_problem(exc)
+        finally:
+            session.close()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> Response:
+        return problem_response(exc.to_problem())
+
+    @app.errorhandler(sa.exc.IntegrityError)
+    def _integrity_error(exc: sa.exc.IntegrityError) -> Response:
+        log.info("integrity error: %s", exc.orig)
+        return problem_response(
+            problem(409, "Conflict", "The change conflicts with existing data.")
+        )
+
+    @app.errorhandler(sa.exc.DBAPIError)
+    def _dbapi_error(exc: sa.exc.DBAPIError) -> Response:
+        return _database_problem(exc)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            return app.extensions["kommune_ikt.api"].handle_http_exception(exc)
+        log.exception("unhandled error")
+        return problem_response(
+            problem(500, "Internal server error", "Something broke on our side.")
+        )
+
+
+def _database_problem(exc: sa.exc.DBAPIError) -> Response:
+    """503 while the database is unreachable or locked; other database errors are ours (500)."""
+    if exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError):
+        log.warning("database unavailable: %s", exc.orig)
+        return problem_response(
+            problem(503, "Service unavailable", "The database is not answering; retry shortly."),
+            {"Retry-After": "5"},
+        )
+    log.exception("database error")
+    return problem_response(problem(500, "Internal server error", "Something broke on our side."))

@@ -1,0 +1,55 @@
+"""Alembic environment: one metadata, batch mode on SQLite, timeouts and a lock on PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from kommune_ikt.config import Settings
+from kommune_ikt.db import create_db_engine
+from kommune_ikt.registry import load_models
+
+config = context.config
+target_metadata = load_models()
+
+# Any number works as long as every migrator uses the same one.
+MIGRATION_LOCK_ID = 0x4B494B54
+
+
+def run_with(connection: Connection) -> None:
+    is_pg = connection.dialect.name == "postgresql"
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        compare_server_default=False,
+        transaction_per_migration=False,
+    )
+    with context.begin_transaction():
+        if is_pg:
+            # Fail fast rather than queue behind live traffic, and never let
+            # two deployments migrate at once.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            connection.exec_driver_sql("SET LOCAL statement_timeout = '300s'")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run_with(connection)
+        return
+    url = config.attributes.get("url") or Settings.from_env().database_url
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            run_with(conn)
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (SQL script) mode is not supported; run against a database.")
+run_online()

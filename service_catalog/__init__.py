@@ -1,0 +1,1 @@
+"""Service catalogue: municipalities (tenants), services, prices, keys, orders, cost reports."""

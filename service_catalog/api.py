@@ -1,0 +1,63 @@
+"""Catalogue HTTP API: municipalities (services, orders and reports join here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from kommune_ikt.auth.actor import Role
+from kommune_ikt.web import current_actor, db_session, roles
+from service_catalog import municipalities
+from service_catalog.schemas import (
+    MunicipalityCreateSchema,
+    MunicipalityListArgs,
+    MunicipalityPatchSchema,
+    MunicipalitySchema,
+)
+
+municipality_blp = Blueprint(
+    "municipalities", __name__, description="Member municipalities (the tenants)"
+)
+
+
+@municipality_blp.route("/municipalities")
+class Municipalities(MethodView):
+    @municipality_blp.arguments(MunicipalityListArgs, location="query")
+    @municipality_blp.response(200, MunicipalitySchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List municipalities."""
+        return municipalities.list_municipalities(db_session(), current_actor(), **args)
+
+    @roles(Role.ADMIN)
+    @municipality_blp.arguments(MunicipalityCreateSchema)
+    @municipality_blp.response(201, MunicipalitySchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a municipality (admin); by number alone for any official one."""
+        return municipalities.add_municipality(db_session(), current_actor(), data)
+
+
+@municipality_blp.route("/municipalities/<string:number>")
+class MunicipalityItem(MethodView):
+    @municipality_blp.etag
+    @municipality_blp.response(200, MunicipalitySchema)
+    def get(self, number: str) -> Any:
+        """Read one municipality."""
+        return municipalities.get_municipality(db_session(), current_actor(), number)
+
+    @roles(Role.ADMIN)
+    @municipality_blp.etag
+    @municipality_blp.arguments(MunicipalityPatchSchema(partial=True))
+    @municipality_blp.response(200, MunicipalitySchema)
+    def patch(self, changes: dict[str, Any], number: str) -> Any:
+        """Change a municipality (admin), e.g. set ``left_on`` when it leaves."""
+        actor = current_actor()
+        session = db_session()
+        item = municipalities.get_municipality(session, actor, number, for_update=True)
+        municipality_blp.check_etag(item, MunicipalitySchema)
+        return municipalities.update_municipality(session, actor, item, changes)
+
+
+def blueprints() -> list[Blueprint]:
+    return [municipality_blp]
