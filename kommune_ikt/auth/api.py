@@ -13,6 +13,7 @@ from kommune_ikt.auth.schemas import (
     IssuedTokenSchema,
     MeSchema,
     TokenCreateSchema,
+    TokenSchema,
     UserCreateSchema,
     UserSchema,
 )
@@ -42,9 +43,8 @@ class UserTokens(MethodView):
     def post(self, data: dict[str, Any], user_id: int) -> Any:
         """Issue a bearer token for a user (admin); the token is shown once."""
         issued = services.issue_token(db_session(), current_actor(), user_id, data["name"])
-        body = IssuedTokenSchema().dump(issued.token)
-        body["token"] = issued.secret
-        return body
+        token = issued.token
+        return {**{f: getattr(token, f) for f in TokenSchema.Meta.fields}, "token": issued.secret}
 
 
 @blp.route("/tokens/<int:token_id>")
