@@ -11,6 +11,11 @@ from kommune_ikt.db import SQLModel
 MODEL_MODULES = (
     "kommune_ikt.auth.models",
     "service_catalog.models",
+    "servicedesk.models",
+    "servicedesk.sla.models",
+    "kommune_ikt.scheduler.models",
+    "kommune_ikt.notifications.models",
+    "metrics.models",
 )
 
 

@@ -265,8 +265,6 @@ def create_user(session: Session, create_municipality):
         )
         issued = auth_services.issue_token(session, SYSTEM, user.id, "test")
         session.commit()
-        return UserWithToken(
-            user.id, email, role, municipality, issued.secret, issued.token.id
-        )
+        return UserWithToken(user.id, email, role, municipality, issued.secret, issued.token.id)
 
     return create

@@ -45,7 +45,9 @@ def test_token_use_records_last_used(client, create_user, session):
     assert token.last_used_at is not None
 
 
-@pytest.mark.parametrize("role", ["requester", "orderer", "agent", "catalogue_manager", "operations"])
+@pytest.mark.parametrize(
+    "role", ["requester", "orderer", "agent", "catalogue_manager", "operations"]
+)
 def test_only_admin_lists_and_creates_users(client, create_user, role):
     user = create_user(role, "1505" if role in {"requester", "orderer"} else None)
     assert client.get("/api/v1/users", headers=user.headers).status_code == 403
@@ -65,12 +67,15 @@ def test_admin_creates_user_and_token_shown_once(client, create_user, create_mun
     )
     assert created.status_code == 201, created.json
     assert created.json["email"] == "ny@kristiansund.kommune.no"
-    issued = client.post(f"/api/v1/users/{created.json['id']}/tokens", headers=admin.headers, json={})
+    issued = client.post(
+        f"/api/v1/users/{created.json['id']}/tokens", headers=admin.headers, json={}
+    )
     assert issued.status_code == 201
     secret = issued.json["token"]
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json[
-        "role"
-    ] == "orderer"
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json["role"]
+        == "orderer"
+    )
     stored = session.scalars(sa.select(ApiToken.token_hash)).all()
     assert secret not in stored
 
@@ -118,7 +123,9 @@ def test_malformed_json_is_400_naming_the_body(client, create_user):
 
 def test_agent_marks_self_unavailable(client, create_user):
     agent = create_user("agent")
-    response = client.put("/api/v1/me/availability", headers=agent.headers, json={"available": False})
+    response = client.put(
+        "/api/v1/me/availability", headers=agent.headers, json={"available": False}
+    )
     assert response.status_code == 200
     assert response.json["available"] is False
 

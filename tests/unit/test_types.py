@@ -26,7 +26,7 @@ def test_money_refuses_fractions_of_an_ore():
 
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError, match="naive"):
-        UTCDateTime().process_bind_param(datetime(2026, 1, 1), Dialect("sqlite"))  # noqa: DTZ001
+        UTCDateTime().process_bind_param(datetime(2026, 1, 1), Dialect("sqlite"))
 
 
 def test_datetimes_are_stored_in_utc_and_read_back_aware():
@@ -34,7 +34,7 @@ def test_datetimes_are_stored_in_utc_and_read_back_aware():
     stored = UTCDateTime().process_bind_param(
         datetime(2026, 6, 1, 12, tzinfo=oslo_summer), Dialect("sqlite")
     )
-    assert stored == datetime(2026, 6, 1, 10)  # noqa: DTZ001
+    assert stored == datetime(2026, 6, 1, 10)
     assert UTCDateTime().process_result_value(stored, Dialect("sqlite")) == datetime(
         2026, 6, 1, 10, tzinfo=UTC
     )

@@ -1,0 +1,1 @@
+"""Notifications: an outbox written with the event, sent over SMTP by a job."""

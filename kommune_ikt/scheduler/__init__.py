@@ -1,0 +1,1 @@
+"""The one background scheduler per deployment, guarded by a database lock."""

@@ -1,0 +1,1 @@
+"""Prometheus exposition, outages, probes, availability and SLO maths."""

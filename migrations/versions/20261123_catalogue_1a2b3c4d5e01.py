@@ -1,0 +1,27 @@
+"""service catalogue: services, prices, allocation keys, orders, subscriptions, special requests
+
+Revision ID: 1a2b3c4d5e01
+Revises: 059a47a623de
+Create Date: 2026-11-23 17:00:00+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
+
+import kommune_ikt.types  # noqa: F401
+
+revision: str = "1a2b3c4d5e01"
+down_revision: str | None = "059a47a623de"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Shared servicedesk: tickets, comments, history, queues, routing, SLA."""

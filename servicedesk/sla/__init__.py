@@ -1,0 +1,1 @@
+"""SLA: calendars, policy sets, the business-hours clock, escalation."""
