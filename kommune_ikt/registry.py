@@ -10,6 +10,7 @@ from kommune_ikt.db import SQLModel
 
 MODEL_MODULES = (
     "kommune_ikt.auth.models",
+    "kommune_ikt.idempotency",
     "service_catalog.models",
     "servicedesk.models",
     "servicedesk.sla.models",
