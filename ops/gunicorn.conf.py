@@ -14,7 +14,7 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never take the service down.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = 500
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 # The default format logs no headers, so no bearer token ever reaches the log.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

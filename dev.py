@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""The two commands of the README: `python3 dev.py demo` and `python3 dev.py test`.
+
+Needs nothing but Python 3.11+: it makes ./.venv, installs the project into it
+(again only when pyproject.toml changed), then runs the service or the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("$", " ".join(str(a) for a in args), flush=True)
+    code = subprocess.call([str(a) for a in args], cwd=ROOT, env=env)  # noqa: S603
+    if code:
+        sys.exit(code)
+
+
+def ensure_env() -> None:
+    """Create the virtual environment and install the project with its test tools."""
+    if sys.version_info < (3, 11):
+        sys.exit("Kommune-IKT needs Python 3.11 or newer.")
+    if not (BIN / "python").exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / ".kommune-ikt-installed"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != digest:
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[test]")
+        stamp.write_text(digest)
+
+
+def demo(args: list[str]) -> None:
+    """Migrate the embedded SQLite database, load the demo, and serve on port 8000."""
+    ensure_env()
+    cli = BIN / "kommune-ikt"
+    run(cli, "db", "upgrade")
+    run(cli, "demo", "load")
+    bind = os.environ.get("BIND", "127.0.0.1:8000")
+    print(f"\nKommune-IKT runs on http://{bind}/ : open http://{bind}/api/docs in a browser,")
+    print("and use one of the tokens above as `Authorization: Bearer <token>`. Ctrl-C stops.\n")
+    os.execv(cli, [str(cli), "serve", "--bind", bind, *args])  # noqa: S606
+
+
+def test(args: list[str]) -> None:
+    """Lint, format check and the whole test suite (PostgreSQL required when CI=true)."""
+    ensure_env()
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "python", "-m", "pytest", *args)
+
+
+COMMANDS = {"demo": demo, "test": test}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit("usage: python3 dev.py demo | test [pytest args]")
+    COMMANDS[sys.argv[1]](sys.argv[2:])
