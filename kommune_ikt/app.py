@@ -6,12 +6,22 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from werkzeug.routing import IntegerConverter
 
 from kommune_ikt import __version__
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database, create_db_engine
 from kommune_ikt.errors import problem
 from kommune_ikt.web import ProblemApi, database, init_edge, problem_response
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:id>`` limited to what an integer key can hold: larger ids are a 404, not a 500."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
 
 SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 
@@ -24,6 +34,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         **{k: v for k, v in overrides.items() if k in setting_names}
     )
     app = Flask("kommune_ikt")
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
