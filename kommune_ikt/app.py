@@ -69,6 +69,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     init_edge(app)
     _register_health(app)
     _register_blueprints(api)
+    _register_metrics(app)
     return app
 
 
@@ -97,3 +98,10 @@ def _register_blueprints(api: ProblemApi) -> None:
     api.register_blueprint(auth_blp, url_prefix="/api/v1")
     for blp in catalog_blueprints():
         api.register_blueprint(blp, url_prefix="/api/v1")
+
+
+def _register_metrics(app: Flask) -> None:
+    # Imported here for the same reason as the blueprints above.
+    from metrics.exposition import init_app
+
+    init_app(app)

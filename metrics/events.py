@@ -1,0 +1,37 @@
+"""The one place domain code counts an event for Prometheus (it never imports prometheus_client).
+
+Most figures are read from the database at scrape time (metrics.collector);
+this is for things the database does not keep, such as a probe run or a
+notification that could not be sent. Event names are a closed set so that a
+typo cannot grow the series count.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from metrics.instruments import instruments
+
+log = logging.getLogger(__name__)
+
+EVENTS = frozenset(
+    {
+        "probe_run",
+        "probe_failed",
+        "outage_opened_by_probe",
+        "outage_ended_by_probe",
+        "notification_sent",
+        "notification_failed",
+        "sla_escalation",
+        "scheduler_job_failed",
+    }
+)
+
+
+def record(event: str, amount: float = 1.0) -> None:
+    """Count ``amount`` occurrences of ``event`` (one of ``EVENTS``) in this process."""
+    if event not in EVENTS:
+        # Never let metrics bookkeeping break a domain operation.
+        log.warning("unknown metrics event %r ignored", event)
+        return
+    instruments().events.labels(event=event).inc(amount)

@@ -1,0 +1,131 @@
+"""GET /metrics and the HTTP request instrumentation, registered by ``init_app(app)``.
+
+Under gunicorn (``PROMETHEUS_MULTIPROC_DIR`` set) every worker writes its
+counters to files in that directory and a scrape, answered by any worker,
+sums them all; in a single process (Flask's test client, ``flask run``) a plain
+registry holds the same instruments. Either way the database collector and the
+build info are added at scrape time by the worker that answers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import platform
+import time
+from collections.abc import Iterator
+
+from flask import Flask, Response, g, request
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
+
+from kommune_ikt import __version__
+from kommune_ikt.errors import problem
+from kommune_ikt.web import problem_response
+from metrics.collector import DatabaseCollector
+from metrics.instruments import instruments
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class BuildInfoCollector(Collector):
+    """``kommune_ikt_build_info{version, python}`` = 1."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "kommune_ikt_build_info",
+            "Version of the running Kommune-IKT (always 1).",
+            labels=["version", "python"],
+        )
+        family.add_metric([__version__, platform.python_version()], 1)
+        yield family
+
+
+class Exposition:
+    """What one app exposes: the process instruments plus the scrape-time collectors."""
+
+    def __init__(self, app: Flask) -> None:
+        settings = app.config["SETTINGS"]
+        self.token = settings.metrics_token or None
+        self.multiprocess_dir = os.environ.get(MULTIPROC_ENV) or None
+        self.database_collector = DatabaseCollector(
+            lambda: app.extensions["kommune_ikt.db"], cache_seconds=settings.metrics_cache_seconds
+        )
+        self.extra: list[Collector] = [BuildInfoCollector(), self.database_collector]
+        if self.multiprocess_dir is None:
+            # One registry for the life of the app: the instruments' values live in it.
+            self.registry: CollectorRegistry | None = CollectorRegistry()
+            tools = instruments()
+            for instrument in (
+                tools.http_requests,
+                tools.http_duration,
+                tools.events,
+                tools.collector_errors,
+            ):
+                self.registry.register(instrument)
+            for collector in self.extra:
+                self.registry.register(collector)
+        else:
+            self.registry = None
+
+    def render(self) -> bytes:
+        if self.registry is not None:
+            return generate_latest(self.registry)
+        # Multiprocess: a fresh registry per scrape reads every worker's files.
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
+        for collector in self.extra:
+            registry.register(collector)
+        return generate_latest(registry)
+
+    def authorised(self, header: str) -> bool:
+        if self.token is None:
+            return True
+        scheme, _, secret = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            secret.strip().encode(), self.token.encode()
+        )
+
+
+def init_app(app: Flask) -> Exposition:
+    """Add GET /metrics and time every request by its route template."""
+    exposition = Exposition(app)
+    app.extensions["kommune_ikt.metrics"] = exposition
+    tools = instruments()
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.pop("metrics_started", None)
+        if started is None:
+            return response
+        # The rule's template, never the raw path: /tickets/<int:ticket_id>, not /tickets/17.
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        method = request.method if request.method in METHODS else "OTHER"
+        status = str(response.status_code)
+        tools.http_requests.labels(method=method, route=route, status=status).inc()
+        tools.http_duration.labels(method=method, route=route).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        """Prometheus text exposition."""
+        if not exposition.authorised(request.headers.get("Authorization", "")):
+            return problem_response(
+                problem(401, "Not authenticated", "Send Authorization: Bearer <METRICS_TOKEN>."),
+                {"WWW-Authenticate": "Bearer"},
+            )
+        return Response(exposition.render(), mimetype=None, content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+    return exposition
+
+
+__all__ = ["Exposition", "init_app"]

@@ -1,0 +1,262 @@
+"""The database readings behind /metrics: a fixed handful of grouped queries.
+
+None of the queries runs once per service, queue or municipality, so a scrape
+costs the same number of round trips with 5 services or 500.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.scheduler.models import JobRun, SchedulerLease
+from metrics import slo
+from metrics.calendars import measures_by_service_hours
+from metrics.models import Outage, Probe
+from metrics.sqltime import epoch_seconds, literal_time
+from service_catalog.models import Service
+from servicedesk.choices import OPEN_STATUSES
+from servicedesk.models import Ticket
+from servicedesk.sla.models import SlaEvent, TicketSla
+
+# Scheduler job runs older than this are not read at scrape time (the table grows).
+JOB_RUN_LOOKBACK = timedelta(days=1)
+
+
+@dataclass
+class OutageTotals:
+    unplanned_count: int = 0
+    planned_count: int = 0
+    unplanned_seconds: float = 0.0
+    planned_seconds: float = 0.0
+
+
+@dataclass
+class ProbeTotals:
+    probes: int = 0
+    runs: int = 0
+    failures: int = 0
+    failing: int = 0
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    code: str
+    tier: str
+    status: str
+    service_hours: str
+    target: float | None
+
+
+@dataclass
+class Snapshot:
+    """Everything /metrics shows from the database at one instant."""
+
+    now: datetime
+    month_start: datetime
+    previous_month_start: datetime
+    services: list[ServiceRow] = field(default_factory=list)
+    # service_hours value -> how agreed time is measured (24×7 when absent).
+    measures: dict[str, slo.Measure] = field(default_factory=dict)
+    outage_totals: dict[str, OutageTotals] = field(default_factory=dict)
+    # Outages touching [previous month start, now): service -> (planned?, interval) list.
+    recent: dict[str, list[tuple[bool, slo.Interval]]] = field(default_factory=dict)
+    probes: dict[str, ProbeTotals] = field(default_factory=dict)
+    open_by_queue_priority: dict[tuple[str, int], int] = field(default_factory=dict)
+    open_by_municipality: dict[str, int] = field(default_factory=dict)
+    open_breached_by_priority: dict[int, int] = field(default_factory=dict)
+    # (priority, target "response"|"resolution", kind "warning"|"breach") -> events ever.
+    sla_events: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    # Tickets created this month with a decided outcome: key -> (met, breached).
+    compliance_by_priority: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
+    compliance_by_municipality: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    scheduler_heartbeat: datetime | None = None
+    # job -> outcome -> (runs in the lookback, last start)
+    job_runs: dict[str, dict[str, tuple[int, datetime]]] = field(default_factory=dict)
+
+    def service_rows(self) -> list[ServiceRow]:
+        return self.services
+
+    def measure_for(self, service_hours: str) -> slo.Measure:
+        return self.measures.get(service_hours, slo.wall_seconds)
+
+
+def read_snapshot(session: Session, now: datetime, timezone: str) -> Snapshot:
+    """Read every figure of the collector in a few grouped queries."""
+    tz = ZoneInfo(timezone)
+    snap = Snapshot(
+        now=now,
+        month_start=slo.month_start(now, tz),
+        previous_month_start=slo.month_start(now, tz, 1),
+    )
+    dialect = session.get_bind().dialect.name
+    _read_services(session, snap)
+    _read_outages(session, snap, dialect)
+    _read_probes(session, snap)
+    _read_tickets(session, snap)
+    _read_sla(session, snap)
+    _read_scheduler(session, snap)
+    return snap
+
+
+def _read_services(session: Session, snap: Snapshot) -> None:
+    rows = session.execute(
+        sa.select(
+            Service.code,
+            Service.tier,
+            Service.status,
+            Service.service_hours,
+            Service.availability_target,
+        ).order_by(Service.code)
+    )
+    snap.services = [
+        ServiceRow(code, tier, status, hours, None if target is None else float(target))
+        for code, tier, status, hours, target in rows
+    ]
+    snap.measures = measures_by_service_hours(session)
+
+
+def _read_outages(session: Session, snap: Snapshot, dialect: str) -> None:
+    now = literal_time(snap.now)
+    end = sa.case((Outage.ended_at.is_(None), now), else_=Outage.ended_at)
+    duration = epoch_seconds(end, dialect) - epoch_seconds(Outage.started_at, dialect)
+    totals = session.execute(
+        sa.select(
+            Outage.service_code,
+            Outage.planned,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(duration), 0.0),
+        )
+        .where(Outage.started_at <= now)
+        .group_by(Outage.service_code, Outage.planned)
+    )
+    for code, planned, count, seconds in totals:
+        entry = snap.outage_totals.setdefault(code, OutageTotals())
+        if planned:
+            entry.planned_count, entry.planned_seconds = count, max(0.0, float(seconds))
+        else:
+            entry.unplanned_count, entry.unplanned_seconds = count, max(0.0, float(seconds))
+    recent = session.execute(
+        sa.select(Outage.service_code, Outage.planned, Outage.started_at, Outage.ended_at).where(
+            Outage.started_at <= now,
+            sa.or_(Outage.ended_at.is_(None), Outage.ended_at > snap.previous_month_start),
+        )
+    )
+    grouped: dict[str, list[tuple[bool, slo.Interval]]] = defaultdict(list)
+    for code, planned, started, ended in recent:
+        grouped[code].append((planned, (started, ended or snap.now)))
+    snap.recent = dict(grouped)
+
+
+def _read_probes(session: Session, snap: Snapshot) -> None:
+    rows = session.execute(
+        sa.select(
+            Probe.service_code,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Probe.runs_total), 0),
+            sa.func.coalesce(sa.func.sum(Probe.failures_total), 0),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((Probe.last_ok.is_(False), 1), else_=0)),
+                0,
+            ),
+        ).group_by(Probe.service_code)
+    )
+    for code, count, runs, failures, failing in rows:
+        snap.probes[code] = ProbeTotals(count, int(runs), int(failures), int(failing))
+
+
+def _read_tickets(session: Session, snap: Snapshot) -> None:
+    is_open = Ticket.status.in_([str(s) for s in OPEN_STATUSES])
+    for queue, priority, count in session.execute(
+        sa.select(Ticket.queue_code, Ticket.priority, sa.func.count())
+        .where(is_open)
+        .group_by(Ticket.queue_code, Ticket.priority)
+    ):
+        snap.open_by_queue_priority[(queue, int(priority))] = count
+    for number, count in session.execute(
+        sa.select(Ticket.municipality_number, sa.func.count())
+        .where(is_open)
+        .group_by(Ticket.municipality_number)
+    ):
+        snap.open_by_municipality[number] = count
+
+
+def _read_sla(session: Session, snap: Snapshot) -> None:
+    is_open = Ticket.status.in_([str(s) for s in OPEN_STATUSES])
+    breached = sa.or_(TicketSla.response_breached, TicketSla.resolution_breached)
+    for priority, count in session.execute(
+        sa.select(Ticket.priority, sa.func.count())
+        .join(TicketSla, TicketSla.ticket_id == Ticket.id)
+        .where(is_open, breached)
+        .group_by(Ticket.priority)
+    ):
+        snap.open_breached_by_priority[int(priority)] = count
+    for priority, target, kind, count in session.execute(
+        sa.select(SlaEvent.priority, SlaEvent.target, SlaEvent.kind, sa.func.count()).group_by(
+            SlaEvent.priority, SlaEvent.target, SlaEvent.kind
+        )
+    ):
+        snap.sla_events[(int(priority), target, kind)] = count
+    _read_compliance(session, snap)
+
+
+def _read_compliance(session: Session, snap: Snapshot) -> None:
+    """Met and breached targets of the tickets created this month, once decided.
+
+    A response is decided once given or breached; a resolution once the ticket
+    is resolved or the target breached.
+    """
+    resolved = Ticket.resolved_at.is_not(None)
+    responded = Ticket.responded_at.is_not(None)
+
+    def total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    columns = (
+        total(sa.and_(responded, sa.not_(TicketSla.response_breached))),
+        total(TicketSla.response_breached),
+        total(sa.and_(resolved, sa.not_(TicketSla.resolution_breached))),
+        total(TicketSla.resolution_breached),
+    )
+    base = (
+        sa.select(Ticket.municipality_number, Ticket.priority, *columns)
+        .join(TicketSla, TicketSla.ticket_id == Ticket.id)
+        .where(Ticket.created_at >= snap.month_start)
+        .group_by(Ticket.municipality_number, Ticket.priority)
+    )
+    by_priority: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    by_municipality: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for number, priority, r_met, r_breached, s_met, s_breached in session.execute(base):
+        for target, met, missed in (
+            ("response", r_met, r_breached),
+            ("resolution", s_met, s_breached),
+        ):
+            for bucket in (by_priority[(int(priority), target)], by_municipality[(number, target)]):
+                bucket[0] += int(met)
+                bucket[1] += int(missed)
+    snap.compliance_by_priority = {k: (v[0], v[1]) for k, v in by_priority.items()}
+    snap.compliance_by_municipality = {k: (v[0], v[1]) for k, v in by_municipality.items()}
+
+
+def _read_scheduler(session: Session, snap: Snapshot) -> None:
+    heartbeat = session.scalar(sa.select(sa.func.max(SchedulerLease.renewed_at)))
+    snap.scheduler_heartbeat = None if heartbeat is None else _aware(heartbeat)
+    since = snap.now - JOB_RUN_LOOKBACK
+    for job, outcome, count, last in session.execute(
+        sa.select(JobRun.job_id, JobRun.outcome, sa.func.count(), sa.func.max(JobRun.started_at))
+        .where(JobRun.started_at >= since)
+        .group_by(JobRun.job_id, JobRun.outcome)
+    ):
+        snap.job_runs.setdefault(job, {})[outcome] = (count, _aware(last))
+
+
+def _aware(value: datetime | str) -> datetime:
+    """max() over a UTCDateTime comes back untyped on SQLite (naive UTC text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
