@@ -69,6 +69,8 @@ class Exposition:
             for collector in self.extra:
                 self.registry.register(collector)
         else:
+            # A CLI command run with the variable set must not fail on a missing directory.
+            os.makedirs(self.multiprocess_dir, exist_ok=True)
             self.registry = None
 
     def render(self) -> bytes:
@@ -94,7 +96,6 @@ def init_app(app: Flask) -> Exposition:
     """Add GET /metrics and time every request by its route template."""
     exposition = Exposition(app)
     app.extensions["kommune_ikt.metrics"] = exposition
-    tools = instruments()
 
     @app.before_request
     def _start_timer() -> None:
@@ -109,6 +110,7 @@ def init_app(app: Flask) -> Exposition:
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
         method = request.method if request.method in METHODS else "OTHER"
         status = str(response.status_code)
+        tools = instruments()
         tools.http_requests.labels(method=method, route=route, status=status).inc()
         tools.http_duration.labels(method=method, route=route).observe(
             time.perf_counter() - started

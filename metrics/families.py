@@ -50,6 +50,17 @@ def _service_families(snap: Snapshot) -> Iterator[Metric]:
         "0 while an unplanned outage of the service is ongoing, else 1.",
         ["service"],
     )
+    unavailable = _gauge(
+        "kommune_ikt_service_unavailable",
+        "1 while an unplanned outage is ongoing inside the service's agreed hours, else 0 "
+        "(the SLI's bad time).",
+        ["service"],
+    )
+    agreed = _gauge(
+        "kommune_ikt_service_agreed_time",
+        "1 while now is inside the service's agreed hours (always for 24x7), else 0.",
+        ["service"],
+    )
     maintenance = _gauge(
         "kommune_ikt_service_in_maintenance",
         "1 while a planned outage of the service is ongoing, else 0.",
@@ -91,6 +102,9 @@ def _service_families(snap: Snapshot) -> Iterator[Metric]:
         ongoing_unplanned = any(not p and b >= snap.now for p, (_a, b) in recent)
         ongoing_planned = any(p and b >= snap.now for p, (_a, b) in recent)
         up.add_metric([code], 0 if ongoing_unplanned else 1)
+        in_hours = snap.is_agreed_time(service.service_hours)
+        agreed.add_metric([code], 1 if in_hours else 0)
+        unavailable.add_metric([code], 1 if ongoing_unplanned and in_hours else 0)
         maintenance.add_metric([code], 1 if ongoing_planned else 0)
         measure = snap.measure_for(service.service_hours)
         unplanned = [iv for p, iv in recent if not p]
@@ -116,7 +130,7 @@ def _service_families(snap: Snapshot) -> Iterator[Metric]:
         planned_downtime.add_metric([code], totals.planned_seconds if totals else 0.0)
         incidents.add_metric([code, "unplanned"], totals.unplanned_count if totals else 0)
         incidents.add_metric([code, "planned"], totals.planned_count if totals else 0)
-    yield from (info, target, up, maintenance, availability, budget)
+    yield from (info, target, up, unavailable, agreed, maintenance, availability, budget)
     yield from (downtime, planned_downtime, incidents)
 
 
@@ -216,12 +230,12 @@ def _scheduler_families(snap: Snapshot) -> Iterator[Metric]:
     last_run = _gauge(
         "kommune_ikt_scheduler_job_last_run_timestamp_seconds",
         "Start of the job's last run in the past day, by outcome (ok, error, running).",
-        ["job", "outcome"],
+        ["job_id", "outcome"],
     )
     runs = _gauge(
         "kommune_ikt_scheduler_job_runs",
         "Runs of the job that started in the past day, by outcome.",
-        ["job", "outcome"],
+        ["job_id", "outcome"],
     )
     for job, outcomes in sorted(snap.job_runs.items()):
         for outcome, (count, last) in sorted(outcomes.items()):

@@ -85,6 +85,11 @@ class Snapshot:
     def measure_for(self, service_hours: str) -> slo.Measure:
         return self.measures.get(service_hours, slo.wall_seconds)
 
+    def is_agreed_time(self, service_hours: str) -> bool:
+        """Is ``now`` inside the agreed hours (a second from now on counts)?"""
+        measure = self.measure_for(service_hours)
+        return measure(self.now, self.now + timedelta(seconds=1)) > 0
+
 
 def read_snapshot(session: Session, now: datetime, timezone: str) -> Snapshot:
     """Read every figure of the collector in a few grouped queries."""
