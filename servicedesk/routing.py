@@ -1,0 +1,90 @@
+"""Routing rules as pure logic: does a rule's ``match`` fit a (draft) ticket?
+
+Keywords match whole words, case-insensitively, with æ, ø and å as the
+letters they are: "skriver" matches "Skriveren er nede? Skriver!" but not
+"skrivertoner"; "Ålesund" matches "ålesund". Text is NFC-normalised first,
+so a decomposed "å" (a + ring) matches a composed one.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+MATCH_KEYS = ("service_code", "category", "municipality", "type", "priority", "keywords")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What routing looks at: a ticket, or a draft of one."""
+
+    type: str
+    title: str
+    description: str
+    municipality: str
+    priority: int
+    service_code: str | None = None
+    category: str | None = None
+
+
+class HasMatch(Protocol):
+    match: dict[str, Any]
+
+
+R = TypeVar("R", bound=HasMatch)
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+@functools.lru_cache(maxsize=1024)
+def keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """A regex for ``keyword`` as a whole word (or whole phrase, any spacing)."""
+    words = normalise(keyword).split()
+    if not words:
+        raise ValueError("empty keyword")
+    body = r"\s+".join(re.escape(w) for w in words)
+    # \w is Unicode-aware for str patterns, so æ, ø and å are word letters:
+    # "bøtte" does not contain the whole word "bøt".
+    return re.compile(rf"(?<!\w){body}(?!\w)")
+
+
+def contains_keyword(text: str, keyword: str) -> bool:
+    return keyword_pattern(keyword).search(normalise(text)) is not None
+
+
+def matches_any_keyword(text: str, keywords: Iterable[str]) -> bool:
+    folded = normalise(text)
+    return any(keyword_pattern(k).search(folded) for k in keywords)
+
+
+def rule_matches(match: dict[str, Any], draft: Draft) -> bool:
+    """Every criterion in ``match`` holds for ``draft`` (keywords: at least one of them)."""
+    for key, wanted in match.items():
+        if wanted is None:
+            continue
+        if key == "keywords":
+            if wanted and not matches_any_keyword(f"{draft.title}\n{draft.description}", wanted):
+                return False
+        elif key == "category":
+            if draft.category is None or normalise(draft.category) != normalise(wanted):
+                return False
+        elif key in ("service_code", "municipality", "type", "priority"):
+            if getattr(draft, key) != wanted:
+                return False
+        else:
+            raise ValueError(f"unknown match key {key!r}")
+    return True
+
+
+def first_match(rules: Sequence[R], draft: Draft) -> R | None:
+    """The first rule (in the given order: by position) whose match fits, or None."""
+    for rule in rules:
+        if rule_matches(rule.match, draft):
+            return rule
+    return None
