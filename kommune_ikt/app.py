@@ -93,10 +93,22 @@ def _register_blueprints(api: ProblemApi) -> None:
     # Imported here, not at module top, so that importing kommune_ikt.app does
     # not drag every domain in before the settings exist.
     from kommune_ikt.auth.api import blp as auth_blp
+    from kommune_ikt.notifications.api import blueprints as notification_blueprints
+    from metrics.api import blueprints as metrics_blueprints
     from service_catalog.api import blueprints as catalog_blueprints
+    from servicedesk.api import blueprints as servicedesk_blueprints
+    from servicedesk.sla.api import blueprints as sla_blueprints
 
     api.register_blueprint(auth_blp, url_prefix="/api/v1")
     for blp in catalog_blueprints():
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    for blp in servicedesk_blueprints():
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    for blp in sla_blueprints():
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    for blp in notification_blueprints():
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    for blp in metrics_blueprints():
         api.register_blueprint(blp, url_prefix="/api/v1")
 
 

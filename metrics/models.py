@@ -40,7 +40,9 @@ class Outage(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     planned: bool = False
     # NULL: every municipality; else a JSON list of kommunenummer.
-    municipalities: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    municipalities: list[str] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(none_as_null=True))
+    )
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     # The P1 incident of an unplanned outage.
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
@@ -79,11 +81,15 @@ class Probe(SQLModel, table=True):
     failure_threshold: int = Field(default=3)
     recovery_threshold: int = Field(default=2)
     enabled: bool = True
+    # Files the P1 incident when the probe opens an outage.
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
     next_run_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     last_run_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     last_ok: bool | None = None
     last_error: str | None = Field(default=None, max_length=500)
     last_latency_seconds: float | None = None
+    # The first run of the current streak of equal outcomes (an outage dates from it).
+    streak_started_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     consecutive_failures: int = Field(default=0)
     consecutive_successes: int = Field(default=0)
     # Cumulative, for the Prometheus counters kommune_ikt_probe_*_total.

@@ -47,11 +47,13 @@ def upgrade() -> None:
         sa.Column("failure_threshold", sa.Integer(), nullable=False),
         sa.Column("recovery_threshold", sa.Integer(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("next_run_at", UTC, nullable=True),
         sa.Column("last_run_at", UTC, nullable=True),
         sa.Column("last_ok", sa.Boolean(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("last_latency_seconds", sa.Float(), nullable=True),
+        sa.Column("streak_started_at", UTC, nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("consecutive_successes", sa.Integer(), nullable=False),
         sa.Column("runs_total", sa.Integer(), nullable=False),
@@ -63,6 +65,9 @@ def upgrade() -> None:
         sa.CheckConstraint("interval_seconds >= 10", name=op.f("ck_probes_interval_min")),
         sa.CheckConstraint(
             "recovery_threshold >= 1", name=op.f("ck_probes_recovery_threshold_min")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_probes_created_by_id_users")
         ),
         _service_fk("probes"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_probes")),

@@ -1,0 +1,260 @@
+"""Outage use cases: record, change and end outages; an unplanned one gets its P1 incident.
+
+Overlapping outages of one service are refused (422 on ``started_at``), never
+merged: two records of the same downtime would count it twice in nobody's
+favour, and a silent merge would rewrite what an operator typed. End or
+shorten the first one instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.errors import NotFound, ValidationFailed
+from kommune_ikt.types import utcnow
+from metrics.models import Outage
+from service_catalog.models import Municipality, Service
+from servicedesk import services as tickets
+from servicedesk.choices import FINAL_STATUSES, TicketStatus, TicketType
+from servicedesk.models import Ticket
+
+CHANGEABLE = ("started_at", "ended_at", "description", "municipalities")
+
+
+def get_outage(session: Session, actor: Actor, outage_id: int, for_update: bool = False) -> Outage:
+    """One outage; a municipal caller sees only those that touch its municipality."""
+    outage = session.get(Outage, outage_id, with_for_update=for_update)
+    if outage is None or not touches(outage, actor.municipality if actor.is_municipal else None):
+        raise NotFound("Outage not found.")
+    return outage
+
+
+def touches(outage: Outage, municipality: str | None) -> bool:
+    """Does the outage concern ``municipality`` (None: any)?"""
+    return (
+        municipality is None
+        or outage.municipalities is None
+        or (municipality in outage.municipalities)
+    )
+
+
+def create_outage(
+    session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
+) -> Outage:
+    """Record an outage; an unplanned one links to its P1 incident, opened here if not given."""
+    actor.require(Role.OPERATIONS)
+    now = now or utcnow()
+    service = _lock_service(session, data["service_code"])
+    planned = bool(data.get("planned", False))
+    started_at: datetime = data["started_at"]
+    ended_at: datetime | None = data.get("ended_at")
+    if not planned and started_at > now:
+        raise ValidationFailed("started_at", "An unplanned outage cannot start in the future.")
+    _check_times(started_at, ended_at)
+    municipalities = _check_municipalities(session, data.get("municipalities"))
+    _refuse_overlap(session, service.code, started_at, ended_at)
+    outage = Outage(
+        service_code=service.code,
+        started_at=started_at,
+        ended_at=ended_at,
+        planned=planned,
+        municipalities=municipalities,
+        description=data.get("description") or "",
+        probe_id=data.get("probe_id"),
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    if data.get("ticket_id") is not None:
+        outage.ticket_id = _check_ticket(session, data["ticket_id"]).id
+    elif not planned:
+        requester = data.get("requester_id") or actor.user_id
+        outage.ticket_id = open_incident(session, actor, service, outage, requester, now).id
+    session.add(outage)
+    session.flush()
+    return outage
+
+
+def update_outage(
+    session: Session,
+    actor: Actor,
+    outage: Outage,
+    changes: dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> Outage:
+    """Change times, description or municipalities (e.g. set ``ended_at`` to end it)."""
+    actor.require(Role.OPERATIONS)
+    now = now or utcnow()
+    if not changes:
+        raise ValidationFailed("body", "Give at least one field to change.")
+    _lock_service(session, outage.service_code)
+    started_at = changes.get("started_at", outage.started_at)
+    ended_at = changes.get("ended_at", outage.ended_at)
+    if not outage.planned and started_at > now:
+        raise ValidationFailed("started_at", "An unplanned outage cannot start in the future.")
+    _check_times(started_at, ended_at)
+    if "municipalities" in changes:
+        outage.municipalities = _check_municipalities(session, changes["municipalities"])
+    _refuse_overlap(session, outage.service_code, started_at, ended_at, exclude=outage.id)
+    outage.started_at, outage.ended_at = started_at, ended_at
+    if "description" in changes:
+        outage.description = changes["description"] or ""
+    outage.updated_at = now
+    outage.version += 1
+    session.flush()
+    return outage
+
+
+def end_outage(
+    session: Session, actor: Actor, outage: Outage, at: datetime, resolution: str
+) -> Outage:
+    """End an ongoing outage at ``at`` and resolve its incident (used by probe recovery)."""
+    outage.ended_at = max(at, outage.started_at + _EPSILON)
+    outage.updated_at = at
+    outage.version += 1
+    if outage.ticket_id is not None:
+        resolve_incident(session, actor, outage.ticket_id, resolution, at)
+    session.flush()
+    return outage
+
+
+def open_incident(
+    session: Session,
+    actor: Actor,
+    service: Service,
+    outage: Outage,
+    requester_id: int | None,
+    now: datetime,
+) -> Ticket:
+    """The P1 incident (impact 1, urgency 1) an unplanned outage is worked under."""
+    if requester_id is None:
+        raise ValidationFailed(
+            "ticket_id", "Give the incident ticket: the system cannot file one in its own name."
+        )
+    municipality = _ticket_municipality(session, outage.municipalities)
+    scope = (
+        "all municipalities"
+        if outage.municipalities is None
+        else ", ".join(sorted(outage.municipalities))
+    )
+    content = tickets.NewTicket(
+        type=TicketType.INCIDENT,
+        title=f"Outage: {service.name}"[:200],
+        description=(
+            f"Unplanned outage of {service.code} ({service.name}) since "
+            f"{outage.started_at.isoformat()}, affecting {scope}.\n\n{outage.description}"
+        ).strip(),
+        municipality=municipality,
+        requester_id=requester_id,
+        impact=1,
+        urgency=1,
+        service_code=service.code,
+        category="outage",
+    )
+    return tickets.insert_ticket(session, actor, content, now=now)
+
+
+def resolve_incident(
+    session: Session, actor: Actor, ticket_id: int, resolution: str, now: datetime
+) -> None:
+    """Resolve the outage's incident unless someone already moved it on."""
+    ticket = session.get(Ticket, ticket_id, with_for_update=True)
+    if ticket is None or ticket.status in {TicketStatus.RESOLVED, *FINAL_STATUSES}:
+        return
+    if ticket.status in {TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.PENDING}:
+        tickets.update_ticket(
+            session, actor, ticket, {"status": TicketStatus.IN_PROGRESS.value}, now=now
+        )
+    tickets.update_ticket(
+        session,
+        actor,
+        ticket,
+        {"status": TicketStatus.RESOLVED.value, "resolution": resolution},
+        now=now,
+    )
+
+
+_EPSILON = timedelta(seconds=1)
+
+
+def _lock_service(session: Session, code: str) -> Service:
+    # The service row serialises outage writers of one service, so two
+    # concurrent requests cannot both pass the overlap check.
+    service = session.get(Service, code, with_for_update=True)
+    if service is None:
+        raise ValidationFailed("service_code", f"Unknown service {code}.")
+    return service
+
+
+def _check_times(started_at: datetime, ended_at: datetime | None) -> None:
+    if ended_at is not None and ended_at <= started_at:
+        raise ValidationFailed("ended_at", "An outage must end after it starts.")
+
+
+def _check_municipalities(session: Session, numbers: list[str] | None) -> list[str] | None:
+    if numbers is None:
+        return None
+    unique = sorted(set(numbers))
+    if not unique:
+        raise ValidationFailed("municipalities", "Give at least one, or null for all.")
+    known = set(
+        session.scalars(sa.select(Municipality.number).where(Municipality.number.in_(unique)))
+    )
+    missing = [n for n in unique if n not in known]
+    if missing:
+        raise ValidationFailed("municipalities", "Unknown municipality: " + ", ".join(missing))
+    return unique
+
+
+def _refuse_overlap(
+    session: Session,
+    code: str,
+    started_at: datetime,
+    ended_at: datetime | None,
+    exclude: int | None = None,
+) -> None:
+    stmt = sa.select(Outage.id).where(
+        Outage.service_code == code,
+        sa.or_(Outage.ended_at.is_(None), Outage.ended_at > started_at),
+    )
+    if ended_at is not None:
+        stmt = stmt.where(Outage.started_at < ended_at)
+    if exclude is not None:
+        stmt = stmt.where(Outage.id != exclude)
+    clash = session.scalar(stmt.order_by(Outage.started_at).limit(1))
+    if clash is not None:
+        raise ValidationFailed(
+            "started_at",
+            f"Overlaps outage {clash} of {code}; overlapping outages are refused, "
+            "not merged: end or shorten that one first.",
+            conflicting_outage=clash,
+        )
+
+
+def _check_ticket(session: Session, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise ValidationFailed("ticket_id", f"Unknown ticket {ticket_id}.")
+    return ticket
+
+
+def _ticket_municipality(session: Session, numbers: list[str] | None) -> str:
+    """Whose ticket the incident is: the first affected municipality, or for "all"
+    the longest-standing member (the host of the collaboration, as a rule)."""
+    if numbers:
+        return numbers[0]
+    first = session.scalar(
+        sa.select(Municipality.number)
+        .where(Municipality.left_on.is_(None))
+        .order_by(Municipality.joined_on, Municipality.number)
+        .limit(1)
+    )
+    if first is None:
+        raise ValidationFailed("municipalities", "No member municipality to file the incident for.")
+    return first

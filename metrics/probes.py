@@ -1,0 +1,218 @@
+"""Probe use cases: manage a service's HTTP probes, and the scheduler job that runs due ones.
+
+Hysteresis: ``failure_threshold`` failures in a row open an unplanned outage
+(with its P1 incident), dated from the first failure of the streak;
+``recovery_threshold`` successes in a row end it (dated from the first
+success) and resolve the incident. Anything in between changes nothing, so a
+flapping endpoint does not open and close outages on every run.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.errors import DomainError, NotFound, ValidationFailed
+from kommune_ikt.pagination import Page, paginate
+from kommune_ikt.types import utcnow
+from metrics import events, outages
+from metrics.models import Outage, Probe
+from metrics.probing import CheckResult, CheckSpec, check_many
+from service_catalog.models import Service
+
+log = logging.getLogger(__name__)
+BATCH = 50
+CHANGEABLE = (
+    "name",
+    "url",
+    "interval_seconds",
+    "timeout_seconds",
+    "expected_status",
+    "body_contains",
+    "failure_threshold",
+    "recovery_threshold",
+    "enabled",
+)
+
+
+def get_probe(session: Session, actor: Actor, probe_id: int, for_update: bool = False) -> Probe:
+    actor.require(Role.OPERATIONS)
+    probe = session.get(Probe, probe_id, with_for_update=for_update)
+    if probe is None:
+        raise NotFound("Probe not found.")
+    return probe
+
+
+def list_probes(
+    session: Session, actor: Actor, *, limit: int, cursor: str | None, service_code: str | None
+) -> Page[Probe]:
+    actor.require(Role.OPERATIONS)
+    stmt = sa.select(Probe)
+    if service_code is not None:
+        stmt = stmt.where(Probe.service_code == service_code)
+    return paginate(session, stmt, [Probe.created_at, Probe.id], limit=limit, cursor=cursor)
+
+
+def create_probe(
+    session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
+) -> Probe:
+    """Add a probe to a service; it first runs at the next scheduler tick."""
+    actor.require(Role.OPERATIONS)
+    now = now or utcnow()
+    if session.get(Service, data["service_code"]) is None:
+        raise ValidationFailed("service_code", f"Unknown service {data['service_code']}.")
+    _check_timeout(data.get("timeout_seconds", 5.0), data.get("interval_seconds", 60))
+    probe = Probe(
+        **{k: v for k, v in data.items() if k in (*CHANGEABLE, "service_code")},
+        created_by_id=actor.user_id,
+        next_run_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(probe)
+    session.flush()
+    return probe
+
+
+def update_probe(
+    session: Session,
+    actor: Actor,
+    probe: Probe,
+    changes: dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> Probe:
+    actor.require(Role.OPERATIONS)
+    if not changes:
+        raise ValidationFailed("body", "Give at least one field to change.")
+    _check_timeout(
+        changes.get("timeout_seconds", probe.timeout_seconds),
+        changes.get("interval_seconds", probe.interval_seconds),
+    )
+    for key in CHANGEABLE:
+        if key in changes:
+            setattr(probe, key, changes[key])
+    probe.updated_at = now or utcnow()
+    probe.version += 1
+    session.flush()
+    return probe
+
+
+def delete_probe(session: Session, actor: Actor, probe: Probe) -> None:
+    """Remove a probe; an outage it opened stays (and must be ended by hand)."""
+    actor.require(Role.OPERATIONS)
+    session.delete(probe)
+    session.flush()
+
+
+def _check_timeout(timeout: float, interval: int) -> None:
+    if timeout >= interval:
+        raise ValidationFailed("timeout_seconds", "Must be shorter than interval_seconds.")
+
+
+# --- the scheduler job -------------------------------------------------------
+
+
+def run_due_probes(session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Run every enabled probe whose time has come; the job's edge commits."""
+    now = now or utcnow()
+    stmt = (
+        sa.select(Probe)
+        .where(
+            Probe.enabled.is_(True), sa.or_(Probe.next_run_at.is_(None), Probe.next_run_at <= now)
+        )
+        .order_by(Probe.next_run_at, Probe.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    due = list(session.scalars(stmt))
+    results = check_many([_spec(p) for p in due])
+    summary = {"run": 0, "failed": 0, "opened": 0, "ended": 0}
+    for probe, result in zip(due, results, strict=True):
+        change = record_result(session, probe, result, now)
+        summary["run"] += 1
+        summary["failed"] += 0 if result.ok else 1
+        if change:
+            summary[change] += 1
+    return summary
+
+
+def _spec(probe: Probe) -> CheckSpec:
+    return CheckSpec(probe.url, probe.timeout_seconds, probe.expected_status, probe.body_contains)
+
+
+def record_result(session: Session, probe: Probe, result: CheckResult, now: datetime) -> str | None:
+    """Fold one result into the probe; returns "opened"/"ended" when an outage changed."""
+    events.record("probe_run")
+    continuing = probe.last_ok is result.ok
+    probe.last_run_at = now
+    probe.last_ok = result.ok
+    probe.last_error = None if result.ok else (result.error or "failed")[:500]
+    probe.last_latency_seconds = result.latency_seconds
+    probe.runs_total += 1
+    probe.next_run_at = now + timedelta(seconds=probe.interval_seconds)
+    if not continuing or probe.streak_started_at is None:
+        probe.streak_started_at = now
+    if result.ok:
+        probe.consecutive_successes += 1
+        probe.consecutive_failures = 0
+    else:
+        events.record("probe_failed")
+        probe.failures_total += 1
+        probe.consecutive_failures += 1
+        probe.consecutive_successes = 0
+    session.flush()
+    held = session.scalar(
+        sa.select(Outage).where(Outage.probe_id == probe.id, Outage.ended_at.is_(None)).limit(1)
+    )
+    if result.ok and held is not None and probe.consecutive_successes >= probe.recovery_threshold:
+        outages.end_outage(
+            session,
+            SYSTEM,
+            held,
+            probe.streak_started_at,
+            f"Probe {probe.name or probe.id} ({probe.url}) answers again.",
+        )
+        events.record("outage_ended_by_probe")
+        return "ended"
+    if not result.ok and held is None and probe.consecutive_failures >= probe.failure_threshold:
+        return "opened" if _open_outage(session, probe, now) else None
+    return None
+
+
+def _open_outage(session: Session, probe: Probe, now: datetime) -> bool:
+    ongoing = session.scalar(
+        sa.select(Outage.id)
+        .where(Outage.service_code == probe.service_code, Outage.ended_at.is_(None))
+        .limit(1)
+    )
+    if ongoing is not None:
+        # Already recorded (by hand, another probe, or planned maintenance): nothing to add.
+        return False
+    data = {
+        "service_code": probe.service_code,
+        "started_at": probe.streak_started_at or now,
+        "planned": False,
+        "description": f"Opened by probe {probe.name or probe.id}: {probe.url} "
+        f"failed {probe.consecutive_failures} times in a row ({probe.last_error}).",
+        "probe_id": probe.id,
+        "requester_id": probe.created_by_id,
+    }
+    try:
+        with session.begin_nested():
+            outages.create_outage(session, SYSTEM, data, now=now)
+    except ValidationFailed:
+        # The streak's start overlaps an outage that ended meanwhile: start now.
+        try:
+            with session.begin_nested():
+                outages.create_outage(session, SYSTEM, {**data, "started_at": now}, now=now)
+        except DomainError as exc:
+            log.error("probe %s could not open an outage: %s", probe.id, exc.detail)
+            return False
+    events.record("outage_opened_by_probe")
+    return True

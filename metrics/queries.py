@@ -1,0 +1,265 @@
+"""Read side: outage lists, availability and stability of a service, the SLA report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
+from kommune_ikt.errors import NotFound, ValidationFailed
+from kommune_ikt.pagination import Page, paginate
+from kommune_ikt.tenancy import scope_to_actor
+from kommune_ikt.types import utcnow
+from metrics import slo
+from metrics.calendars import measure_for
+from metrics.models import Outage
+from service_catalog.models import Service
+from servicedesk.models import Ticket
+from servicedesk.sla.models import TicketSla
+
+DEFAULT_WINDOW = timedelta(days=30)
+MAX_WINDOW = timedelta(days=3660)
+
+
+def resolve_window(
+    start: datetime | None, end: datetime | None, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """``from``/``to`` with defaults (the 30 days up to now); 422 when empty or too long."""
+    end = end or now or utcnow()
+    start = start or end - DEFAULT_WINDOW
+    if end <= start:
+        raise ValidationFailed("to", "Must be after from.")
+    if end - start > MAX_WINDOW:
+        raise ValidationFailed("from", "The window may span at most ten years.")
+    return start, end
+
+
+def _touches_municipality(number: str) -> sa.ColumnElement[bool]:
+    # The list holds 4-digit strings, so the quoted number matches exactly one entry.
+    return sa.or_(
+        Outage.municipalities.is_(None),
+        sa.cast(Outage.municipalities, sa.Text).like(f'%"{number}"%'),
+    )
+
+
+def list_outages(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    cursor: str | None,
+    service_code: str | None = None,
+    planned: bool | None = None,
+    ongoing: bool | None = None,
+    municipality: str | None = None,
+) -> Page[Outage]:
+    """Outages, newest start first; municipal callers see those that touch them."""
+    municipality = actor.check_municipality_filter(municipality)
+    stmt = sa.select(Outage)
+    if municipality is not None:
+        stmt = stmt.where(_touches_municipality(municipality))
+    if service_code is not None:
+        stmt = stmt.where(Outage.service_code == service_code)
+    if planned is not None:
+        stmt = stmt.where(Outage.planned.is_(planned))
+    if ongoing is not None:
+        stmt = stmt.where(Outage.ended_at.is_(None) if ongoing else Outage.ended_at.is_not(None))
+    return paginate(session, stmt, [Outage.started_at, Outage.id], limit=limit, cursor=cursor)
+
+
+def _service(session: Session, code: str) -> Service:
+    service = session.get(Service, code)
+    if service is None:
+        raise NotFound(f"Service {code} not found.")
+    return service
+
+
+def _outages_in(
+    session: Session, code: str, start: datetime, end: datetime, municipality: str | None
+) -> list[Outage]:
+    stmt = sa.select(Outage).where(
+        Outage.service_code == code,
+        Outage.started_at < end,
+        sa.or_(Outage.ended_at.is_(None), Outage.ended_at > start),
+    )
+    if municipality is not None:
+        stmt = stmt.where(_touches_municipality(municipality))
+    return list(session.scalars(stmt.order_by(Outage.started_at, Outage.id)))
+
+
+def get_availability(
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    municipality: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Availability, downtime and error budget of a service over [from, to).
+
+    Only unplanned downtime inside the service's agreed hours counts; planned
+    outages are listed with ``counted_seconds`` 0. A municipal caller sees its
+    own municipality's figures (outages for all or for it).
+    """
+    now = now or utcnow()
+    start, end = resolve_window(start, end, now)
+    municipality = actor.check_municipality_filter(municipality)
+    service = _service(session, code)
+    measure = measure_for(session, service.service_hours)
+    rows = _outages_in(session, code, start, end, municipality)
+    unplanned = [(o.started_at, o.ended_at or now) for o in rows if not o.planned]
+    planned = [(o.started_at, o.ended_at or now) for o in rows if o.planned]
+    target = None if service.availability_target is None else float(service.availability_target)
+    result = slo.availability(
+        target if target is not None else 1.0, start, end, unplanned, planned, measure
+    )
+    return {
+        "service_code": code,
+        "service_hours": service.service_hours,
+        "from_": start,
+        "to": end,
+        "municipality": municipality,
+        "target": target,
+        "availability": result.availability,
+        "downtime_seconds": result.downtime_seconds,
+        "planned_downtime_seconds": result.planned_seconds,
+        "window_seconds": result.window_seconds,
+        "error_budget_seconds": None if target is None else result.error_budget_seconds,
+        "error_budget_remaining": None if target is None else result.error_budget_remaining,
+        "outages": [
+            {
+                "id": o.id,
+                "started_at": o.started_at,
+                "ended_at": o.ended_at,
+                "planned": o.planned,
+                "counted_seconds": 0.0
+                if o.planned
+                else slo.covered_seconds([(o.started_at, o.ended_at or now)], start, end, measure),
+            }
+            for o in rows
+        ],
+    }
+
+
+def get_stability(
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Outage count, downtime, MTTR, MTBF and the longest outage of [from, to) (unplanned only)."""
+    now = now or utcnow()
+    start, end = resolve_window(start, end, now)
+    service = _service(session, code)
+    measure = measure_for(session, service.service_hours)
+    rows = [
+        o
+        for o in _outages_in(session, code, start, end, actor.check_municipality_filter(None))
+        if not o.planned
+    ]
+    intervals = [(o.started_at, o.ended_at or now) for o in rows]
+    result = slo.stability(start, end, intervals, now, measure)
+    longest = max(
+        (o for o in rows if start <= o.started_at < end),
+        key=lambda o: measure(o.started_at, min(o.ended_at or now, now)),
+        default=None,
+    )
+    return {
+        "service_code": code,
+        "from_": start,
+        "to": end,
+        **asdict(result),
+        "longest_outage_id": None if longest is None else longest.id,
+    }
+
+
+@dataclass
+class SlaReportRow:
+    municipality: str
+    priority: int
+    tickets: int
+    response_met: int
+    response_breached: int
+    response_compliance: float | None
+    resolution_met: int
+    resolution_breached: int
+    resolution_compliance: float | None
+    breaches: int
+
+
+def get_sla_report(
+    session: Session,
+    actor: Actor,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    municipality: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Per municipality × priority: tickets created in [from, to) and how their targets went.
+
+    A target is *met* once the ticket was responded to (resolved) without the
+    target being breached, *breached* once the SLA sweep recorded it; tickets
+    whose target is still running count in neither. One grouped query.
+    """
+    actor.require(Role.ORDERER, *IT_ROLES)
+    start, end = resolve_window(start, end, now)
+    municipality = actor.check_municipality_filter(municipality)
+
+    def total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    response_breached = sa.func.coalesce(TicketSla.response_breached, sa.false())
+    resolution_breached = sa.func.coalesce(TicketSla.resolution_breached, sa.false())
+    stmt = (
+        sa.select(
+            Ticket.municipality_number,
+            Ticket.priority,
+            sa.func.count(),
+            total(sa.and_(Ticket.responded_at.is_not(None), sa.not_(response_breached))),
+            total(response_breached),
+            total(sa.and_(Ticket.resolved_at.is_not(None), sa.not_(resolution_breached))),
+            total(resolution_breached),
+        )
+        .outerjoin(TicketSla, TicketSla.ticket_id == Ticket.id)
+        .where(Ticket.created_at >= start, Ticket.created_at < end)
+        .group_by(Ticket.municipality_number, Ticket.priority)
+        .order_by(Ticket.municipality_number, Ticket.priority)
+    )
+    stmt = scope_to_actor(stmt, actor, Ticket.municipality_number)
+    if municipality is not None:
+        stmt = stmt.where(Ticket.municipality_number == municipality)
+    rows = []
+    for number, priority, count, r_met, r_missed, s_met, s_missed in session.execute(stmt):
+        rows.append(
+            SlaReportRow(
+                municipality=number,
+                priority=int(priority),
+                tickets=int(count),
+                response_met=int(r_met),
+                response_breached=int(r_missed),
+                response_compliance=_ratio(r_met, r_missed),
+                resolution_met=int(s_met),
+                resolution_breached=int(s_missed),
+                resolution_compliance=_ratio(s_met, s_missed),
+                breaches=int(r_missed) + int(s_missed),
+            )
+        )
+    return {"from_": start, "to": end, "rows": [asdict(r) for r in rows]}
+
+
+def _ratio(met: int, missed: int) -> float | None:
+    decided = int(met) + int(missed)
+    return int(met) / decided if decided else None
+
+
+SLA_CSV_COLUMNS = [f for f in SlaReportRow.__dataclass_fields__]
