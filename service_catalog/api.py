@@ -1,4 +1,4 @@
-"""Catalogue HTTP API: municipalities (services, orders and reports join here)."""
+"""Catalogue HTTP API: municipalities, and the list of all the catalogue's blueprints."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.web import current_actor, db_session, roles
-from service_catalog import municipalities
+from service_catalog import (
+    api_catalogue,
+    api_orders,
+    api_reports,
+    api_requests,
+    municipalities,
+)
 from service_catalog.schemas import (
     MunicipalityCreateSchema,
     MunicipalityListArgs,
@@ -60,4 +66,4 @@ class MunicipalityItem(MethodView):
 
 
 def blueprints() -> list[Blueprint]:
-    return [municipality_blp]
+    return [municipality_blp, api_catalogue.blp, api_orders.blp, api_requests.blp, api_reports.blp]

@@ -70,6 +70,7 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
             )
     values.setdefault("joined_on", today())
     _check_dates(values["joined_on"], values.get("left_on"))
+    _check_policy_set(session, values.get("sla_policy_set"))
     municipality = Municipality(**values)
     session.add(municipality)
     session.flush()
@@ -83,6 +84,7 @@ def update_municipality(
     joined_on = changes.get("joined_on", municipality.joined_on)
     left_on = changes.get("left_on", municipality.left_on)
     _check_dates(joined_on, left_on)
+    _check_policy_set(session, changes.get("sla_policy_set"))
     for key, value in changes.items():
         setattr(municipality, key, value)
     municipality.updated_at = utcnow()
@@ -93,3 +95,18 @@ def update_municipality(
 def _check_dates(joined_on: date, left_on: date | None) -> None:
     if left_on is not None and left_on <= joined_on:
         raise ValidationFailed("left_on", "Must be after joined_on.")
+
+
+# The SLA tables belong to the servicedesk, which depends on the catalogue (never
+# the reverse), so the name is checked with plain SQL rather than its model.
+_POLICY_SETS = sa.table("sla_policy_sets", sa.column("name"))
+
+
+def _check_policy_set(session: Session, name: str | None) -> None:
+    if name is None:
+        return
+    found = session.scalar(sa.select(_POLICY_SETS.c.name).where(_POLICY_SETS.c.name == name))
+    if found is None:
+        raise ValidationFailed(
+            "sla_policy_set", f"Unknown SLA policy set {name!r}; see GET /sla-policies."
+        )

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import AutoSchema
-from service_catalog.models import Municipality
+from kommune_ikt.schemas import (
+    AutoSchema,
+    AwareDateTime,
+    DecimalString,
+    ListArgs,
+    MoneyField,
+    page_schema,
+)
+from service_catalog.choices import (
+    Period,
+    PriceModel,
+    ServiceHours,
+    ServiceStatus,
+    Tier,
+    Unit,
+)
+from service_catalog.models import Municipality, Service
 from service_catalog.municipalities import is_active
 
 MUNICIPALITY_NUMBER = validate.Regexp(r"^\d{4}$", error="A 4-digit municipality number.")
@@ -49,3 +68,143 @@ class MunicipalityPatchSchema(MunicipalitySchema):
 
 class MunicipalityListArgs(ma.Schema):
     active = fields.Boolean(load_default=None)
+
+
+# --- services and prices -------------------------------------------------------
+
+SERVICE_CODE = validate.Regexp(
+    r"^[A-Z0-9][A-Z0-9._-]{0,39}$",
+    error="Capital letters, digits, '.', '_' and '-', at most 40 (e.g. M365-LIC).",
+)
+KEY_NAME = validate.Length(min=1, max=80)
+YEAR = validate.Range(min=2000, max=2100)
+
+
+def _values(choices: type[StrEnum]) -> list[str]:
+    return [c.value for c in choices]
+
+
+class Ratio(fields.Field):
+    """A ratio between 0 and 1 as a JSON number (``0.995``), kept exact as a Decimal."""
+
+    default_error_messages = {
+        "type": "Must be a JSON number, e.g. 0.995.",
+        "range": "Must be between 0 and 1.",
+    }
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kw: Any) -> float | None:
+        return None if value is None else float(value)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kw: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("type")
+        number = Decimal(str(value))
+        if not 0 <= number <= 1:
+            raise self.make_error("range")
+        return number
+
+
+# Which price fields each model shows; the rest are left out of the response.
+PRICE_FIELDS = {
+    PriceModel.ALLOCATION.value: ("annual_cost", "allocation_key"),
+    PriceModel.UNIT.value: ("unit", "unit_price", "period", "setup_fee"),
+    PriceModel.QUOTE.value: ("hourly_rate",),
+}
+
+
+class PriceSchema(ma.Schema):
+    """A year's price; its shape depends on the service's tier (``model``)."""
+
+    year = fields.Integer(dump_only=True)
+    model = fields.String(validate=validate.OneOf(_values(PriceModel)))
+    annual_cost = MoneyField(metadata={"description": "basic: the year's cost to share"})
+    allocation_key = fields.String(
+        validate=KEY_NAME, metadata={"description": "basic: key name (default key if left out)"}
+    )
+    unit = fields.String(validate=validate.OneOf(_values(Unit)))
+    unit_price = MoneyField()
+    period = fields.String(validate=validate.OneOf(_values(Period)))
+    setup_fee = MoneyField(metadata={"description": "optional: once, when a subscription starts"})
+    hourly_rate = MoneyField(metadata={"description": "special: NOK per hour"})
+
+    @ma.post_dump
+    def _only_the_model_fields(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+        keep = {"year", "model", *PRICE_FIELDS.get(data.get("model", ""), ())}
+        out = {k: v for k, v in data.items() if k in keep}
+        if out.get("model") == PriceModel.UNIT.value and out.get("setup_fee") is None:
+            out["setup_fee"] = "0.00"
+        return out
+
+
+class ServiceSchema(AutoSchema):
+    class Meta(AutoSchema.Meta):
+        model = Service
+        dump_only = ("created_at", "updated_at")
+
+    code = fields.String(required=True, validate=SERVICE_CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=10_000))
+    tier = fields.String(required=True, validate=validate.OneOf(_values(Tier)))
+    category = fields.String(validate=validate.Length(max=100))
+    status = fields.String(validate=validate.OneOf(_values(ServiceStatus)))
+    availability_target = Ratio(allow_none=True)
+    service_hours = fields.String(validate=validate.OneOf(_values(ServiceHours)))
+    owner_team = fields.String(validate=validate.Length(max=100))
+    price = fields.Nested(
+        PriceSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The price of the current budget year (null if none)."},
+    )
+
+
+class ServicePatchSchema(ServiceSchema):
+    class Meta(ServiceSchema.Meta):
+        exclude = ("code", "created_at", "updated_at")
+
+
+class ServiceListArgs(ListArgs):
+    tier = fields.String(validate=validate.OneOf(_values(Tier)))
+    status = fields.String(validate=validate.OneOf(_values(ServiceStatus)))
+    q = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Words in the code, name, description or category"},
+    )
+
+
+class PricePutSchema(PriceSchema):
+    """Only the fields of the service's model may be given; the service checks which."""
+
+
+ServicePageSchema = page_schema(ServiceSchema, "ServicePage")
+PricePageSchema = page_schema(PriceSchema, "PricePage")
+
+
+# --- allocation keys -------------------------------------------------------------
+
+
+class AllocationKeySchema(ma.Schema):
+    """Weighted (``equal_weight`` + ``population_weight``) or ``fixed_shares``; each sums to 1."""
+
+    name = fields.String(required=True, validate=KEY_NAME)
+    description = fields.String(validate=validate.Length(max=500))
+    kind = fields.String(dump_only=True, metadata={"description": "weighted or fixed"})
+    equal_weight = DecimalString(allow_none=True)
+    population_weight = DecimalString(allow_none=True)
+    fixed_shares = fields.Dict(
+        keys=fields.String(validate=MUNICIPALITY_NUMBER),
+        values=DecimalString(),
+        allow_none=True,
+        metadata={"description": 'Ratio per municipality number, e.g. {"1505": "0.4"}'},
+    )
+    default = fields.Boolean(attribute="is_default")
+    updated_at = AwareDateTime(dump_only=True)
+
+
+class AllocationKeyPutSchema(AllocationKeySchema):
+    """The whole key; the name comes from the path (a name in the body must match it)."""
+
+    name = fields.String(validate=KEY_NAME)
+
+
+AllocationKeyPageSchema = page_schema(AllocationKeySchema, "AllocationKeyPage")

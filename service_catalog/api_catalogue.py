@@ -1,0 +1,118 @@
+"""Catalogue HTTP API: services, their yearly prices and the allocation keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from kommune_ikt.auth.actor import Role
+from kommune_ikt.web import current_actor, db_session, roles
+from service_catalog import catalogue, keys, queries
+from service_catalog.schemas import (
+    AllocationKeyPageSchema,
+    AllocationKeyPutSchema,
+    AllocationKeySchema,
+    PricePageSchema,
+    PricePutSchema,
+    PriceSchema,
+    ServiceListArgs,
+    ServicePageSchema,
+    ServicePatchSchema,
+    ServiceSchema,
+)
+
+blp = Blueprint("catalogue", __name__, description="Services, yearly prices and allocation keys")
+
+
+@blp.route("/services")
+class Services(MethodView):
+    @blp.arguments(ServiceListArgs, location="query")
+    @blp.response(200, ServicePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List services by code, with this year's prices (everyone)."""
+        return queries.list_service_views(db_session(), **args)
+
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.arguments(ServiceSchema)
+    @blp.response(201, ServiceSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a service (catalogue manager, admin)."""
+        return catalogue.create_service(db_session(), current_actor(), data)
+
+
+@blp.route("/services/<string:code>")
+class ServiceItem(MethodView):
+    @blp.etag
+    @blp.response(200, ServiceSchema)
+    def get(self, code: str) -> Any:
+        """Read a service with the price of the current budget year (everyone)."""
+        session = db_session()
+        return catalogue.view_service(session, catalogue.get_service(session, code))
+
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.etag
+    @blp.arguments(ServicePatchSchema(partial=True))
+    @blp.response(200, ServiceSchema)
+    def patch(self, changes: dict[str, Any], code: str) -> Any:
+        """Change a service (catalogue manager, admin); needs If-Match."""
+        session = db_session()
+        service = catalogue.get_service(session, code, for_update=True)
+        blp.check_etag(catalogue.view_service(session, service), ServiceSchema)
+        return catalogue.update_service(session, current_actor(), service, changes)
+
+
+@blp.route("/services/<string:code>/prices")
+class ServicePrices(MethodView):
+    @blp.response(200, PricePageSchema)
+    def get(self, code: str) -> Any:
+        """Every budget year's price of a service, oldest first (everyone)."""
+        return {"items": catalogue.list_prices(db_session(), code), "next_cursor": None}
+
+
+@blp.route("/services/<string:code>/prices/<int:year>")
+class ServicePriceItem(MethodView):
+    @blp.response(200, PriceSchema)
+    def get(self, code: str, year: int) -> Any:
+        """One budget year's price of a service (everyone)."""
+        return catalogue.get_price(db_session(), code, year)
+
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.arguments(PricePutSchema)
+    @blp.response(200, PriceSchema)
+    def put(self, data: dict[str, Any], code: str, year: int) -> Any:
+        """Set a service's price for a budget year; the shape follows the tier."""
+        return catalogue.set_price(db_session(), current_actor(), code, year, data)
+
+
+@blp.route("/allocation-keys")
+class AllocationKeys(MethodView):
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.response(200, AllocationKeyPageSchema)
+    def get(self) -> Any:
+        """List allocation keys (catalogue manager, admin)."""
+        return {"items": keys.list_keys(db_session(), current_actor()), "next_cursor": None}
+
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.arguments(AllocationKeySchema)
+    @blp.response(201, AllocationKeySchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add an allocation key: weights summing to 1, or fixed shares summing to 1."""
+        return keys.create_key(db_session(), current_actor(), data)
+
+
+@blp.route("/allocation-keys/<string:name>")
+class AllocationKeyItem(MethodView):
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.response(200, AllocationKeySchema)
+    def get(self, name: str) -> Any:
+        """Read an allocation key (catalogue manager, admin)."""
+        return keys.get_key(db_session(), current_actor(), name)
+
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.arguments(AllocationKeyPutSchema)
+    @blp.response(200, AllocationKeySchema)
+    def put(self, data: dict[str, Any], name: str) -> Any:
+        """Replace an allocation key's definition (catalogue manager, admin)."""
+        return keys.replace_key(db_session(), current_actor(), name, data)

@@ -1,0 +1,424 @@
+"""Cost reports: what each municipality owes for a budget year, line by line, and why.
+
+The database is read in a fixed number of queries (municipalities, the year's
+prices, keys, subscriptions and their changes, special requests), whatever
+the number of municipalities; the arithmetic is in ``allocation`` (basic) and
+``charges`` (optional, special), which never touch the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.errors import ValidationFailed
+from service_catalog import allocation, charges
+from service_catalog.choices import ChargeRule, SpecialRequestStatus, Tier
+from service_catalog.keys import load_keys
+from service_catalog.models import (
+    Municipality,
+    Service,
+    ServicePrice,
+    SpecialRequest,
+    Subscription,
+    SubscriptionChange,
+)
+from service_catalog.municipalities import OSLO
+
+TIER_ORDER = {Tier.BASIC.value: 0, Tier.OPTIONAL.value: 1, Tier.SPECIAL.value: 2}
+CHARGED_SPECIAL = (
+    SpecialRequestStatus.ACCEPTED.value,
+    SpecialRequestStatus.IN_PROGRESS.value,
+    SpecialRequestStatus.DELIVERED.value,
+)
+REPORT_READERS = (Role.ORDERER, Role.AGENT, Role.CATALOGUE_MANAGER, Role.OPERATIONS)
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    service_code: str
+    service_name: str
+    tier: str
+    rule: str
+    month: str | None
+    description: str
+    quantity: Decimal
+    amount: Decimal
+
+
+@dataclass
+class Totals:
+    """Sums in øre by tier."""
+
+    basic: int = 0
+    optional: int = 0
+    special: int = 0
+
+    def add(self, tier: str, amount_ore: int) -> None:
+        setattr(self, tier, getattr(self, tier) + amount_ore)
+
+    def merge(self, other: Totals) -> None:
+        self.basic += other.basic
+        self.optional += other.optional
+        self.special += other.special
+
+    @property
+    def total(self) -> int:
+        return self.basic + self.optional + self.special
+
+    def as_money(self) -> dict[str, Decimal]:
+        return {
+            "basic": allocation.from_ore(self.basic),
+            "optional": allocation.from_ore(self.optional),
+            "special": allocation.from_ore(self.special),
+            "total": allocation.from_ore(self.total),
+        }
+
+
+@dataclass
+class MunicipalityReport:
+    year: int
+    municipality: str
+    name: str
+    lines: list[ReportLine]
+    totals: dict[str, Decimal]
+
+
+@dataclass
+class CollaborationRow:
+    municipality: str
+    name: str
+    totals: dict[str, Decimal]
+
+
+@dataclass
+class CollaborationReport:
+    year: int
+    municipalities: list[CollaborationRow]
+    totals: dict[str, Decimal]
+
+
+@dataclass
+class _YearData:
+    """Everything a report for one year needs, read in a fixed number of queries."""
+
+    year: int
+    municipalities: dict[str, Municipality]
+    priced: list[tuple[Service, ServicePrice]]
+    keys: dict[str, allocation.Key]
+    subscriptions: list[Subscription]
+    changes: dict[int, list[tuple[date, int]]] = field(default_factory=dict)
+    specials: list[SpecialRequest] = field(default_factory=list)
+
+    @cached_property
+    def prices(self) -> dict[str, ServicePrice]:
+        return {service.code: price for service, price in self.priced}
+
+    @cached_property
+    def allocator(self) -> allocation.Allocator:
+        members = [
+            allocation.Member(m.number, m.population, m.joined_on, m.left_on)
+            for m in self.municipalities.values()
+        ]
+        return allocation.Allocator.for_year(self.year, members)
+
+    @cached_property
+    def month_populations(self) -> list[int]:
+        """Each month's members' total population (for the weighted keys' descriptions)."""
+        return [sum(m.population for m in ms) for ms in self.allocator.monthly_members]
+
+
+# --- entry points -------------------------------------------------------------------
+
+
+def municipality_report(
+    session: Session, actor: Actor, year: int, number: str | None
+) -> MunicipalityReport:
+    """One municipality's lines and totals (orderers: their own; IT roles: any)."""
+    actor.require(*REPORT_READERS)
+    number = actor.check_municipality_filter(number)
+    if number is None:
+        raise ValidationFailed("municipality", "Name the municipality (or leave it out for all).")
+    data = _load(session, year, number)
+    municipality = data.municipalities.get(number)
+    if municipality is None:
+        raise ValidationFailed("municipality", f"Unknown municipality {number}.")
+    lines = _basic_lines(data, number) + _optional_lines(data) + _special_lines(data)
+    lines.sort(key=lambda ln: (TIER_ORDER[ln.tier], ln.service_code, ln.month or "", ln.rule))
+    totals = Totals()
+    for line in lines:
+        totals.add(line.tier, allocation.to_ore(line.amount))
+    return MunicipalityReport(year, number, municipality.name, lines, totals.as_money())
+
+
+def collaboration_report(session: Session, actor: Actor, year: int) -> CollaborationReport:
+    """Totals per municipality and the collaboration's sums (IT roles)."""
+    actor.require(Role.AGENT, Role.CATALOGUE_MANAGER, Role.OPERATIONS)
+    data = _load(session, year, None)
+    per: dict[str, Totals] = defaultdict(Totals)
+    allocator = data.allocator
+    for service, price in data.priced:
+        if service.tier != Tier.BASIC:
+            continue
+        key = _key(data, price)
+        annual = allocation.to_ore(price.annual_cost or Decimal(0))
+        with _explained():
+            shares = allocator.totals(annual, key)
+        for number, amount in shares.items():
+            per[number].basic += amount
+    for subscription in data.subscriptions:
+        for charge in _subscription_charges(data, subscription):
+            per[subscription.municipality_number].optional += charge.amount_ore
+    for request in data.specials:
+        per[request.municipality_number].special += _special(request).amount_ore
+    first, last = date(year, 1, 1), date(year, 12, 1)
+    numbers = set(per) | {
+        n
+        for n, m in data.municipalities.items()
+        if m.joined_on <= last and (m.left_on is None or m.left_on > first)
+    }
+    collaboration = Totals()
+    rows = []
+    for number in sorted(numbers):
+        totals = per.get(number, Totals())
+        collaboration.merge(totals)
+        rows.append(CollaborationRow(number, data.municipalities[number].name, totals.as_money()))
+    return CollaborationReport(year, rows, collaboration.as_money())
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _load(session: Session, year: int, number: str | None) -> _YearData:
+    municipalities = {m.number: m for m in session.scalars(sa.select(Municipality))}
+    priced = [
+        (service, price)
+        for service, price in session.execute(
+            sa.select(Service, ServicePrice)
+            .join(ServicePrice, ServicePrice.service_code == Service.code)
+            .where(ServicePrice.year == year)
+            .order_by(Service.code)
+        ).tuples()
+    ]
+    if not priced:
+        raise ValidationFailed("year", f"No service has a price for budget year {year}.")
+    first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    in_year = sa.and_(
+        Subscription.start_on < after,
+        sa.or_(Subscription.end_on.is_(None), Subscription.end_on > first),
+    )
+    if number is not None:
+        in_year = sa.and_(in_year, Subscription.municipality_number == number)
+    subscriptions = list(
+        session.scalars(sa.select(Subscription).where(in_year).order_by(Subscription.id))
+    )
+    changes: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    rows = session.execute(
+        sa.select(
+            SubscriptionChange.subscription_id,
+            SubscriptionChange.effective_on,
+            SubscriptionChange.quantity,
+        )
+        .join(Subscription, Subscription.id == SubscriptionChange.subscription_id)
+        .where(in_year)
+    )
+    for subscription_id, effective_on, quantity in rows:
+        changes[subscription_id].append((effective_on, quantity))
+    start = datetime(year, 1, 1, tzinfo=OSLO).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=OSLO).astimezone(UTC)
+    specials_stmt = sa.select(SpecialRequest).where(
+        SpecialRequest.status.in_(CHARGED_SPECIAL),
+        SpecialRequest.accepted_at >= start,
+        SpecialRequest.accepted_at < end,
+    )
+    if number is not None:
+        specials_stmt = specials_stmt.where(SpecialRequest.municipality_number == number)
+    specials = list(session.scalars(specials_stmt.order_by(SpecialRequest.id)))
+    data = _YearData(
+        year=year,
+        municipalities=municipalities,
+        priced=priced,
+        keys=load_keys(session),
+        subscriptions=subscriptions,
+        changes=changes,
+        specials=specials,
+    )
+    unpriced = sorted({s.service_code for s in subscriptions} - set(data.prices))
+    if unpriced:
+        raise ValidationFailed(
+            "year",
+            f"Subscriptions to {', '.join(unpriced)} run in {year}, but "
+            f"{'it has' if len(unpriced) == 1 else 'they have'} no price for that budget year.",
+        )
+    return data
+
+
+# --- basic -----------------------------------------------------------------------------------
+
+
+def _key(data: _YearData, price: ServicePrice) -> allocation.Key:
+    key = data.keys.get(price.allocation_key or "")
+    if key is None:  # the foreign key makes this unreachable short of manual edits
+        raise ValidationFailed(
+            "year", f"The {data.year} price of {price.service_code} names no allocation key."
+        )
+    return key
+
+
+@contextmanager
+def _explained() -> Iterator[None]:
+    """A key that cannot split a month becomes a 422 naming the key and the municipality."""
+    try:
+        yield
+    except allocation.MissingShare as exc:
+        raise ValidationFailed(
+            errors={f"fixed_shares.{exc.municipality}": [str(exc)]},
+            detail=str(exc),
+            municipality=exc.municipality,
+            allocation_key=exc.key,
+        )
+    except allocation.AllocationError as exc:
+        raise ValidationFailed(
+            errors={"allocation_key": [str(exc)]}, detail=str(exc), allocation_key=exc.key
+        )
+
+
+def _basic_lines(data: _YearData, number: str) -> list[ReportLine]:
+    allocator = data.allocator
+    lines = []
+    for service, price in data.priced:
+        if service.tier != Tier.BASIC:
+            continue
+        key = _key(data, price)
+        annual = price.annual_cost or Decimal(0)
+        monthly = allocation.monthly_costs(allocation.to_ore(annual))
+        for month, cost in enumerate(monthly, start=1):
+            with _explained():
+                weights, parts = allocator.split_month(key, month, cost)
+            if number not in weights.numbers:
+                continue
+            position = weights.numbers.index(number)
+            weight = Fraction(weights.numerators[position], weights.denominator)
+            lines.append(
+                ReportLine(
+                    service_code=service.code,
+                    service_name=service.name,
+                    tier=Tier.BASIC.value,
+                    rule=ChargeRule.BASIC_ALLOCATION.value,
+                    month=f"{data.year}-{month:02d}",
+                    description=_basic_description(
+                        data, allocator, key, month, cost, annual, number, weight
+                    ),
+                    quantity=Decimal(f"{float(weight):.8f}"),
+                    amount=allocation.from_ore(parts[position]),
+                )
+            )
+    return lines
+
+
+def _basic_description(
+    data: _YearData,
+    allocator: allocation.Allocator,
+    key: allocation.Key,
+    month: int,
+    cost: int,
+    annual: Decimal,
+    number: str,
+    weight: Fraction,
+) -> str:
+    members = allocator.monthly_members[month - 1]
+    rest = "December takes the rest" if month == 12 else "rounded down to the øre"
+    head = (
+        f"{data.year}-{month:02d}: {allocation.from_ore(cost)} NOK = annual {annual} ÷ 12 "
+        f"({rest}), shared by the {len(members)} members on {data.year}-{month:02d}-01"
+    )
+    if isinstance(key, allocation.WeightedKey):
+        me = data.municipalities[number]
+        total = data.month_populations[month - 1]
+        how = (
+            f"key {key.name!r}: {key.equal_weight} ÷ {len(members)} + {key.population_weight} × "
+            f"{me.population}/{total} inhabitants ({me.population_year})"
+        )
+    else:
+        member_total = sum((key.shares[m.number] for m in members), Decimal(0))
+        how = f"key {key.name!r}: fixed share {key.shares[number]} ÷ {member_total} (members' sum)"
+    return f"{head}; {how} = {float(weight):.8f}; largest remainder to the øre"
+
+
+# --- optional and special --------------------------------------------------------------------
+
+
+def _subscription_charges(data: _YearData, subscription: Subscription) -> list[charges.Charge]:
+    price = data.prices[subscription.service_code]
+    return charges.optional_charges(
+        data.year,
+        charges.UnitPrice(
+            unit=price.unit or "item",
+            unit_price=price.unit_price or Decimal(0),
+            period=price.period or "month",
+            setup_fee=price.setup_fee or Decimal(0),
+        ),
+        subscription.start_on,
+        data.changes.get(subscription.id or 0, []),
+        subscription.end_on,
+    )
+
+
+def _optional_lines(data: _YearData) -> list[ReportLine]:
+    names = {s.code: s.name for s, _ in data.priced}
+    lines = []
+    for subscription in data.subscriptions:
+        for charge in _subscription_charges(data, subscription):
+            lines.append(
+                ReportLine(
+                    service_code=subscription.service_code,
+                    service_name=names[subscription.service_code],
+                    tier=Tier.OPTIONAL.value,
+                    rule=charge.rule.value,
+                    month=f"{data.year}-{charge.month:02d}" if charge.month else None,
+                    description=f"subscription {subscription.id}: {charge.basis}",
+                    quantity=charge.quantity,
+                    amount=allocation.from_ore(charge.amount_ore),
+                )
+            )
+    return lines
+
+
+def _special(request: SpecialRequest) -> charges.Charge:
+    return charges.special_charge(
+        request.quote_amount or Decimal(0),
+        request.quote_hours,
+        request.quote_hourly_rate,
+        request.actual_hours,
+        request.status == SpecialRequestStatus.DELIVERED,
+    )
+
+
+def _special_lines(data: _YearData) -> list[ReportLine]:
+    lines = []
+    for request in data.specials:
+        charge = _special(request)
+        accepted = request.accepted_at.astimezone(OSLO) if request.accepted_at else None
+        lines.append(
+            ReportLine(
+                service_code=request.service_code,
+                service_name=request.title,
+                tier=Tier.SPECIAL.value,
+                rule=charge.rule.value,
+                month=f"{accepted:%Y-%m}" if accepted else None,
+                description=f"special request {request.id} {request.title!r}: {charge.basis}",
+                quantity=charge.quantity,
+                amount=allocation.from_ore(charge.amount_ore),
+            )
+        )
+    return lines

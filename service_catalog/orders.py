@@ -1,0 +1,327 @@
+"""Use cases for orders of optional services and the subscriptions they create or grow."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kommune_ikt.pagination import Page
+from kommune_ikt.types import utcnow
+from service_catalog import queries, signals
+from service_catalog.catalogue import budget_year, find_service, require_price
+from service_catalog.choices import OrderStatus, ServiceStatus, Tier
+from service_catalog.models import Municipality, Order, Subscription, SubscriptionChange
+from service_catalog.municipalities import is_active, today
+from service_catalog.queries import order_visible_to
+from service_catalog.workflow import ORDER_TRANSITIONS, check_transition
+
+SUBSCRIPTION_EDITORS = (Role.ORDERER, Role.AGENT)
+
+
+def municipality_for(session: Session, actor: Actor, number: str | None) -> Municipality:
+    """The municipality a new order or request is for: the caller's own, or named by IT."""
+    if actor.is_municipal:
+        if number is not None and number != actor.municipality:
+            raise Forbidden("You may only act for your own municipality.")
+        number = actor.municipality
+    elif number is None:
+        raise ValidationFailed("municipality", "IT roles must name the municipality.")
+    municipality = session.get(Municipality, number)
+    if municipality is None:
+        raise ValidationFailed("municipality", f"Unknown municipality {number}.")
+    if not is_active(municipality):
+        raise ValidationFailed(
+            "municipality", f"{number} {municipality.name} is not a member of the collaboration."
+        )
+    return municipality
+
+
+def place_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
+    """Order an optional service; an orderer's own order is approved at once."""
+    service = find_service(session, data["service_code"])
+    municipality = municipality_for(session, actor, data.get("municipality"))
+    if service.tier == Tier.BASIC:
+        raise Conflict(
+            f"{service.code} is a basic service: every member already has it, paid through "
+            "the allocation key, so there is nothing to order.",
+            errors={"service_code": ["Basic services are included; they cannot be ordered."]},
+        )
+    if service.tier == Tier.SPECIAL:
+        raise Conflict(
+            f"{service.code} is a special service: ask for it with POST /special-requests, "
+            "which the IT unit quotes first.",
+            errors={"service_code": ["Special services go through special requests."]},
+        )
+    if service.status != ServiceStatus.ACTIVE:
+        retired = service.status == ServiceStatus.RETIRED
+        state = "retired and can no longer" if retired else "planned and cannot yet"
+        raise Conflict(
+            f"{service.code} is {state} be ordered.",
+            errors={"service_code": [f"The service is {service.status}."]},
+        )
+    require_price(session, service, budget_year(), "service_code")
+    order = Order(
+        municipality_number=municipality.number,
+        service_code=service.code,
+        quantity=data["quantity"],
+        note=data.get("note") or "",
+        created_by=actor.user_id,
+    )
+    own_approval = actor.role == Role.ORDERER
+    if own_approval:
+        order.status = OrderStatus.APPROVED.value
+        order.approved_by = actor.user_id
+        order.approved_at = order.created_at
+    session.add(order)
+    session.flush()
+    if own_approval:
+        signals.order_approved.send(order, session=session, actor=actor)
+    return order
+
+
+def get_order(session: Session, actor: Actor, order_id: int, *, for_update: bool = False) -> Order:
+    """One order; another municipality's (or, for a requester, another person's) is 404."""
+    order = session.get(Order, order_id, with_for_update=for_update)
+    if order is None or not order_visible_to(order, actor):
+        raise NotFound("Order not found.")
+    return order
+
+
+def approve_order(session: Session, actor: Actor, order_id: int) -> Order:
+    """The municipality's orderer approves; the row lock makes one of two approvals win."""
+    actor.require(Role.ORDERER)
+    order = get_order(session, actor, order_id, for_update=True)
+    _transition(order, OrderStatus.APPROVED)
+    order.approved_by = actor.user_id
+    order.approved_at = order.updated_at
+    session.flush()
+    signals.order_approved.send(order, session=session, actor=actor)
+    return order
+
+
+def reject_order(session: Session, actor: Actor, order_id: int, reason: str = "") -> Order:
+    actor.require(Role.ORDERER)
+    order = get_order(session, actor, order_id, for_update=True)
+    _transition(order, OrderStatus.REJECTED)
+    order.rejected_by = actor.user_id
+    order.rejected_at = order.updated_at
+    order.reason = reason
+    session.flush()
+    return order
+
+
+def cancel_order(session: Session, actor: Actor, order_id: int, reason: str = "") -> Order:
+    """Withdraw an order before fulfilment: its creator, its orderer, an agent or admin."""
+    order = get_order(session, actor, order_id, for_update=True)
+    if order.created_by != actor.user_id:
+        actor.require(Role.ORDERER, Role.AGENT)
+    _transition(order, OrderStatus.CANCELLED)
+    order.cancelled_by = actor.user_id
+    order.cancelled_at = order.updated_at
+    order.reason = reason
+    session.flush()
+    signals.order_cancelled.send(order, session=session, actor=actor)
+    return order
+
+
+def fulfil_order(session: Session, actor: Actor, order_id: int, start_on: date) -> Order:
+    """An agent delivers an approved order: the subscription starts or grows on ``start_on``."""
+    actor.require(Role.AGENT)
+    order = get_order(session, actor, order_id, for_update=True)
+    check_transition(
+        ORDER_TRANSITIONS, OrderStatus(order.status), OrderStatus.FULFILLED, f"Order {order.id}"
+    )
+    service = find_service(session, order.service_code)
+    require_price(session, service, start_on.year, "start_on")
+    municipality = session.get(Municipality, order.municipality_number)
+    assert municipality is not None
+    if not municipality.is_member_on(start_on):
+        raise ValidationFailed(
+            "start_on", f"{municipality.number} {municipality.name} is not a member on {start_on}."
+        )
+    subscription = _add_to_subscription(session, order, start_on)
+    now = utcnow()
+    order.status = OrderStatus.FULFILLED.value
+    order.fulfilled_by = actor.user_id
+    order.fulfilled_at = now
+    order.updated_at = now
+    order.start_on = start_on
+    order.subscription_id = subscription.id
+    session.flush()
+    signals.order_fulfilled.send(order, session=session, actor=actor)
+    return order
+
+
+def _transition(order: Order, target: OrderStatus) -> None:
+    check_transition(ORDER_TRANSITIONS, OrderStatus(order.status), target, f"Order {order.id}")
+    order.status = target.value
+    order.updated_at = utcnow()
+
+
+# --- subscriptions ---------------------------------------------------------------
+
+
+@dataclass
+class SubscriptionView:
+    """A subscription with its quantity history (oldest first)."""
+
+    subscription: Subscription
+    changes: list[SubscriptionChange]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.subscription, name)
+
+
+def _changes(session: Session, subscription_id: int | None) -> list[SubscriptionChange]:
+    return list(
+        session.scalars(
+            sa.select(SubscriptionChange)
+            .where(SubscriptionChange.subscription_id == subscription_id)
+            .order_by(SubscriptionChange.effective_on)
+        )
+    )
+
+
+def _add_to_subscription(session: Session, order: Order, start_on: date) -> Subscription:
+    """Grow the subscription open on ``start_on`` by the order's quantity, or start one."""
+    open_ones = list(
+        session.scalars(
+            sa.select(Subscription)
+            .where(
+                Subscription.municipality_number == order.municipality_number,
+                Subscription.service_code == order.service_code,
+                sa.or_(Subscription.end_on.is_(None), Subscription.end_on > start_on),
+            )
+            .order_by(Subscription.start_on)
+            .with_for_update()
+        )
+    )
+    later = [s for s in open_ones if s.start_on > start_on]
+    if later:
+        raise Conflict(
+            f"Subscription {later[0].id} for {order.service_code} starts on "
+            f"{later[0].start_on}; fulfil on or after that day, or change that subscription.",
+            errors={"start_on": [f"On or after {later[0].start_on}."]},
+        )
+    if not open_ones:
+        subscription = Subscription(
+            municipality_number=order.municipality_number,
+            service_code=order.service_code,
+            quantity=order.quantity,
+            start_on=start_on,
+        )
+        session.add(subscription)
+        session.flush()
+        session.add(
+            SubscriptionChange(
+                subscription_id=subscription.id,
+                effective_on=start_on,
+                quantity=order.quantity,
+                order_id=order.id,
+            )
+        )
+        session.flush()
+        return subscription
+    subscription = open_ones[-1]
+    changes = _changes(session, subscription.id)
+    in_effect = [c for c in changes if c.effective_on <= start_on]
+    if in_effect and in_effect[-1].effective_on == start_on:
+        in_effect[-1].quantity += order.quantity
+    else:
+        base = in_effect[-1].quantity if in_effect else 0
+        change = SubscriptionChange(
+            subscription_id=subscription.id,
+            effective_on=start_on,
+            quantity=base + order.quantity,
+            order_id=order.id,
+        )
+        session.add(change)
+        changes.append(change)
+    for change in changes:
+        if change.effective_on > start_on:
+            change.quantity += order.quantity
+    changes.sort(key=lambda c: c.effective_on)
+    subscription.quantity = changes[-1].quantity
+    subscription.updated_at = utcnow()
+    session.flush()
+    return subscription
+
+
+def list_subscription_views(
+    session: Session, actor: Actor, **filters: Any
+) -> Page[SubscriptionView]:
+    """A page of subscriptions with their quantity histories (two queries)."""
+    actor.require(*SUBSCRIPTION_EDITORS)
+    page = queries.list_subscriptions(session, actor, **filters)
+    history: dict[int | None, list[SubscriptionChange]] = defaultdict(list)
+    ids = [s.id for s in page.items]
+    if ids:
+        for change in session.scalars(
+            sa.select(SubscriptionChange)
+            .where(SubscriptionChange.subscription_id.in_(ids))
+            .order_by(SubscriptionChange.effective_on)
+        ):
+            history[change.subscription_id].append(change)
+    return Page([SubscriptionView(s, history[s.id]) for s in page.items], page.next_cursor)
+
+
+def get_subscription(
+    session: Session, actor: Actor, subscription_id: int, *, for_update: bool = False
+) -> SubscriptionView:
+    actor.require(*SUBSCRIPTION_EDITORS)
+    subscription = session.get(Subscription, subscription_id, with_for_update=for_update)
+    if subscription is None:
+        raise NotFound("Subscription not found.")
+    actor.ensure_visible(subscription.municipality_number, "Subscription")
+    return SubscriptionView(subscription, _changes(session, subscription.id))
+
+
+def update_subscription(
+    session: Session, actor: Actor, view: SubscriptionView, changes: dict[str, Any]
+) -> SubscriptionView:
+    """Change the quantity from a day on (default today), or set/clear ``end_on``."""
+    actor.require(*SUBSCRIPTION_EDITORS)
+    subscription = view.subscription
+    end_on = changes.get("end_on", subscription.end_on)
+    if end_on is not None and end_on <= subscription.start_on:
+        raise ValidationFailed("end_on", f"Must be after start_on ({subscription.start_on}).")
+    if "quantity" in changes:
+        effective_on = changes.get("effective_on") or max(today(), subscription.start_on)
+        if effective_on < subscription.start_on:
+            raise ValidationFailed(
+                "effective_on", f"Must be on or after start_on ({subscription.start_on})."
+            )
+        if end_on is not None and effective_on >= end_on:
+            raise ValidationFailed("effective_on", f"Must be before end_on ({end_on}).")
+        _set_quantity(session, view, effective_on, changes["quantity"])
+    elif changes.get("effective_on") is not None:
+        raise ValidationFailed("effective_on", "Only used together with quantity.")
+    subscription.end_on = end_on
+    subscription.updated_at = utcnow()
+    session.flush()
+    return SubscriptionView(subscription, _changes(session, subscription.id))
+
+
+def _set_quantity(session: Session, view: SubscriptionView, on: date, quantity: int) -> None:
+    """The quantity from ``on`` onwards: later changes are replaced by this one."""
+    for change in view.changes:
+        if change.effective_on > on:
+            session.delete(change)
+    existing = next((c for c in view.changes if c.effective_on == on), None)
+    if existing is not None:
+        existing.quantity = quantity
+    else:
+        session.add(
+            SubscriptionChange(
+                subscription_id=view.subscription.id, effective_on=on, quantity=quantity
+            )
+        )
+    view.subscription.quantity = quantity
+    session.flush()

@@ -1,0 +1,187 @@
+"""Read side of the catalogue: lists with filters, tenancy scoping and keyset pagination.
+
+Other domains (servicedesk, metrics) read the catalogue through here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, paginate
+from kommune_ikt.tenancy import scope_to_actor
+from service_catalog.catalogue import ServiceView, budget_year
+from service_catalog.models import (
+    Order,
+    Service,
+    ServicePrice,
+    SpecialRequest,
+    Subscription,
+)
+
+
+def get_service(session: Session, code: str) -> Service | None:
+    """A service by code, or None (for other domains validating a service_code)."""
+    return session.get(Service, code)
+
+
+def prices_of_year(session: Session, codes: list[str], year: int) -> dict[str, ServicePrice]:
+    """The given services' prices for one budget year, in one query."""
+    if not codes:
+        return {}
+    rows = session.scalars(
+        sa.select(ServicePrice).where(
+            ServicePrice.service_code.in_(codes), ServicePrice.year == year
+        )
+    )
+    return {p.service_code: p for p in rows}
+
+
+def list_services(
+    session: Session,
+    *,
+    tier: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Service]:
+    """Services by code (ascending: a catalogue reads alphabetically), one page."""
+    stmt = sa.select(Service)
+    if tier:
+        stmt = stmt.where(Service.tier == tier)
+    if status:
+        stmt = stmt.where(Service.status == status)
+    if q:
+        words = q.split()
+        for word in words:
+            stmt = stmt.where(
+                sa.or_(
+                    Service.code.icontains(word, autoescape=True),
+                    Service.name.icontains(word, autoescape=True),
+                    Service.description.icontains(word, autoescape=True),
+                    Service.category.icontains(word, autoescape=True),
+                )
+            )
+    if cursor:
+        (after,) = decode_cursor(cursor, [str])
+        stmt = stmt.where(Service.code > after)
+    rows = list(session.scalars(stmt.order_by(Service.code).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].code])
+    return Page(rows, next_cursor)
+
+
+def list_service_views(session: Session, **filters: Any) -> Page[ServiceView]:
+    """A page of services, each with the price of the current budget year (two queries)."""
+    page = list_services(session, **filters)
+    prices = prices_of_year(session, [s.code for s in page.items], budget_year())
+    return Page([ServiceView(s, prices.get(s.code)) for s in page.items], page.next_cursor)
+
+
+# --- orders --------------------------------------------------------------------
+
+
+def order_visible_to(order: Order, actor: Actor) -> bool:
+    """Requesters see the orders they placed, orderers their municipality's, IT all."""
+    if not actor.can_see_municipality(order.municipality_number):
+        return False
+    return actor.role != Role.REQUESTER or order.created_by == actor.user_id
+
+
+def scope_orders(stmt: Select[Any], actor: Actor) -> Select[Any]:
+    stmt = scope_to_actor(stmt, actor, Order.municipality_number)
+    if actor.role == Role.REQUESTER:
+        stmt = stmt.where(Order.created_by == actor.user_id)
+    return stmt
+
+
+def list_orders(
+    session: Session,
+    actor: Actor,
+    *,
+    municipality: str | None = None,
+    status: str | None = None,
+    service_code: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Order]:
+    """Newest first; a municipal caller filtering on another municipality gets 403."""
+    municipality = actor.check_municipality_filter(municipality)
+    stmt = scope_orders(sa.select(Order), actor)
+    if municipality:
+        stmt = stmt.where(Order.municipality_number == municipality)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    if service_code:
+        stmt = stmt.where(Order.service_code == service_code)
+    return paginate(session, stmt, [Order.created_at, Order.id], limit=limit, cursor=cursor)
+
+
+# --- subscriptions -------------------------------------------------------------
+
+
+def list_subscriptions(
+    session: Session,
+    actor: Actor,
+    *,
+    municipality: str | None = None,
+    service_code: str | None = None,
+    active_on: date | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Subscription]:
+    municipality = actor.check_municipality_filter(municipality)
+    stmt = scope_to_actor(sa.select(Subscription), actor, Subscription.municipality_number)
+    if municipality:
+        stmt = stmt.where(Subscription.municipality_number == municipality)
+    if service_code:
+        stmt = stmt.where(Subscription.service_code == service_code)
+    if active_on is not None:
+        stmt = stmt.where(
+            Subscription.start_on <= active_on,
+            sa.or_(Subscription.end_on.is_(None), Subscription.end_on > active_on),
+        )
+    return paginate(
+        session, stmt, [Subscription.created_at, Subscription.id], limit=limit, cursor=cursor
+    )
+
+
+# --- special requests ----------------------------------------------------------
+
+
+def list_special_requests(
+    session: Session,
+    actor: Actor,
+    *,
+    municipality: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[SpecialRequest]:
+    municipality = actor.check_municipality_filter(municipality)
+    stmt = scope_to_actor(sa.select(SpecialRequest), actor, SpecialRequest.municipality_number)
+    if municipality:
+        stmt = stmt.where(SpecialRequest.municipality_number == municipality)
+    if status:
+        stmt = stmt.where(SpecialRequest.status == status)
+    return paginate(
+        session, stmt, [SpecialRequest.created_at, SpecialRequest.id], limit=limit, cursor=cursor
+    )
+
+
+def list_portfolio(session: Session, actor: Actor) -> list[SpecialRequest]:
+    """The ranked portfolio (rank 1 first); a municipal caller sees its own requests in it."""
+    stmt = scope_to_actor(
+        sa.select(SpecialRequest).where(SpecialRequest.priority_rank.is_not(None)),
+        actor,
+        SpecialRequest.municipality_number,
+    )
+    return list(session.scalars(stmt.order_by(SpecialRequest.priority_rank)))

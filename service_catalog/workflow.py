@@ -1,0 +1,63 @@
+"""The state machines of services, orders and special requests (pure, no database)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TypeVar
+
+from kommune_ikt.errors import Conflict
+from service_catalog.choices import OrderStatus, ServiceStatus, SpecialRequestStatus
+
+S = TypeVar("S", bound=StrEnum)
+
+SERVICE_TRANSITIONS: Mapping[ServiceStatus, frozenset[ServiceStatus]] = {
+    ServiceStatus.PLANNED: frozenset({ServiceStatus.ACTIVE, ServiceStatus.RETIRED}),
+    ServiceStatus.ACTIVE: frozenset({ServiceStatus.RETIRED}),
+    # A retired service stays retired: its code remains on old reports and
+    # tickets; a successor gets a new code.
+    ServiceStatus.RETIRED: frozenset(),
+}
+
+ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING_APPROVAL: frozenset(
+        {OrderStatus.APPROVED, OrderStatus.REJECTED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.APPROVED: frozenset({OrderStatus.FULFILLED, OrderStatus.CANCELLED}),
+    OrderStatus.REJECTED: frozenset(),
+    OrderStatus.FULFILLED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+SPECIAL_REQUEST_TRANSITIONS: Mapping[SpecialRequestStatus, frozenset[SpecialRequestStatus]] = {
+    # A quoted request may be quoted again (a corrected quote) until accepted.
+    SpecialRequestStatus.SUBMITTED: frozenset({SpecialRequestStatus.QUOTED}),
+    SpecialRequestStatus.QUOTED: frozenset(
+        {SpecialRequestStatus.QUOTED, SpecialRequestStatus.ACCEPTED, SpecialRequestStatus.REJECTED}
+    ),
+    SpecialRequestStatus.ACCEPTED: frozenset({SpecialRequestStatus.IN_PROGRESS}),
+    SpecialRequestStatus.IN_PROGRESS: frozenset({SpecialRequestStatus.DELIVERED}),
+    SpecialRequestStatus.REJECTED: frozenset(),
+    SpecialRequestStatus.DELIVERED: frozenset(),
+}
+
+
+def allowed_from(transitions: Mapping[S, frozenset[S]], current: S) -> list[str]:
+    """The states reachable from ``current``, sorted, as strings."""
+    return sorted(s.value for s in transitions[current])
+
+
+def check_transition(
+    transitions: Mapping[S, frozenset[S]], current: S, target: S, what: str
+) -> None:
+    """409 naming the allowed transitions when ``current`` → ``target`` is not one of them."""
+    if target in transitions[current]:
+        return
+    allowed = allowed_from(transitions, current)
+    reachable = ", ".join(allowed) if allowed else "none (final state)"
+    raise Conflict(
+        f"{what} is {current.value}; it cannot become {target.value}. "
+        f"Allowed from {current.value}: {reachable}.",
+        errors={"status": [f"Allowed from {current.value}: {reachable}."]},
+        allowed_transitions=allowed,
+    )
