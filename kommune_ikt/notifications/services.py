@@ -1,10 +1,25 @@
-"""Notification use cases: enqueue into the outbox (in the caller's transaction)."""
+"""Notification use cases: enqueue into the outbox (in the caller's transaction), list, retry."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.notifications.models import Notification
+from kommune_ikt.notifications.texts import EVENTS, LANGUAGES, render
+from kommune_ikt.pagination import Page, paginate
+from kommune_ikt.types import utcnow
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+STATUSES = (PENDING, SENDING, SENT, FAILED)
+DISPLAY_ZONE = ZoneInfo("Europe/Oslo")
 
 
 def enqueue(
@@ -13,12 +28,117 @@ def enqueue(
     recipient_email: str | None,
     context: dict[str, Any],
     language: str | None = None,
-) -> None:
+) -> Notification | None:
     """Queue one e-mail for ``event`` to ``recipient_email`` in the caller's transaction.
 
     ``event`` is one of ``ticket_created``, ``ticket_assigned``, ``ticket_commented``,
-    ``ticket_resolved``, ``sla_warning``, ``sla_breach``. ``context`` holds the values the
-    text needs (JSON-serialisable: ticket ``number``, ``title``, ``id``, ``comment``...).
-    A missing recipient is skipped. First version: a no-op until the outbox table lands.
+    ``ticket_resolved``, ``sla_warning``, ``sla_breach``. ``context`` holds the values
+    the text needs (ticket ``id``, ``number``, ``title``, ``priority``, ``comment``,
+    ``resolution``...; datetimes are shown in Oslo time). ``language`` ``None`` means the
+    configured ``NOTIFICATION_LANGUAGE``. A missing recipient is skipped.
     """
-    return None
+    if not recipient_email:
+        return None
+    if event not in EVENTS:
+        raise ValueError(f"unknown notification event {event!r}")
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+    ticket_id = context.get("ticket_id", context.get("id"))
+    notification = Notification(
+        event=event,
+        recipient=recipient_email,
+        language=language,
+        context=_plain(context),
+        ticket_id=ticket_id if isinstance(ticket_id, int) else None,
+        next_attempt_at=utcnow(),
+    )
+    session.add(notification)
+    return notification
+
+
+def list_notifications(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    event: str | None = None,
+    ticket_id: int | None = None,
+    recipient: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """The outbox, newest first (IT staff: agents and admins)."""
+    actor.require(Role.AGENT)
+    stmt = sa.select(Notification)
+    if status is not None:
+        stmt = stmt.where(Notification.status == status)
+    if event is not None:
+        stmt = stmt.where(Notification.event == event)
+    if ticket_id is not None:
+        stmt = stmt.where(Notification.ticket_id == ticket_id)
+    if recipient is not None:
+        stmt = stmt.where(Notification.recipient == recipient)
+    return paginate(
+        session,
+        stmt,
+        keys=[Notification.created_at, Notification.id],
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def get_notification(session: Session, actor: Actor, notification_id: int) -> Notification:
+    actor.require(Role.AGENT)
+    notification = session.get(Notification, notification_id)
+    if notification is None:
+        raise NotFound(f"Notification {notification_id} not found.")
+    return notification
+
+
+def retry_notification(
+    session: Session, actor: Actor, notification_id: int, *, now: datetime | None = None
+) -> Notification:
+    """Send a failed notification again (admin): back to ``pending``, due now."""
+    actor.require(Role.ADMIN)
+    notification = session.get(Notification, notification_id, with_for_update=True)
+    if notification is None:
+        raise NotFound(f"Notification {notification_id} not found.")
+    if notification.status != FAILED:
+        raise Conflict(
+            f"Only a failed notification can be retried; this one is {notification.status}."
+        )
+    notification.status = PENDING
+    notification.next_attempt_at = now or utcnow()
+    session.flush()
+    return notification
+
+
+def check_status(status: str | None) -> None:
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed("status", f"One of {', '.join(STATUSES)}.")
+
+
+def rendered(
+    notifications: Sequence[Notification], default_language: str
+) -> dict[int, tuple[str, str]]:
+    """Subject and body of each notification: as sent, or as it would be sent now."""
+    out: dict[int, tuple[str, str]] = {}
+    for n in notifications:
+        if n.subject is not None and n.body is not None:
+            out[n.id] = (n.subject, n.body)  # type: ignore[index]
+        else:
+            out[n.id] = render(n.event, n.language or default_language, n.context)  # type: ignore[index]
+    return out
+
+
+def _plain(context: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in context.items():
+        if isinstance(value, datetime):
+            value = value.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M")
+        elif hasattr(value, "value"):
+            value = value.value
+        elif not isinstance(value, str | int | float | bool | type(None) | list | dict):
+            value = str(value)
+        out[key] = value
+    return out

@@ -1,41 +1,276 @@
 """SLA state of tickets: targets set on creation and change, and the views for responses.
 
-The ticket services call exactly two functions from here:
+The ticket services call two functions from here:
 
 - ``apply_sla(session, ticket, now)`` after a ticket is created and after each change of
-  status, priority, impact or urgency (after the history rows are added and flushed);
-- ``sla_views(session, tickets, now)`` to render the ``sla`` object of each ticket in a
-  response, in one batch (no N+1).
+  status, priority, impact, urgency or first response (after the history rows are
+  added): it snapshots the policy on first call and stores the escalation triggers;
+- ``sla_views(session, tickets, now)`` to render the ``sla`` object of many tickets in a
+  response, in one batch (a fixed number of queries, whatever the number of tickets).
+
+Both derive the state from the ticket's history with ``servicedesk.sla.derive``, so
+what a response shows is exact at the moment of the request, with or without the
+escalation job having run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from kommune_ikt.types import utcnow
+from service_catalog.models import Municipality, Service
+from servicedesk.models import Ticket, TicketHistory
+from servicedesk.sla.calendars import ALWAYS, spec_of
+from servicedesk.sla.clock import BusinessClock, clock_for
+from servicedesk.sla.derive import Change, SlaResult, Target, derive
+from servicedesk.sla.models import SlaCalendar, SlaPolicy, TicketSla
 
-def apply_sla(session: Session, ticket: Any, now: datetime) -> None:
-    """(Re)compute and store the ticket's SLA targets; call after every relevant change."""
-    # First version: nothing stored yet; the real derivation follows.
-    return None
+DEFAULT_SET = "default"
+CLOCK_FIELDS = ("status", "priority")
+# Priorities that run on the 24x7 calendar when the ticket's service is staffed 24x7.
+ROUND_THE_CLOCK_PRIORITIES = (1, 2)
+TARGETS = ("response", "resolution")
+KINDS = ("warn", "breach")
 
 
-def empty_view() -> dict[str, Any]:
+def apply_sla(session: Session, ticket: Ticket, now: datetime) -> None:
+    """(Re)compute and store the ticket's SLA; call after every change the clocks care about."""
+    apply_many(session, [ticket], now)
+
+
+def apply_many(session: Session, tickets: Sequence[Ticket], now: datetime) -> list[TicketSla]:
+    """``apply_sla`` for many tickets in a fixed number of queries."""
+    if not tickets:
+        return []
+    session.flush()
+    ids = [t.id for t in tickets]
+    rows = {
+        row.ticket_id: row
+        for row in session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(ids)))
+    }
+    missing = [t for t in tickets if t.id not in rows]
+    if missing:
+        for ticket, (set_name, policy) in zip(
+            missing, policy_snapshots(session, missing), strict=True
+        ):
+            row = TicketSla(
+                ticket_id=ticket.id,
+                policy_set=set_name,
+                policy=policy,
+                priority=ticket.priority,
+                calendar=policy[str(ticket.priority)]["calendar"],
+                response_minutes=policy[str(ticket.priority)]["response_minutes"],
+                resolution_minutes=policy[str(ticket.priority)]["resolution_minutes"],
+                computed_at=now,
+            )
+            session.add(row)
+            rows[ticket.id] = row
+    results = _derive_many(session, tickets, rows, now)
+    for ticket in tickets:
+        store(rows[ticket.id], results[ticket.id], now)
+    session.flush()
+    return [rows[t.id] for t in tickets]
+
+
+def store(row: TicketSla, result: SlaResult, now: datetime) -> None:
+    """Write the derived targets and the sweep's triggers (events already fired stay fired)."""
+    target = row.policy[str(result.priority)]
+    row.priority = result.priority
+    row.calendar = target["calendar"]
+    row.response_minutes = target["response_minutes"]
+    row.resolution_minutes = target["resolution_minutes"]
+    for name, clock in (("response", result.response), ("resolution", result.resolution)):
+        for kind, instant in (("warn", clock.warn_trigger), ("breach", clock.breach_trigger)):
+            fired = getattr(row, f"{name}_{'warned' if kind == 'warn' else 'breached'}")
+            setattr(row, f"{name}_{kind}_at", None if fired else instant)
+    row.stale = False
+    row.computed_at = now
+
+
+def sla_views(session: Session, tickets: Sequence[Any], now: datetime) -> dict[int, dict]:
+    """``{ticket.id: {response_due, resolution_due, responded_at, resolved_at,
+    response_breached, resolution_breached, paused}}`` exact at ``now``, in one batch."""
+    if not tickets:
+        return {}
+    ids = [t.id for t in tickets]
+    rows = {
+        row.ticket_id: row
+        for row in session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(ids)))
+    }
+    missing = [t for t in tickets if t.id not in rows]
+    if missing:
+        # Tickets that never went through apply_sla (e.g. loaded in bulk): show what
+        # the current policy would give them, without writing from a read.
+        for ticket, (set_name, policy) in zip(
+            missing, policy_snapshots(session, missing), strict=True
+        ):
+            rows[ticket.id] = TicketSla(
+                ticket_id=ticket.id,
+                policy_set=set_name,
+                policy=policy,
+                priority=ticket.priority,
+                calendar="",
+                response_minutes=0,
+                resolution_minutes=0,
+            )
+    results = _derive_many(session, tickets, rows, now)
+    return {ticket_id: result.view() for ticket_id, result in results.items()}
+
+
+def sla_results(session: Session, tickets: Sequence[Ticket], now: datetime) -> dict[int, SlaResult]:
+    """The full derivation (elapsed time, triggers) of tickets that have an SLA row."""
+    ids = [t.id for t in tickets]
+    rows = {
+        row.ticket_id: row
+        for row in session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(ids)))
+    }
+    return _derive_many(session, [t for t in tickets if t.id in rows], rows, now)
+
+
+def _derive_many(
+    session: Session, tickets: Sequence[Any], rows: Mapping[int, TicketSla], now: datetime
+) -> dict[int, SlaResult]:
+    clocks = load_clocks(session)
+    changes = _clock_changes(session, [t.id for t in tickets])
+    results = {}
+    for ticket in tickets:
+        policy = {
+            int(priority): Target(t["response_minutes"], t["resolution_minutes"], t["calendar"])
+            for priority, t in rows[ticket.id].policy.items()
+        }
+        results[ticket.id] = derive(
+            created_at=ticket.created_at,
+            status=ticket.status,
+            priority=ticket.priority,
+            changes=changes.get(ticket.id, ()),
+            responded_at=ticket.responded_at,
+            policy=policy,
+            clocks=clocks,
+            now=now,
+        )
+    return results
+
+
+def _clock_changes(session: Session, ticket_ids: Iterable[int]) -> dict[int, list[Change]]:
+    stmt = (
+        sa.select(
+            TicketHistory.ticket_id,
+            TicketHistory.at,
+            TicketHistory.field,
+            TicketHistory.old,
+            TicketHistory.new,
+        )
+        .where(
+            TicketHistory.ticket_id.in_(list(ticket_ids)),
+            TicketHistory.field.in_(CLOCK_FIELDS),
+        )
+        .order_by(TicketHistory.ticket_id, TicketHistory.id)
+    )
+    out: dict[int, list[Change]] = defaultdict(list)
+    for ticket_id, at, field, old, new in session.execute(stmt):
+        out[ticket_id].append(Change(at, field, old, new))
+    return out
+
+
+def load_clocks(session: Session) -> dict[str, BusinessClock]:
+    """Every calendar's clock (clocks are cached by content, so this is one small query)."""
     return {
-        "response_due": None,
-        "resolution_due": None,
-        "responded_at": None,
-        "resolved_at": None,
-        "response_breached": False,
-        "resolution_breached": False,
-        "paused": False,
+        calendar.name: clock_for(spec_of(_document(calendar)))
+        for calendar in session.scalars(sa.select(SlaCalendar))
     }
 
 
-def sla_views(session: Session, tickets: Sequence[Any], now: datetime) -> dict[int, dict[str, Any]]:
-    """``{ticket.id: {response_due, resolution_due, responded_at, resolved_at,
-    response_breached, resolution_breached, paused}}`` exact at ``now``, for many tickets."""
-    return {ticket.id: empty_view() for ticket in tickets}
+def _document(calendar: SlaCalendar) -> dict[str, Any]:
+    return {
+        "timezone": calendar.timezone,
+        "hours": calendar.hours,
+        "holiday_country": calendar.holiday_country,
+        "holiday_subdivision": calendar.holiday_subdivision,
+        "extra_closed_dates": calendar.extra_closed_dates,
+        "special_hours": calendar.special_hours,
+    }
+
+
+def policy_snapshots(
+    session: Session, tickets: Sequence[Any]
+) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+    """For each ticket: its municipality's policy set name and the set's four targets.
+
+    P1 and P2 of a ticket on a service staffed 24x7 run on the ``24x7`` calendar.
+    A set that no longer exists falls back to ``default``.
+    """
+    numbers = {t.municipality_number for t in tickets}
+    set_of = dict(
+        session.execute(
+            sa.select(Municipality.number, Municipality.sla_policy_set).where(
+                Municipality.number.in_(numbers)
+            )
+        ).all()
+    )
+    codes = {t.service_code for t in tickets if t.service_code}
+    hours_of = (
+        dict(
+            session.execute(
+                sa.select(Service.code, Service.service_hours).where(Service.code.in_(codes))
+            ).all()
+        )
+        if codes
+        else {}
+    )
+    sets: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    wanted = set(set_of.values()) | {DEFAULT_SET}
+    for policy in session.scalars(sa.select(SlaPolicy).where(SlaPolicy.set_name.in_(wanted))):
+        sets[policy.set_name][str(policy.priority)] = {
+            "response_minutes": policy.response_minutes,
+            "resolution_minutes": policy.resolution_minutes,
+            "calendar": policy.calendar,
+        }
+    out = []
+    for ticket in tickets:
+        name = set_of.get(ticket.municipality_number) or DEFAULT_SET
+        if len(sets.get(name, {})) != 4:
+            name = DEFAULT_SET
+        policy = {p: dict(t) for p, t in sets[name].items()}
+        if hours_of.get(ticket.service_code) == "24x7":
+            for priority in ROUND_THE_CLOCK_PRIORITIES:
+                policy[str(priority)]["calendar"] = ALWAYS
+        out.append((name, policy))
+    return out
+
+
+def mark_stale(session: Session, calendar: str) -> int:
+    """After a calendar edit: the open tickets whose policy uses it get recomputed by the sweep."""
+    rows = session.execute(
+        sa.select(TicketSla.ticket_id, TicketSla.policy)
+        .join(Ticket, Ticket.id == TicketSla.ticket_id)
+        .where(Ticket.status.notin_(("closed", "cancelled")))
+    ).all()
+    ids = [
+        ticket_id
+        for ticket_id, policy in rows
+        if any(t.get("calendar") == calendar for t in policy.values())
+    ]
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            sa.update(TicketSla)
+            .where(TicketSla.ticket_id.in_(ids[start : start + 1000]))
+            .values(stale=True)
+        )
+    return len(ids)
+
+
+def refresh_stale(session: Session, now: datetime | None = None, limit: int = 2000) -> int:
+    """Recompute tickets marked stale by a calendar edit (the sweep calls this first)."""
+    now = now or utcnow()
+    ids = list(session.scalars(sa.select(TicketSla.ticket_id).where(TicketSla.stale).limit(limit)))
+    if not ids:
+        return 0
+    tickets = list(session.scalars(sa.select(Ticket).where(Ticket.id.in_(ids))))
+    apply_many(session, tickets, now)
+    return len(tickets)

@@ -1,0 +1,239 @@
+"""Sending the outbox over SMTP: claim, send, record; retried with back-off, never sent twice.
+
+Each batch goes through three short transactions:
+
+1. claim: due ``pending`` rows become ``sending`` (``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL, so two senders never take the same row; SQLite serialises
+   writers anyway), with their text rendered and a Message-ID fixed;
+2. send, outside any transaction (an SMTP server may be slow);
+3. record: ``sent``, or back to ``pending`` with exponential back-off after a
+   temporary failure, or ``failed`` after a permanent one or too many tries.
+
+A process that dies between 1 and 3 leaves rows in ``sending``: they may or
+may not have gone out, so they are never sent again automatically; after
+``STUCK_AFTER`` they are marked ``failed`` with that explanation, and an admin
+may retry them (POST /notifications/{id}/retry). At most once, by design.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.config import Settings
+from kommune_ikt.db import Database
+from kommune_ikt.notifications.models import Notification
+from kommune_ikt.notifications.services import FAILED, PENDING, SENDING, SENT
+from kommune_ikt.notifications.texts import render
+from kommune_ikt.types import utcnow
+
+log = logging.getLogger(__name__)
+BATCH = 50
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=1)
+MAX_RETRY = timedelta(hours=6)
+STUCK_AFTER = timedelta(minutes=15)
+SMTP_TIMEOUT = 30.0
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before try ``attempts + 1``: 1, 2, 4, 8 ... minutes, at most 6 hours."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+
+
+@dataclass
+class Outcome:
+    notification_id: int
+    sent: bool
+    error: str | None = None
+    permanent: bool = False
+
+
+SmtpFactory = Callable[[Settings], Any]
+
+
+def connect(settings: Settings) -> smtplib.SMTP:
+    """An SMTP connection as configured (STARTTLS and login when set; port 465 is TLS)."""
+    assert settings.smtp_host
+    smtp: smtplib.SMTP
+    if settings.smtp_port == 465:
+        smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
+        if settings.smtp_starttls:
+            smtp.starttls()
+    if settings.smtp_user:
+        smtp.login(settings.smtp_user, settings.smtp_password or "")
+    return smtp
+
+
+def send_due(
+    database: Database,
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    batch: int = BATCH,
+    smtp_factory: SmtpFactory = connect,
+) -> dict[str, int | str]:
+    """Send every due notification; without SMTP configured, leave them in the outbox."""
+    counts: dict[str, int | str] = {"sent": 0, "retry": 0, "failed": 0}
+    with _transaction(database) as session:
+        counts["stuck"] = _fail_stuck(session, now())
+    if not settings.smtp_host:
+        with _transaction(database) as session:
+            counts["pending"] = (
+                session.scalar(sa.select(sa.func.count()).where(Notification.status == PENDING))
+                or 0
+            )
+        counts["smtp"] = "not configured"
+        return counts
+    while True:
+        with _transaction(database) as session:
+            claimed = claim(session, settings, now(), batch)
+        if not claimed:
+            return counts
+        outcomes = deliver(claimed, settings, smtp_factory)
+        with _transaction(database) as session:
+            for key, value in record(session, outcomes, now()).items():
+                counts[key] = int(counts[key]) + value
+        if len(claimed) < batch:
+            return counts
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    recipient: str
+    subject: str
+    body: str
+    message_id: str
+    language: str
+
+
+def claim(session: Session, settings: Settings, now: datetime, limit: int) -> list[Claimed]:
+    """Take up to ``limit`` due rows for this sender: ``sending``, text and Message-ID fixed."""
+    rows = list(
+        session.scalars(
+            sa.select(Notification)
+            .where(Notification.status == PENDING, Notification.next_attempt_at <= now)
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    domain = settings.smtp_sender.rpartition("@")[2] or "kommune-ikt.local"
+    claimed = []
+    for n in rows:
+        language = n.language or settings.notification_language
+        subject, body = render(n.event, language, n.context)
+        n.status = SENDING
+        n.claimed_at = now
+        n.subject, n.body = subject, body
+        # Fixed once: a resend after a temporary failure carries the same id,
+        # so a receiving system that did get the first one can drop the copy.
+        n.message_id = (
+            n.message_id or f"<notification-{n.id}.{int(n.created_at.timestamp())}@{domain}>"
+        )
+        claimed.append(Claimed(n.id, n.recipient, subject, body, n.message_id, language))  # type: ignore[arg-type]
+    session.flush()
+    return claimed
+
+
+def deliver(claimed: list[Claimed], settings: Settings, smtp_factory: SmtpFactory) -> list[Outcome]:
+    """Send over one SMTP connection; a connection failure fails the batch temporarily."""
+    try:
+        smtp = smtp_factory(settings)
+    except (OSError, smtplib.SMTPException) as exc:
+        # Temporary even for a refused login: it is the configuration that is
+        # wrong, not the message, and it may be fixed before the tries run out.
+        log.warning("SMTP connection to %s failed: %s", settings.smtp_host, exc)
+        return [Outcome(c.id, False, f"connect: {exc}") for c in claimed]
+    outcomes = []
+    try:
+        for item in claimed:
+            outcomes.append(_send_one(smtp, item, settings))
+    finally:
+        with suppress(OSError, smtplib.SMTPException):
+            smtp.quit()
+    return outcomes
+
+
+def _send_one(smtp: Any, item: Claimed, settings: Settings) -> Outcome:
+    message = EmailMessage()
+    message["From"] = settings.smtp_sender
+    message["To"] = item.recipient
+    message["Subject"] = item.subject
+    message["Message-ID"] = item.message_id
+    message["Date"] = formatdate(localtime=False)
+    message["Content-Language"] = item.language
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(item.body)
+    try:
+        refused = smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        return Outcome(item.id, False, f"refused: {exc.recipients}", permanent=True)
+    except smtplib.SMTPResponseException as exc:
+        return Outcome(
+            item.id, False, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
+        )
+    except (OSError, smtplib.SMTPException) as exc:
+        return Outcome(item.id, False, f"{type(exc).__name__}: {exc}")
+    if refused:
+        return Outcome(item.id, False, f"refused: {refused}", permanent=True)
+    return Outcome(item.id, True)
+
+
+def record(session: Session, outcomes: list[Outcome], now: datetime) -> dict[str, int]:
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    rows = {
+        n.id: n
+        for n in session.scalars(
+            sa.select(Notification).where(
+                Notification.id.in_([o.notification_id for o in outcomes])
+            )
+        )
+    }
+    for outcome in outcomes:
+        n = rows[outcome.notification_id]
+        n.attempts += 1
+        if outcome.sent:
+            n.status, n.sent_at, n.last_error = SENT, now, None
+            counts["sent"] += 1
+        elif outcome.permanent or n.attempts >= MAX_ATTEMPTS:
+            n.status, n.last_error = FAILED, outcome.error
+            counts["failed"] += 1
+        else:
+            n.status, n.last_error = PENDING, outcome.error
+            n.next_attempt_at = now + backoff(n.attempts)
+            counts["retry"] += 1
+    session.flush()
+    return counts
+
+
+def _fail_stuck(session: Session, now: datetime) -> int:
+    return session.execute(
+        sa.update(Notification)
+        .where(Notification.status == SENDING, Notification.claimed_at < now - STUCK_AFTER)
+        .values(
+            status=FAILED,
+            last_error="The sender stopped while sending; it may or may not have been delivered. "
+            "Not resent automatically (at most once); retry it if needed.",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+@contextmanager
+def _transaction(database: Database) -> Iterator[Session]:
+    with database.session() as session, session.begin():
+        yield session

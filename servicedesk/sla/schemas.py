@@ -1,0 +1,83 @@
+"""API schemas of SLA calendars and policy sets, derived from the models."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from kommune_ikt.schemas import AutoSchema, AwareDateTime
+from servicedesk.sla.models import SlaCalendar, SlaPolicy, SlaPolicyChange
+
+POSITIVE_MINUTES = validate.Range(min=1, error="Must be a positive number of minutes.")
+HOURS_EXAMPLE = {"mon": [["08:00", "11:30"], ["12:00", "15:30"]], "tue": [["08:00", "15:30"]]}
+
+
+class CalendarSchema(AutoSchema):
+    """A calendar; ``hours`` and dates are checked by the service (422 names the field)."""
+
+    class Meta(AutoSchema.Meta):
+        model = SlaCalendar
+        dump_only = ("name", "builtin", "version", "updated_at")
+
+    timezone = fields.String(load_default="Europe/Oslo", validate=validate.Length(min=1, max=64))
+    hours = fields.Raw(
+        required=True,
+        metadata={
+            "description": "Open ranges per weekday (mon..sun); a missing day is closed. "
+            '"24:00" may end a range.',
+            "example": HOURS_EXAMPLE,
+            "type": "object",
+        },
+    )
+    holiday_country = fields.String(load_default=None, allow_none=True, metadata={"example": "NO"})
+    holiday_subdivision = fields.String(load_default=None, allow_none=True)
+    extra_closed_dates = fields.List(
+        fields.Raw(), load_default=list, metadata={"example": ["2026-12-31"]}
+    )
+    special_hours = fields.Raw(
+        load_default=dict,
+        metadata={
+            "description": "Dates with their own ranges instead of the weekday's "
+            "(an empty list closes the date).",
+            "example": {"2026-12-24": [["08:00", "12:00"]]},
+            "type": "object",
+        },
+    )
+
+
+class PolicySchema(AutoSchema):
+    class Meta(AutoSchema.Meta):
+        model = SlaPolicy
+        exclude = ("set_name",)
+
+    priority = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=4))
+    response_minutes = fields.Integer(required=True, strict=True, validate=POSITIVE_MINUTES)
+    resolution_minutes = fields.Integer(required=True, strict=True, validate=POSITIVE_MINUTES)
+    calendar = fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
+class PolicySetSchema(ma.Schema):
+    name = fields.String(dump_only=True)
+    version = fields.Integer(dump_only=True)
+    updated_at = AwareDateTime(dump_only=True)
+    policies = fields.List(
+        fields.Nested(PolicySchema), required=True, validate=validate.Length(min=1, max=4)
+    )
+
+
+class ReapplyResultSchema(ma.Schema):
+    set = fields.String()
+    tickets_reapplied = fields.Integer()
+
+
+class PolicyChangeSchema(AutoSchema):
+    class Meta(AutoSchema.Meta):
+        model = SlaPolicyChange
+
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+SET_NAME = validate.Regexp(
+    r"^[a-z0-9][a-z0-9_-]{0,49}$", error="Lower-case letters, digits, - and _."
+)
