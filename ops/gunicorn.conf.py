@@ -18,7 +18,13 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 # The default format logs no headers, so no bearer token ever reaches the log.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Not preloaded: each worker imports the app after on_starting has set
+# PROMETHEUS_MULTIPROC_DIR, so prometheus-client picks multiprocess storage.
 preload_app = False
+# Worker heartbeats on a RAM disk where there is one (containers often have a
+# slow or overlay /tmp, which makes gunicorn think workers hang).
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
 
 
 def on_starting(server):
@@ -27,6 +33,8 @@ def on_starting(server):
     if not path:
         path = tempfile.mkdtemp(prefix="kommune-ikt-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    # Emptied at every start: files of a previous run's workers would otherwise
+    # be summed into the counters forever.
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, exist_ok=True)
 

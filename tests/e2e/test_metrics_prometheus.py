@@ -171,3 +171,9 @@ def test_prometheus_sums_counters_across_workers_and_sees_availability(server_fa
     assert float(objective[0]["value"][1]) == 0.995
     up = wait_for(base, 'up{job="kommune-ikt"}', lambda r: True)
     assert up[0]["value"][1] == "1"
+
+    # Every Grafana panel's query is valid PromQL for this Prometheus.
+    dashboard = json.loads((ROOT / "ops/grafana/dashboards/kommune-ikt.json").read_text())
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            query(base, target["expr"].replace("$service", ".*"))
