@@ -23,8 +23,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False
 # Worker heartbeats on a RAM disk where there is one (containers often have a
 # slow or overlay /tmp, which makes gunicorn think workers hang).
-if os.path.isdir("/dev/shm"):
-    worker_tmp_dir = "/dev/shm"
+SHM = "/dev/shm"  # noqa: S108 - a heartbeat file per worker, not data
+if os.path.isdir(SHM):
+    worker_tmp_dir = SHM
 
 
 def on_starting(server):
