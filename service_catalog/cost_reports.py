@@ -201,14 +201,14 @@ def collaboration_report(session: Session, actor: Actor, year: int) -> Collabora
 
 def _load(session: Session, year: int, number: str | None) -> _YearData:
     municipalities = {m.number: m for m in session.scalars(sa.select(Municipality))}
-    priced = [
+    priced: list[tuple[Service, ServicePrice]] = [
         (service, price)
         for service, price in session.execute(
             sa.select(Service, ServicePrice)
             .join(ServicePrice, ServicePrice.service_code == Service.code)
             .where(ServicePrice.year == year)
             .order_by(Service.code)
-        ).tuples()
+        )
     ]
     if not priced:
         raise ValidationFailed("year", f"No service has a price for budget year {year}.")

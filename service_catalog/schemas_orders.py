@@ -161,7 +161,7 @@ class SpecialRequestSchema(AutoSchema):
         metadata={"description": "The special service whose hourly rate applies"},
     )
     quote = fields.Method("_quote", dump_only=True)
-    actual_hours = DecimalString(dump_only=True)
+    actual_hours = DecimalString(places=2, dump_only=True)
 
     def _quote(self, obj: SpecialRequest) -> dict[str, Any] | None:
         if obj.quote_amount is None:
