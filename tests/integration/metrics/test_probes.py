@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 
+from kommune_ikt.scheduler.jobs import all_jobs
 from metrics.models import Outage, Probe
 from metrics.probes import run_due_probes
 from servicedesk.models import Ticket
@@ -163,3 +164,8 @@ def test_failing_probe_during_planned_maintenance_opens_nothing(
     add_probe(client, ops, url=site, interval_seconds=10, timeout_seconds=2, failure_threshold=1)
     Flaky.status = 503
     assert run(session, t)["opened"] == 0
+
+
+def test_probe_job_is_registered_with_the_scheduler():
+    job = next(j for j in all_jobs() if j.id == "metrics.run_probes")
+    assert job.seconds == 10

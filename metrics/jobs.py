@@ -1,0 +1,28 @@
+"""The scheduler jobs of this package (picked up by kommune_ikt.scheduler.jobs.JOB_PROVIDERS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kommune_ikt.scheduler.jobs import Job, JobContext
+from metrics.probes import run_due_probes
+
+# Probes are due at most every 10 s (the shortest interval allowed).
+PROBE_TICK_SECONDS = 10.0
+
+
+def run_probes(ctx: JobContext) -> dict[str, Any]:
+    """Run the HTTP probes that are due; open or end outages on their streaks."""
+    with ctx.transaction() as session:
+        return run_due_probes(session, ctx.now())
+
+
+def scheduled_jobs() -> list[Job]:
+    return [
+        Job(
+            id="metrics.run_probes",
+            func=run_probes,
+            seconds=PROBE_TICK_SECONDS,
+            description="Run due HTTP(S) probes of services.",
+        )
+    ]
