@@ -157,6 +157,53 @@ def serve(bind: str, workers: int | None, scheduler: bool) -> None:
     sys.exit(code)
 
 
+@main.command("scheduler")
+@click.option(
+    "--every",
+    "intervals",
+    multiple=True,
+    metavar="JOB=SECONDS",
+    help="Run a job at another interval (e.g. sla_sweep=10); repeatable.",
+)
+@click.option("--lease-seconds", default=30.0, show_default=True, help="SQLite lease length.")
+@click.option("--renew-seconds", default=10.0, show_default=True)
+@click.option("--poll-seconds", default=5.0, show_default=True, help="Standby's lock polling.")
+@click.option("--list", "list_jobs", is_flag=True, help="Print the jobs and exit.")
+@with_appcontext
+def scheduler_command(
+    intervals: tuple[str, ...],
+    lease_seconds: float,
+    renew_seconds: float,
+    poll_seconds: float,
+    list_jobs: bool,
+) -> None:
+    """Run the background jobs (one active scheduler per deployment; others wait)."""
+    from kommune_ikt.scheduler.runner import Scheduler, SchedulerOptions
+
+    overrides: dict[str, float] = {}
+    for item in intervals:
+        name, _, seconds = item.partition("=")
+        try:
+            overrides[name] = float(seconds)
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not JOB=SECONDS", param_hint="--every")
+    options = SchedulerOptions(lease_seconds, renew_seconds, poll_seconds, overrides)
+    try:
+        scheduler = Scheduler(
+            current_app.extensions["kommune_ikt.db"], current_app.config["SETTINGS"], options
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every")
+    if list_jobs:
+        for job in scheduler.jobs:
+            seconds = overrides.get(job.id, job.seconds)
+            click.echo(f"{job.id:<24} every {seconds:>6g} s  {job.description}")
+        return
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
+    signal.signal(signal.SIGINT, lambda *_: scheduler.stop())
+    scheduler.run()
+
+
 def _has_scheduler() -> bool:
     return "scheduler" in main.commands
 
