@@ -119,7 +119,7 @@ class Ticket(SQLModel, table=True):
     description: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     municipality_number: str = Field(foreign_key="municipalities.number", max_length=4)
     requester_id: int = Field(foreign_key="users.id")
-    service_code: str | None = Field(default=None, max_length=40)
+    service_code: str | None = Field(default=None, foreign_key="services.code", max_length=40)
     category: str | None = Field(default=None, max_length=100)
     impact: int
     urgency: int

@@ -144,6 +144,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["requester_id"], ["users.id"], name=op.f("fk_tickets_requester_id_users")
         ),
+        sa.ForeignKeyConstraint(
+            ["service_code"], ["services.code"], name=op.f("fk_tickets_service_code_services")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
         sa.UniqueConstraint("number", name=op.f("uq_tickets_number")),
     )

@@ -1,0 +1,46 @@
+"""Ticket history: one append-only row per field change or comment, in the change's transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth.actor import Actor
+from servicedesk.models import TicketHistory
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: enums as their value, instants as RFC 3339 text."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def record(
+    session: Session,
+    ticket_id: int,
+    actor: Actor | None,
+    at: datetime,
+    field: str,
+    old: Any = None,
+    new: Any = None,
+    *,
+    internal: bool = False,
+) -> TicketHistory:
+    """Add one history entry; ``actor`` None (or the system actor) records the system."""
+    entry = TicketHistory(
+        ticket_id=ticket_id,
+        at=at,
+        actor_id=actor.user_id if actor is not None else None,
+        field=field,
+        old=_plain(old),
+        new=_plain(new),
+        internal=internal,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,40 @@
+"""Ticket numbers (INC-2026-000123): per type and year, gap-free and race-free."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from servicedesk.choices import NUMBER_PREFIX, TicketType
+from servicedesk.models import TicketCounter
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def next_number(session: Session, ticket_type: TicketType, now: datetime) -> str:
+    """Take the next number of ``ticket_type`` in ``now``'s year (Norwegian calendar).
+
+    One upsert bumps the counter row and returns the new value. The row stays
+    locked (as by SELECT ... FOR UPDATE) until the creating transaction ends,
+    so concurrent creators queue behind it on PostgreSQL (SQLite serialises
+    writers anyway), and a creation that fails rolls the counter back with
+    it: no number is ever skipped or handed out twice.
+    """
+    ticket_type = TicketType(ticket_type)
+    year = now.astimezone(OSLO).year
+    table = TicketCounter.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(table)
+        .values(type=ticket_type.value, year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.type, table.c.year], set_={"last": table.c.last + 1}
+        )
+        .returning(table.c.last)
+    )
+    last = session.execute(stmt).scalar_one()
+    return f"{NUMBER_PREFIX[ticket_type]}-{year}-{last:06d}"

@@ -1,0 +1,163 @@
+"""Read side of the servicedesk: visible tickets, lists, search, comments, history, views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.errors import NotFound, ValidationFailed
+from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, paginate
+from kommune_ikt.tenancy import scope_to_actor
+from kommune_ikt.types import utcnow
+from servicedesk import search
+from servicedesk.models import Ticket, TicketComment, TicketHistory
+from servicedesk.sla.service import sla_views
+
+
+def visible_tickets(stmt: Select[Any], actor: Actor) -> Select[Any]:
+    """Requesters see the tickets they filed, orderers their municipality's, IT roles all."""
+    stmt = scope_to_actor(stmt, actor, Ticket.municipality_number)
+    if actor.role == Role.REQUESTER:
+        stmt = stmt.where(Ticket.requester_id == actor.user_id)
+    return stmt
+
+
+def get_ticket(
+    session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False
+) -> Ticket:
+    """The ticket, or 404 when it does not exist or the actor may not see it."""
+    stmt = visible_tickets(sa.select(Ticket).where(Ticket.id == ticket_id), actor)
+    if for_update:
+        stmt = stmt.with_for_update()
+    ticket = session.scalar(stmt)
+    if ticket is None:
+        raise NotFound("Ticket not found.")
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    queue: str | None = None,
+    municipality: str | None = None,
+    priority: int | None = None,
+    assignee: str | None = None,
+    type: str | None = None,
+    q: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Ticket]:
+    """Tickets the actor may see, newest first, filtered; access rules apply before paging."""
+    municipality = actor.check_municipality_filter(municipality)
+    stmt = visible_tickets(sa.select(Ticket), actor)
+    if municipality is not None:
+        stmt = stmt.where(Ticket.municipality_number == municipality)
+    if status is not None:
+        stmt = stmt.where(Ticket.status == status)
+    if queue is not None:
+        stmt = stmt.where(Ticket.queue_code == queue)
+    if priority is not None:
+        stmt = stmt.where(Ticket.priority == priority)
+    if type is not None:
+        stmt = stmt.where(Ticket.type == type)
+    if assignee is not None:
+        stmt = stmt.where(_assignee_clause(actor, assignee))
+    if created_from is not None:
+        stmt = stmt.where(Ticket.created_at >= created_from)
+    if created_to is not None:
+        stmt = stmt.where(Ticket.created_at < created_to)
+    if created_from is not None and created_to is not None and created_to <= created_from:
+        raise ValidationFailed("created_to", "Must be after created_from.")
+    if q is not None and q.strip():
+        stmt = stmt.where(search.search_clause(session, q))
+    return paginate(session, stmt, [Ticket.created_at, Ticket.id], limit=limit, cursor=cursor)
+
+
+def _assignee_clause(actor: Actor, assignee: str) -> Any:
+    if assignee == "none":
+        return Ticket.assignee_id.is_(None)
+    if assignee == "me":
+        return Ticket.assignee_id == actor.user_id
+    return Ticket.assignee_id == int(assignee)
+
+
+def list_comments(
+    session: Session, actor: Actor, ticket: Ticket, *, limit: int = 50, cursor: str | None = None
+) -> Page[TicketComment]:
+    """Comments oldest first; internal ones only for the IT unit."""
+    stmt = sa.select(TicketComment).where(TicketComment.ticket_id == ticket.id)
+    if actor.is_municipal:
+        stmt = stmt.where(TicketComment.internal.is_(False))
+    return _ascending(session, stmt, TicketComment.id, limit, cursor)
+
+
+def list_history(
+    session: Session, actor: Actor, ticket: Ticket, *, limit: int = 50, cursor: str | None = None
+) -> Page[TicketHistory]:
+    """History oldest first; entries about internal comments only for the IT unit."""
+    stmt = sa.select(TicketHistory).where(TicketHistory.ticket_id == ticket.id)
+    if actor.is_municipal:
+        stmt = stmt.where(TicketHistory.internal.is_(False))
+    return _ascending(session, stmt, TicketHistory.id, limit, cursor)
+
+
+def _ascending(
+    session: Session, stmt: Select[Any], key: Any, limit: int, cursor: str | None
+) -> Page[Any]:
+    """Keyset pagination by id ascending (a ticket's own timeline reads oldest first)."""
+    if cursor:
+        (after,) = decode_cursor(cursor, [int])
+        stmt = stmt.where(key > after)
+    rows = list(session.scalars(stmt.order_by(key).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].id])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+@dataclass
+class TicketView:
+    """A ticket with its ``sla`` object, as the API shows it."""
+
+    ticket: Ticket
+    sla: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ticket, name)
+
+
+def present(
+    session: Session, tickets: Sequence[Ticket], now: datetime | None = None
+) -> list[TicketView]:
+    """Views of many tickets with their SLA state, computed in one batch."""
+    now = now or utcnow()
+    slas = sla_views(session, tickets, now) if tickets else {}
+    return [TicketView(t, slas.get(t.id) or _no_sla()) for t in tickets]  # type: ignore[arg-type]
+
+
+def present_one(session: Session, ticket: Ticket) -> TicketView:
+    return present(session, [ticket])[0]
+
+
+def _no_sla() -> dict[str, Any]:
+    return {
+        "response_due": None,
+        "resolution_due": None,
+        "responded_at": None,
+        "resolved_at": None,
+        "response_breached": False,
+        "resolution_breached": False,
+        "paused": False,
+    }

@@ -1,0 +1,240 @@
+"""API schemas of the servicedesk, derived from the models where the model has the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from marshmallow_sqlalchemy import auto_field
+
+from kommune_ikt.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
+from servicedesk.choices import TicketStatus, TicketType
+from servicedesk.models import Queue, RoutingRule, Ticket, TicketComment, TicketHistory
+from servicedesk.routing import MATCH_KEYS
+
+MUNICIPALITY_NUMBER = validate.Regexp(r"^\d{4}$", error="A 4-digit municipality number.")
+QUEUE_CODE = validate.Regexp(
+    r"^[A-Z0-9][A-Z0-9_-]{0,39}$", error="Upper-case letters, digits, - and _; at most 40."
+)
+LEVEL = validate.Range(min=1, max=3, error="Must be 1 (high), 2 or 3 (low).")
+TYPES = validate.OneOf([t.value for t in TicketType])
+STATUSES = validate.OneOf([s.value for s in TicketStatus])
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+def Text(max_length: int, **kw: Any) -> fields.String:
+    """A string of 1 … ``max_length`` characters that is not only whitespace."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length), _not_blank], **kw)
+
+
+def Level(**kw: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=LEVEL, **kw)
+
+
+def UserId(**kw: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kw)
+
+
+class SlaSchema(ma.Schema):
+    """The ticket's SLA state at the time of the response."""
+
+    response_due = AwareDateTime(allow_none=True)
+    resolution_due = AwareDateTime(allow_none=True)
+    responded_at = AwareDateTime(allow_none=True)
+    resolved_at = AwareDateTime(allow_none=True)
+    response_breached = fields.Boolean()
+    resolution_breached = fields.Boolean()
+    paused = fields.Boolean()
+
+
+class TicketSchema(AutoSchema):
+    class Meta(AutoSchema.Meta):
+        model = Ticket
+        # The SLA facts (responded_at, resolved_at) are shown inside ``sla``.
+        exclude = (
+            "municipality_number",
+            "requester_id",
+            "queue_code",
+            "assignee_id",
+            "responded_at",
+            "resolved_at",
+        )
+        dump_only = ("id", "number", "priority", "status", "created_at", "updated_at", "version")
+
+    municipality = auto_field("municipality_number", dump_only=True)
+    requester = auto_field("requester_id", dump_only=True)
+    queue = auto_field("queue_code", dump_only=True)
+    assignee = auto_field("assignee_id", dump_only=True)
+    sla = fields.Nested(SlaSchema, dump_only=True)
+
+
+class TicketEtagSchema(ma.Schema):
+    """What the ETag of a ticket is computed from: it changes with every change of the ticket."""
+
+    id = fields.Integer()
+    version = fields.Integer()
+
+
+class TicketCreateSchema(ma.Schema):
+    title = Text(200, required=True)
+    description = Text(20_000, required=True)
+    type = fields.String(required=True, validate=TYPES)
+    service_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=40)
+    )
+    category = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    impact = Level(required=True)
+    urgency = Level(required=True)
+    # IT roles only (a municipal caller naming these is refused).
+    municipality = fields.String(load_default=None, allow_none=True, validate=MUNICIPALITY_NUMBER)
+    queue = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    assignee = UserId(load_default=None, allow_none=True)
+
+
+class TicketPatchSchema(ma.Schema):
+    status = fields.String(validate=STATUSES)
+    impact = Level()
+    urgency = Level()
+    queue = fields.String(allow_none=True, validate=validate.Length(max=40))
+    assignee = UserId(allow_none=True)
+    service_code = fields.String(allow_none=True, validate=validate.Length(max=40))
+    category = fields.String(allow_none=True, validate=validate.Length(max=100))
+    # The resolution note, required with status "resolved".
+    resolution = Text(5_000)
+
+
+class TicketListArgs(ListArgs):
+    status = fields.String(validate=STATUSES)
+    queue = fields.String(validate=validate.Length(max=40))
+    municipality = fields.String(validate=MUNICIPALITY_NUMBER)
+    priority = fields.Integer(validate=validate.Range(min=1, max=4))
+    assignee = fields.String(
+        validate=validate.Regexp(r"^(\d{1,9}|me|none)$", error="A user id, 'me' or 'none'.")
+    )
+    type = fields.String(validate=TYPES)
+    q = fields.String(validate=validate.Length(max=200))
+    created_from = AwareDateTime()
+    created_to = AwareDateTime()
+
+
+TicketPageSchema = page_schema(TicketSchema, "TicketPage")
+
+
+class CommentSchema(AutoSchema):
+    class Meta(AutoSchema.Meta):
+        model = TicketComment
+        exclude = ("author_id",)
+        dump_only = ("id", "ticket_id", "created_at")
+
+    author = auto_field("author_id", dump_only=True)
+    body = Text(20_000, required=True)
+    internal = fields.Boolean(load_default=False)
+
+
+CommentPageSchema = page_schema(CommentSchema, "CommentPage")
+
+
+class HistorySchema(AutoSchema):
+    """``{at, actor, field, old, new}``; actor is a user id, or null for the system."""
+
+    class Meta(AutoSchema.Meta):
+        model = TicketHistory
+        fields = ("at", "actor", "field", "old", "new")
+
+    actor = auto_field("actor_id")
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+HistoryPageSchema = page_schema(HistorySchema, "HistoryPage")
+
+
+class QueueSchema(AutoSchema):
+    class Meta(AutoSchema.Meta):
+        model = Queue
+        exclude = ("is_default", "created_at")
+        dump_only = ("updated_at",)
+
+    code = fields.String(required=True, validate=QUEUE_CODE)
+    name = Text(100, required=True)
+    sector = fields.String(allow_none=True, validate=validate.Length(max=100))
+    auto_assign = fields.Boolean(load_default=False)
+    agents = fields.List(UserId(), load_default=list)
+    # Exactly one queue is the default (where unrouted tickets go).
+    default = fields.Boolean(attribute="is_default", load_default=False)
+
+
+class QueuePatchSchema(QueueSchema):
+    """Any of the queue's fields (used with partial=True, so nothing defaults)."""
+
+    class Meta(QueueSchema.Meta):
+        pass
+
+
+class MatchSchema(ma.Schema):
+    """Criteria a ticket must all meet (keywords: any one, as a whole word)."""
+
+    service_code = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
+    category = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
+    municipality = fields.String(allow_none=True, validate=MUNICIPALITY_NUMBER)
+    type = fields.String(allow_none=True, validate=TYPES)
+    priority = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=4))
+    keywords = fields.List(Text(100), allow_none=True, validate=validate.Length(max=50))
+
+
+assert set(MatchSchema._declared_fields) == set(MATCH_KEYS)
+
+
+class RoutingRuleSchema(AutoSchema):
+    class Meta(AutoSchema.Meta):
+        model = RoutingRule
+        exclude = ("queue_code", "created_at")
+        dump_only = ("id", "updated_at")
+
+    position = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=-(2**31), max=2**31 - 1)
+    )
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    match = fields.Nested(MatchSchema, load_default=dict)
+    queue = fields.String(attribute="queue_code", required=True, validate=validate.Length(max=40))
+
+
+class RoutingRulePatchSchema(RoutingRuleSchema):
+    """Any of the rule's fields (used with partial=True, so nothing defaults)."""
+
+    class Meta(RoutingRuleSchema.Meta):
+        pass
+
+
+class RoutingTestSchema(ma.Schema):
+    """A draft ticket, as POST /tickets would take it (municipality required)."""
+
+    title = Text(200, required=True)
+    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    type = fields.String(required=True, validate=TYPES)
+    service_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=40)
+    )
+    category = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    impact = Level(load_default=3)
+    urgency = Level(load_default=3)
+    municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
+
+
+class RoutingRuleRefSchema(ma.Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    name = fields.String()
+
+
+class RoutingDecisionSchema(ma.Schema):
+    """Where the draft would go: the queue, and the rule that chose it (null: the default)."""
+
+    queue = fields.String()
+    rule = fields.Nested(RoutingRuleRefSchema, allow_none=True)
+    priority = fields.Integer()

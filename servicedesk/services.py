@@ -1,0 +1,396 @@
+"""Ticket use cases: create, change and comment, with permissions, routing, history and SLA.
+
+Every change writes its history rows in the same transaction; services
+flush, the edge (request, job, CLI) commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.auth.models import User
+from kommune_ikt.errors import Conflict, Forbidden, ValidationFailed
+from kommune_ikt.notifications.services import enqueue
+from kommune_ikt.types import utcnow
+from service_catalog.municipalities import is_active
+from servicedesk import catalogue, history, lifecycle, search
+from servicedesk.choices import FINAL_STATUSES, TicketStatus, TicketType
+from servicedesk.models import Ticket, TicketComment
+from servicedesk.numbering import next_number
+from servicedesk.priority import priority_for
+from servicedesk.queues import check_assignable, find_queue, note_assignment, pick_agent
+from servicedesk.routing import Draft
+from servicedesk.rules import Route, route
+from servicedesk.sla.service import apply_sla
+
+S = TicketStatus
+# Fields only the IT unit sets when filing a ticket.
+IT_ONLY_CREATE_FIELDS = ("municipality", "queue", "assignee")
+# PATCH field -> ticket attribute; the history names the API field.
+ATTRIBUTES = {
+    "impact": "impact",
+    "urgency": "urgency",
+    "priority": "priority",
+    "queue": "queue_code",
+    "assignee": "assignee_id",
+    "service_code": "service_code",
+    "category": "category",
+    "status": "status",
+    "resolution": "resolution",
+}
+SLA_FIELDS = {"status", "priority", "impact", "urgency", "responded_at"}
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket's content once permissions and references are checked."""
+
+    type: TicketType
+    title: str
+    description: str
+    municipality: str
+    requester_id: int
+    impact: int
+    urgency: int
+    service_code: str | None = None
+    category: str | None = None
+    queue: str | None = None
+    assignee: int | None = None
+
+
+def create_ticket(
+    session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
+) -> Ticket:
+    """File a ticket: routed (or placed in the given queue), numbered, assigned, SLA-timed."""
+    if actor.is_municipal:
+        given = [f for f in IT_ONLY_CREATE_FIELDS if data.get(f) is not None]
+        if given:
+            raise Forbidden(
+                "Only the IT unit sets " + ", ".join(given) + ".",
+                errors={f: ["Only the IT unit sets this field."] for f in given},
+            )
+        municipality = actor.municipality
+    else:
+        municipality = data.get("municipality")
+        if not municipality:
+            raise ValidationFailed("municipality", "IT staff must name the municipality.")
+    assert municipality is not None
+    member = catalogue.check_municipality(session, municipality)
+    if not is_active(member):
+        raise ValidationFailed("municipality", f"{municipality} is not a current member.")
+    if data.get("service_code") is not None:
+        catalogue.check_service(session, data["service_code"])
+    if data.get("queue") is not None:
+        find_queue(session, data["queue"])
+    if data.get("assignee") is not None:
+        check_assignable(session, [data["assignee"]], "assignee")
+    if actor.user_id is None:
+        raise ValidationFailed("requester", "The system cannot file tickets in its own name.")
+    content = NewTicket(
+        type=TicketType(data["type"]),
+        title=data["title"],
+        description=data["description"],
+        municipality=municipality,
+        requester_id=actor.user_id,
+        impact=data["impact"],
+        urgency=data["urgency"],
+        service_code=data.get("service_code"),
+        category=data.get("category"),
+        queue=data.get("queue"),
+        assignee=data.get("assignee"),
+    )
+    return insert_ticket(session, actor, content, now=now or utcnow())
+
+
+def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: datetime) -> Ticket:
+    """Create a checked ticket; ``actor`` is who the history names for the filing."""
+    priority = priority_for(new.impact, new.urgency)
+    if new.queue is not None:
+        decision = Route(find_queue(session, new.queue), None)
+        explanation: dict[str, Any] = {"queue": new.queue, "rule": None, "reason": "set by filer"}
+    else:
+        decision = route(
+            session,
+            Draft(
+                type=new.type.value,
+                title=new.title,
+                description=new.description,
+                municipality=new.municipality,
+                priority=priority,
+                service_code=new.service_code,
+                category=new.category,
+            ),
+        )
+        explanation = decision.explain()
+    queue = decision.queue
+    assignee = new.assignee
+    auto_assigned = False
+    if assignee is None and queue.auto_assign:
+        # Locks the queue row; the number (below) is taken last, so the
+        # counter row is held as briefly as possible.
+        assignee = pick_agent(session, queue.code, now)
+        auto_assigned = assignee is not None
+    elif assignee is not None:
+        note_assignment(session, assignee, now)
+    ticket = Ticket(
+        number=next_number(session, new.type, now),
+        type=new.type.value,
+        title=new.title,
+        description=new.description,
+        municipality_number=new.municipality,
+        requester_id=new.requester_id,
+        service_code=new.service_code,
+        category=new.category,
+        impact=new.impact,
+        urgency=new.urgency,
+        priority=priority,
+        status=S.NEW.value,
+        queue_code=queue.code,
+        assignee_id=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    assert ticket.id is not None
+    history.record(session, ticket.id, actor, now, "status", None, S.NEW)
+    history.record(session, ticket.id, None, now, "routing", None, explanation)
+    history.record(session, ticket.id, None, now, "queue", None, queue.code)
+    if assignee is not None:
+        by = None if auto_assigned else actor
+        ticket.assignee_id = assignee
+        ticket.status = S.ASSIGNED.value
+        history.record(session, ticket.id, by, now, "assignee", None, assignee)
+        history.record(session, ticket.id, by, now, "status", S.NEW, S.ASSIGNED)
+    session.flush()
+    search.index_ticket(session, ticket.id)
+    apply_sla(session, ticket, now)
+    _notify(session, ticket, "ticket_created", [ticket.requester_id])
+    if assignee is not None:
+        _notify(session, ticket, "ticket_assigned", [assignee])
+    return ticket
+
+
+def update_ticket(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    changes: dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> Ticket:
+    """Change status, impact, urgency, queue, assignee, service or category (with history).
+
+    Requesters (and orderers, for tickets they filed) may only cancel a ticket
+    or reopen it within 14 days of its resolution. ``resolution`` is the note
+    that a move to ``resolved`` needs.
+    """
+    now = now or utcnow()
+    if not changes:
+        raise ValidationFailed("body", "Give at least one field to change.")
+    if actor.is_municipal:
+        _check_requester_change(actor, ticket, changes)
+    else:
+        actor.require(Role.AGENT)
+    current = S(ticket.status)
+    if current in FINAL_STATUSES and set(changes) - {"status"}:
+        raise Conflict(f"A {current.value} ticket cannot be changed.", allowed_transitions=[])
+
+    new: dict[str, Any] = {}
+    if "queue" in changes:
+        if changes["queue"] is None:
+            raise ValidationFailed("queue", "A ticket always has a queue.")
+        new["queue"] = find_queue(session, changes["queue"]).code
+    if "assignee" in changes:
+        if changes["assignee"] is not None:
+            check_assignable(session, [changes["assignee"]], "assignee")
+        new["assignee"] = changes["assignee"]
+    if "service_code" in changes:
+        if changes["service_code"] is not None:
+            catalogue.check_service(session, changes["service_code"])
+        new["service_code"] = changes["service_code"]
+    if "category" in changes:
+        new["category"] = changes["category"]
+    if "impact" in changes or "urgency" in changes:
+        new["impact"] = changes.get("impact", ticket.impact)
+        new["urgency"] = changes.get("urgency", ticket.urgency)
+        new["priority"] = priority_for(new["impact"], new["urgency"])
+
+    target = _target_status(ticket, current, changes, new)
+    if target != current:
+        lifecycle.check_transition(current, target, resolved_at=ticket.resolved_at, now=now)
+        new["status"] = target.value
+    if "resolution" in changes and (target != S.RESOLVED or current == S.RESOLVED):
+        raise ValidationFailed("resolution", "Give a resolution when resolving the ticket.")
+    if target == S.RESOLVED and current != S.RESOLVED:
+        note = (changes.get("resolution") or "").strip()
+        if not note:
+            raise ValidationFailed("resolution", "Resolving a ticket needs a resolution note.")
+        new["resolution"] = note
+
+    changed = _apply(session, actor, ticket, new, now)
+    if "status" in changed:
+        changed |= _status_side_effects(session, actor, ticket, current, target, now)
+    if not changed:
+        return ticket
+    ticket.version += 1
+    ticket.updated_at = now
+    session.flush()
+    if changed & SLA_FIELDS:
+        apply_sla(session, ticket, now)
+    if "assignee" in changed and ticket.assignee_id is not None:
+        note_assignment(session, ticket.assignee_id, now)
+        _notify(session, ticket, "ticket_assigned", [ticket.assignee_id])
+    if "status" in changed and target == S.RESOLVED:
+        _notify(session, ticket, "ticket_resolved", [ticket.requester_id])
+    return ticket
+
+
+def _check_requester_change(actor: Actor, ticket: Ticket, changes: dict[str, Any]) -> None:
+    if ticket.requester_id != actor.user_id:
+        raise Forbidden("You may change only tickets you filed.")
+    others = sorted(set(changes) - {"status"})
+    if others:
+        raise Forbidden(
+            "Only the servicedesk changes " + ", ".join(others) + ".",
+            errors={f: ["Only the servicedesk changes this field."] for f in others},
+        )
+    wanted = S(changes["status"])
+    reopen = lifecycle.is_reopen(ticket.status, wanted)
+    if wanted != S.CANCELLED and not reopen:
+        raise Forbidden(
+            "You may only cancel your ticket, or reopen it within 14 days of its resolution.",
+            errors={"status": ["Only cancelled, or in_progress to reopen a resolved ticket."]},
+        )
+
+
+def _target_status(ticket: Ticket, current: S, changes: dict[str, Any], new: dict[str, Any]) -> S:
+    """The status after the change: the one asked for, or the one an (un)assignment implies."""
+    assignee = new.get("assignee", ticket.assignee_id)
+    if changes.get("status") is not None:
+        target = S(changes["status"])
+        if target == S.ASSIGNED and assignee is None:
+            raise ValidationFailed("assignee", "An assigned ticket needs an assignee.")
+        return target
+    if "assignee" in new:
+        if current == S.NEW and assignee is not None:
+            return S.ASSIGNED
+        if current == S.ASSIGNED and assignee is None:
+            return S.NEW
+    return current
+
+
+def _apply(
+    session: Session, actor: Actor, ticket: Ticket, new: dict[str, Any], now: datetime
+) -> set[str]:
+    changed: set[str] = set()
+    assert ticket.id is not None
+    for field, value in new.items():
+        attribute = ATTRIBUTES[field]
+        old = getattr(ticket, attribute)
+        if old == value:
+            continue
+        setattr(ticket, attribute, value)
+        history.record(session, ticket.id, actor, now, field, old, value)
+        changed.add(field)
+    return changed
+
+
+def _status_side_effects(
+    session: Session, actor: Actor, ticket: Ticket, old: S, new: S, now: datetime
+) -> set[str]:
+    """The facts a status change sets: first response, resolution time, reopen."""
+    assert ticket.id is not None
+    changed: set[str] = set()
+    if new == S.IN_PROGRESS and _is_agent(actor) and ticket.responded_at is None:
+        changed |= _respond(session, actor, ticket, now)
+    if new == S.RESOLVED:
+        history.record(session, ticket.id, actor, now, "resolved_at", ticket.resolved_at, now)
+        ticket.resolved_at = now
+        changed.add("resolved_at")
+    if lifecycle.is_reopen(old, new):
+        history.record(session, ticket.id, actor, now, "resolved_at", ticket.resolved_at, None)
+        history.record(session, ticket.id, actor, now, "resolution", ticket.resolution, None)
+        ticket.resolved_at = None
+        ticket.resolution = None
+        changed |= {"resolved_at", "resolution"}
+    return changed
+
+
+def _is_agent(actor: Actor) -> bool:
+    return actor.user_id is not None and actor.has(Role.AGENT)
+
+
+def _respond(session: Session, actor: Actor, ticket: Ticket, now: datetime) -> set[str]:
+    assert ticket.id is not None
+    ticket.responded_at = now
+    history.record(session, ticket.id, actor, now, "responded_at", None, now)
+    return {"responded_at"}
+
+
+def add_comment(
+    session: Session,
+    actor: Actor,
+    ticket: Ticket,
+    body: str,
+    internal: bool = False,
+    *,
+    now: datetime | None = None,
+) -> TicketComment:
+    """Comment on a ticket the actor can see; an agent's first public one is the first response."""
+    now = now or utcnow()
+    if internal and actor.is_municipal:
+        raise Forbidden(
+            "Only the IT unit writes internal comments.",
+            errors={"internal": ["Only the IT unit writes internal comments."]},
+        )
+    if S(ticket.status) in FINAL_STATUSES:
+        raise Conflict(f"A {ticket.status} ticket takes no more comments.")
+    body = body.strip()
+    if not body:
+        raise ValidationFailed("body", "A comment needs text.")
+    assert ticket.id is not None
+    comment = TicketComment(
+        ticket_id=ticket.id, author_id=actor.user_id, body=body, internal=internal, created_at=now
+    )
+    session.add(comment)
+    session.flush()
+    history.record(session, ticket.id, actor, now, "comment", None, body, internal=internal)
+    if internal:
+        return comment
+    search.index_ticket(session, ticket.id)
+    if _is_agent(actor) and ticket.responded_at is None:
+        _respond(session, actor, ticket, now)
+        ticket.version += 1
+        ticket.updated_at = now
+        session.flush()
+        apply_sla(session, ticket, now)
+    recipients = {ticket.requester_id, ticket.assignee_id} - {actor.user_id, None}
+    _notify(session, ticket, "ticket_commented", recipients, comment=body)  # type: ignore[arg-type]
+    return comment
+
+
+def _notify(
+    session: Session, ticket: Ticket, event: str, user_ids: Iterable[int], **extra: Any
+) -> None:
+    ids = [i for i in user_ids if i is not None]
+    if not ids:
+        return
+    emails = session.scalars(sa.select(User.email).where(User.id.in_(ids), User.active.is_(True)))
+    context = {
+        "id": ticket.id,
+        "number": ticket.number,
+        "title": ticket.title,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        **extra,
+    }
+    for email in emails:
+        enqueue(session, event, email, context)

@@ -1,0 +1,95 @@
+"""Auto-assignment: the available agent of the queue with the fewest open tickets."""
+
+import pytest
+import sqlalchemy as sa
+
+from servicedesk.models import QueueAgent
+from tests.integration.servicedesk.conftest import HOST
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def agents(create_user):
+    return [create_user("agent") for _ in range(3)]
+
+
+@pytest.fixture
+def requester(create_user):
+    return create_user("requester", HOST)
+
+
+def test_new_ticket_goes_to_the_agent_with_fewest_open_tickets(desk, agents, requester):
+    a, b, c = agents
+    desk.add_queue("DRIFT", agents=[a.id, b.id, c.id], auto_assign=True)
+    # a has two open tickets, b one, c none (all placed by hand, outside the queue).
+    for owner in (a, a, b):
+        desk.ticket(owner, assignee=owner.id)
+    desk.add_rule(1, "DRIFT", keywords=["server"])
+    ticket = desk.ticket(requester, title="Server svarer ikke")
+    assert (ticket["assignee"], ticket["status"]) == (c.id, "assigned")
+    history = desk.history(a, ticket["id"])
+    assert [(h["field"], h["actor"]) for h in history[-2:]] == [
+        ("assignee", None),
+        ("status", None),
+    ]
+
+
+def test_finished_tickets_do_not_count(desk, agents):
+    a, b, _ = agents
+    desk.add_queue("DRIFT", agents=[a.id, b.id], auto_assign=True)
+    for _ in range(2):
+        done = desk.ticket(a, assignee=a.id)
+        desk.change(a, done["id"], status="cancelled")
+    desk.ticket(b, assignee=b.id)
+    ticket = desk.ticket(a, queue="DRIFT")
+    assert ticket["assignee"] == a.id
+
+
+def test_ties_go_to_the_least_recently_assigned(desk, agents, requester):
+    a, b, _ = agents
+    desk.add_queue("DRIFT", agents=[a.id, b.id], auto_assign=True)
+    desk.add_rule(1, "DRIFT")
+    first = desk.ticket(requester)
+    second = desk.ticket(requester)
+    # Both now have one open ticket; the first one assigned is the least recent.
+    desk.change(a, first["id"], status="cancelled")
+    desk.change(a, second["id"], status="cancelled")
+    third = desk.ticket(requester)
+    assert {first["assignee"], second["assignee"]} == {a.id, b.id}
+    assert third["assignee"] == first["assignee"]
+
+
+def test_unavailable_agent_is_skipped(desk, agents, requester):
+    a, b, _ = agents
+    desk.add_queue("DRIFT", agents=[a.id, b.id], auto_assign=True)
+    desk.add_rule(1, "DRIFT")
+    away = desk.client.put("/api/v1/me/availability", headers=a.headers, json={"available": False})
+    assert away.status_code == 200
+    assert [desk.ticket(requester)["assignee"] for _ in range(3)] == [b.id, b.id, b.id]
+
+
+def test_nobody_available_leaves_the_ticket_new(desk, agents, requester):
+    a = agents[0]
+    desk.add_queue("DRIFT", agents=[a.id], auto_assign=True)
+    desk.add_rule(1, "DRIFT")
+    desk.client.put("/api/v1/me/availability", headers=a.headers, json={"available": False})
+    ticket = desk.ticket(requester)
+    assert (ticket["queue"], ticket["assignee"], ticket["status"]) == ("DRIFT", None, "new")
+
+
+def test_queue_without_auto_assign_leaves_tickets_unassigned(desk, agents, requester):
+    desk.add_queue("DRIFT", agents=[agents[0].id], auto_assign=False)
+    desk.add_rule(1, "DRIFT")
+    assert desk.ticket(requester)["assignee"] is None
+
+
+def test_assignment_is_remembered_for_the_tie_break(desk, agents, requester):
+    a = agents[0]
+    desk.add_queue("DRIFT", agents=[a.id], auto_assign=True)
+    desk.add_rule(1, "DRIFT")
+    desk.ticket(requester)
+    last = desk.session.scalar(
+        sa.select(QueueAgent.last_assigned_at).where(QueueAgent.user_id == a.id)
+    )
+    assert last is not None
