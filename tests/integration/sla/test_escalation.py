@@ -153,3 +153,16 @@ def test_calendar_edit_moves_open_tickets_triggers(client, clockwork, session, c
     counts = sweep(session, oslo(2026, 3, 10, 9, 0))
     assert counts["refreshed"] == 1 and counts["response_breach"] == 0
     assert session.get(TicketSla, ticket.id).response_breach_at == oslo(2026, 3, 11, 8, 30)
+
+
+def test_sla_breach_mail_names_the_target_and_due_time(client, clockwork, session):
+    ticket = clockwork.file(oslo(2026, 3, 9, 9, 0))
+    clockwork.change(ticket, oslo(2026, 3, 9, 9, 1), assignee=clockwork.agent.id)
+    sweep(session, oslo(2026, 3, 9, 10, 1))
+    session.commit()
+    response = client.get(
+        "/api/v1/notifications?event=sla_breach&limit=1", headers=clockwork.agent.headers
+    )
+    (item,) = response.json["items"]
+    assert item["subject"] == f"[{ticket.number}] SLA brutt: responstiden er overskredet"
+    assert "Fristen var 09.03.2026 10:00." in item["body"]
