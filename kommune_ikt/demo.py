@@ -53,4 +53,6 @@ def _load_users(session: Session) -> dict[str, User]:
 
 def _domain_loaders() -> list:
     """Demo loaders of the domains that build on the catalogue (servicedesk, metrics)."""
-    return []
+    from service_catalog.demo import load_catalogue_activity
+
+    return [load_catalogue_activity]

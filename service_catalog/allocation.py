@@ -21,7 +21,6 @@ Everything works in whole øre (``int``); ``to_ore``/``from_ore`` convert.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -202,9 +201,9 @@ def split(amount_ore: int, weights: Weights) -> list[int]:
         remainders.append(rest)
     left = amount_ore - sum(parts)
     if left:
-        # Largest remainder first; among equal remainders the lower position,
-        # which is the lower municipality number.
-        for i in heapq.nsmallest(left, range(len(parts)), key=lambda i: (-remainders[i], i)):
+        # Largest remainder first; Python's sort stays stable with reverse=True,
+        # so equal remainders keep position order: the lower municipality number.
+        for i in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:left]:
             parts[i] += 1
     return parts
 
@@ -297,11 +296,17 @@ class Allocator:
 
     def totals(self, annual_ore: int, key: Key) -> dict[str, int]:
         """Each member's share of the whole year (the sum of its months)."""
-        out: dict[str, int] = {}
+        # Months with the same members and amount split alike: add each
+        # distinct split once, times the number of months it covers.
+        runs: dict[tuple[int, int], list[int]] = {}
         for month, cost in zip(MONTHS, monthly_costs(annual_ore), strict=True):
-            weights, parts = self.split_month(key, month, cost)
+            runs.setdefault((self._groups[month - 1], cost), []).append(month)
+        out: dict[str, int] = {}
+        for (_, cost), months in runs.items():
+            weights, parts = self.split_month(key, months[0], cost)
+            times = len(months)
             for number, amount in zip(weights.numbers, parts, strict=True):
-                out[number] = out.get(number, 0) + amount
+                out[number] = out.get(number, 0) + amount * times
         return out
 
 

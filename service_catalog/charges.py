@@ -27,11 +27,11 @@ from service_catalog.allocation import to_ore
 from service_catalog.choices import ChargeRule, Period
 
 
-def round_half_up(value: Fraction) -> int:
-    """Whole øre of a non-negative exact amount given in øre, half-up."""
-    if value < 0:
+def round_half_up(numerator: int, denominator: int = 1) -> int:
+    """Whole øre of the non-negative exact amount ``numerator / denominator`` øre, half-up."""
+    if numerator < 0 or denominator <= 0:
         raise ValueError("charges are never negative")
-    return int(value + Fraction(1, 2))
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def days_in_year(year: int) -> int:
@@ -117,13 +117,12 @@ def optional_charges(
                 days = span.overlap(first, after)
                 if not days:
                     continue
-                exact = Fraction(unit_ore * span.quantity * days, length)
                 out.append(
                     Charge(
                         ChargeRule.OPTIONAL_MONTH,
                         month,
                         Decimal(span.quantity),
-                        round_half_up(exact),
+                        round_half_up(unit_ore * span.quantity * days, length),
                         f"{span.quantity} × {per} and month × {days}/{length} days "
                         f"active in {year}-{month:02d}; rounded half-up",
                     )
@@ -134,13 +133,12 @@ def optional_charges(
             days = span.overlap(year_start, year_end)
             if not days:
                 continue
-            exact = Fraction(unit_ore * span.quantity * days, length)
             out.append(
                 Charge(
                     ChargeRule.OPTIONAL_YEAR,
                     None,
                     Decimal(span.quantity),
-                    round_half_up(exact),
+                    round_half_up(unit_ore * span.quantity * days, length),
                     f"{span.quantity} × {per} and year × {days}/{length} days active "
                     f"({max(span.start, year_start)} to "
                     f"{min(span.end, year_end) - timedelta(days=1)}); rounded half-up",
@@ -190,7 +188,7 @@ def special_charge(
             ChargeRule.SPECIAL_ACTUAL,
             None,
             actual_hours,
-            round_half_up(exact),
+            round_half_up(exact.numerator, exact.denominator),
             f"delivered: {actual_hours} actual hours × {hourly_rate} NOK/hour "
             f"(quoted {quote_amount} NOK); rounded half-up",
         )

@@ -10,6 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from service_catalog.allocation import (
+    AllocationError,
     Allocator,
     FixedKey,
     Member,
@@ -238,9 +239,13 @@ def test_fixed_shares_also_sum_exactly_per_month(data, members, annual):
     key = data.draw(fixed_keys(members))
     allocator = Allocator.for_year(YEAR, members)
     for month, cost in enumerate(monthly_costs(annual), start=1):
-        weights, parts = allocator.split_month(key, month, cost)
-        if sum(key.shares[n] for n in weights.numbers) == 0:
+        present = allocator.monthly_members[month - 1]
+        if present and sum(key.shares[m.number] for m in present) == 0:
+            # Only members with share 0 are left: nobody to charge, said loudly.
+            with pytest.raises(AllocationError):
+                allocator.split_month(key, month, cost)
             continue
+        weights, parts = allocator.split_month(key, month, cost)
         assert all(p >= 0 for p in parts)
         if weights.numbers:
             assert sum(parts) == cost
