@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long SQL string pieces read better unbroken
 """Scrape time of /metrics on PostgreSQL at collaboration scale, cold and warm cache.
 
     .venv/bin/python bench/metrics.py [--tickets 1000000] [--keep]
@@ -32,6 +33,7 @@ SERVICES, MUNICIPALITIES, OUTAGES_PER_SERVICE, QUEUES = 200, 400, 50, 10
 def load(url: str, tickets: int) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
+
         def run(statement: str) -> None:
             conn.execute(sa.text(statement))
 
@@ -113,7 +115,9 @@ def main() -> None:
         started = time.perf_counter()
         load(url, args.tickets)
         print(f"loaded {args.tickets} tickets in {time.perf_counter() - started:.1f} s")
-        app = create_app({"database_url": url, "secret_key": "bench", "metrics_cache_seconds": 3600})
+        app = create_app(
+            {"database_url": url, "secret_key": "bench", "metrics_cache_seconds": 3600}
+        )
         client = app.test_client()
         collector = app.extensions["kommune_ikt.metrics"].database_collector
         statements: list[str] = []
@@ -136,10 +140,14 @@ def main() -> None:
             f"services={SERVICES} municipalities={MUNICIPALITIES} tickets={args.tickets} "
             f"outages={SERVICES * OUTAGES_PER_SERVICE}"
         )
-        print(f"cold scrape: median {statistics.median(cold) * 1000:.1f} ms, "
-              f"max {max(cold) * 1000:.1f} ms ({queries} queries)")
-        print(f"warm scrape: median {statistics.median(warm) * 1000:.1f} ms, "
-              f"max {max(warm) * 1000:.1f} ms")
+        print(
+            f"cold scrape: median {statistics.median(cold) * 1000:.1f} ms, "
+            f"max {max(cold) * 1000:.1f} ms ({queries} queries)"
+        )
+        print(
+            f"warm scrape: median {statistics.median(warm) * 1000:.1f} ms, "
+            f"max {max(warm) * 1000:.1f} ms"
+        )
         print(f"series: {series}")
         app.extensions["kommune_ikt.db"].engine.dispose()
     finally:

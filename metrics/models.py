@@ -10,6 +10,9 @@ from sqlmodel import Field
 
 from kommune_ikt.db import SQLModel
 from kommune_ikt.types import UTCDateTime, utcnow
+from servicedesk.choices import OPEN_STATUSES
+from servicedesk.models import Ticket
+from servicedesk.sla.models import TicketSla
 
 
 def _time(nullable: bool = False, index: bool = False) -> Any:
@@ -98,3 +101,27 @@ class Probe(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     version: int = Field(default=1)
+
+
+_OPEN = ", ".join(f"'{s}'" for s in sorted(str(s) for s in OPEN_STATUSES))
+# The scrape-time collector counts open tickets by queue, priority and
+# municipality; this partial index answers that from the index alone.
+# It belongs to the tickets table but is owned (and migrated) here.
+OPEN_TICKETS_INDEX = sa.Index(
+    "ix_tickets_open_metrics",
+    Ticket.__table__.c.status,  # type: ignore[attr-defined]
+    Ticket.__table__.c.queue_code,  # type: ignore[attr-defined]
+    Ticket.__table__.c.priority,  # type: ignore[attr-defined]
+    Ticket.__table__.c.municipality_number,  # type: ignore[attr-defined]
+    Ticket.__table__.c.id,  # type: ignore[attr-defined]
+    postgresql_where=sa.text(f"status IN ({_OPEN})"),
+    sqlite_where=sa.text(f"status IN ({_OPEN})"),
+)
+# Breached SLA rows, for "open breached tickets" and compliance at scrape time.
+BREACHED_SLAS_INDEX = sa.Index(
+    "ix_ticket_slas_breached_metrics",
+    TicketSla.__table__.c.ticket_id,  # type: ignore[attr-defined]
+    postgresql_include=["response_breached", "resolution_breached"],
+    postgresql_where=sa.text("response_breached OR resolution_breached"),
+    sqlite_where=sa.text("response_breached OR resolution_breached"),
+)

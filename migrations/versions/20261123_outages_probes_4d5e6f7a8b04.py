@@ -96,7 +96,10 @@ def upgrade() -> None:
             ["created_by_id"], ["users.id"], name=op.f("fk_outages_created_by_id_users")
         ),
         sa.ForeignKeyConstraint(
-            ["probe_id"], ["probes.id"], name=op.f("fk_outages_probe_id_probes"), ondelete="SET NULL"
+            ["probe_id"],
+            ["probes.id"],
+            name=op.f("fk_outages_probe_id_probes"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_outages_ticket_id_tickets")
@@ -108,8 +111,28 @@ def upgrade() -> None:
     op.create_index("ix_outages_service_started", "outages", ["service_code", "started_at"])
     op.create_index("ix_outages_started_id", "outages", ["started_at", "id"])
     op.create_index(op.f("ix_outages_ticket_id"), "outages", ["ticket_id"])
+    # For /metrics: open tickets by queue, priority and municipality, index-only.
+    open_statuses = sa.text("status IN ('assigned', 'in_progress', 'new', 'pending')")
+    op.create_index(
+        "ix_tickets_open_metrics",
+        "tickets",
+        ["status", "queue_code", "priority", "municipality_number", "id"],
+        postgresql_where=open_statuses,
+        sqlite_where=open_statuses,
+    )
+    breached = sa.text("response_breached OR resolution_breached")
+    op.create_index(
+        "ix_ticket_slas_breached_metrics",
+        "ticket_slas",
+        ["ticket_id"],
+        postgresql_include=["response_breached", "resolution_breached"],
+        postgresql_where=breached,
+        sqlite_where=breached,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_slas_breached_metrics", table_name="ticket_slas")
+    op.drop_index("ix_tickets_open_metrics", table_name="tickets")
     op.drop_table("outages")
     op.drop_table("probes")
