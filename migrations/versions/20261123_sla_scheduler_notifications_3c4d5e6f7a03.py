@@ -19,6 +19,13 @@ down_revision: str | None = "2b3c4d5e6f02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The sweep's trigger columns on ticket_slas, each with a partial index.
+TRIGGER_COLUMNS = (
+    "response_warn_at",
+    "response_breach_at",
+    "resolution_warn_at",
+    "resolution_breach_at",
+)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Built-in calendars. ``business`` is the servicedesk's opening hours in the
 # collaborations we know (ROR-IKT, IKT Nordhordland, K-IKT: 08:00-15:30 on
@@ -249,17 +256,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("ticket_id", name=op.f("pk_ticket_slas")),
     )
     with op.batch_alter_table("ticket_slas", schema=None) as batch_op:
+        for column in TRIGGER_COLUMNS:
+            batch_op.create_index(
+                f"ix_ticket_slas_{column}",
+                [column],
+                unique=False,
+                postgresql_where=sa.text(f"{column} IS NOT NULL"),
+                sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            )
         batch_op.create_index(
-            "ix_ticket_slas_resolution_breach_at", ["resolution_breach_at"], unique=False
+            "ix_ticket_slas_stale",
+            ["stale"],
+            unique=False,
+            postgresql_where=sa.text("stale"),
+            sqlite_where=sa.text("stale"),
         )
-        batch_op.create_index(
-            "ix_ticket_slas_resolution_warn_at", ["resolution_warn_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_ticket_slas_response_breach_at", ["response_breach_at"], unique=False
-        )
-        batch_op.create_index("ix_ticket_slas_response_warn_at", ["response_warn_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ticket_slas_stale"), ["stale"], unique=False)
 
     now = datetime.now(UTC)
     calendars = sa.table(
@@ -309,11 +320,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("ticket_slas", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ticket_slas_stale"))
-        batch_op.drop_index("ix_ticket_slas_response_warn_at")
-        batch_op.drop_index("ix_ticket_slas_response_breach_at")
-        batch_op.drop_index("ix_ticket_slas_resolution_warn_at")
-        batch_op.drop_index("ix_ticket_slas_resolution_breach_at")
+        batch_op.drop_index("ix_ticket_slas_stale")
+        for column in TRIGGER_COLUMNS:
+            batch_op.drop_index(f"ix_ticket_slas_{column}")
 
     op.drop_table("ticket_slas")
     with op.batch_alter_table("sla_events", schema=None) as batch_op:

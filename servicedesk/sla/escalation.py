@@ -46,21 +46,38 @@ NOTIFICATION_EVENT = {WARNING: "sla_warning", BREACH: "sla_breach"}
 def sweep(session: Session, now: datetime | None = None) -> dict[str, Any]:
     """Record every warning and breach due by ``now``; returns counts for the job record."""
     now = now or utcnow()
-    refreshed = refresh_stale(session, now)
-    counts: dict[str, Any] = {"refreshed": refreshed}
-    for target, kind, trigger, flag in THRESHOLDS:
-        recorded = _record_events(session, target, kind, trigger, flag, now)
+    counts: dict[str, Any] = {"refreshed": refresh_stale(session, now)}
+    for target, kind, _trigger, _flag in THRESHOLDS:
+        counts[f"{target}_{kind}"] = 0
+    if not _lock_due(session, now):
+        return counts
+    for target, kind, trigger, _flag in THRESHOLDS:
+        recorded = _record_events(session, target, kind, trigger, now)
         counts[f"{target}_{kind}"] = recorded
         if recorded:
             _add_history(session, target, kind, now)
             counts[f"{target}_{kind}_notifications"] = _notify(session, target, kind, now)
+    _consume_triggers(session, now)
     session.flush()
     return counts
 
 
-def _record_events(
-    session: Session, target: str, kind: str, trigger: str, flag: str, now: datetime
-) -> int:
+def _any_due(now: datetime) -> Any:
+    slas = TicketSla.__table__
+    return sa.or_(*(slas.c[trigger] <= _at(now) for _t, _k, trigger, _f in THRESHOLDS))
+
+
+def _lock_due(session: Session, now: datetime) -> int:
+    """Lock the SLA rows with a due trigger, so a ticket change cannot re-arm one mid-sweep.
+
+    (PostgreSQL; SQLite's write lock, taken at BEGIN, already keeps writers out.)
+    """
+    slas = TicketSla.__table__
+    due = sa.select(slas.c.ticket_id).where(_any_due(now)).with_for_update().subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(due)) or 0
+
+
+def _record_events(session: Session, target: str, kind: str, trigger: str, now: datetime) -> int:
     slas = TicketSla.__table__
     tickets = Ticket.__table__
     events = SlaEvent.__table__
@@ -98,43 +115,34 @@ def _record_events(
         source,
     )
     # Counted from RETURNING: rowcount of INSERT ... SELECT is not reliable on every driver.
-    recorded = len(
+    return len(
         session.execute(
             insert.on_conflict_do_nothing(index_elements=["ticket_id", "target", "kind"]).returning(
                 events.c.id
             )
         ).all()
     )
-    # Consume the triggers whose event now exists ...
-    event_exists = (
-        sa.select(sa.literal(1))
-        .where(
-            events.c.ticket_id == slas.c.ticket_id,
-            events.c.target == target,
-            events.c.kind == kind,
-        )
-        .exists()
-    )
+
+
+def _consume_triggers(session: Session, now: datetime) -> None:
+    """Clear every trigger that was due (its event is recorded, or a response made it moot).
+
+    One update per row for all four triggers: each row version costs index
+    maintenance, so four separate updates would cost four times as much.
+    """
+    slas = TicketSla.__table__
+    values: dict[str, Any] = {}
+    for _target, _kind, trigger, flag in THRESHOLDS:
+        column = slas.c[trigger]
+        was_due = column <= _at(now)
+        values[trigger] = sa.case((was_due, sa.null()), else_=column)
+        values[flag] = sa.or_(slas.c[flag], sa.func.coalesce(was_due, sa.false()))
     session.execute(
         sa.update(slas)
-        .where(column <= _at(now), event_exists)
-        .values({trigger: None, flag: True})
+        .where(_any_due(now))
+        .values(values)
         .execution_options(synchronize_session=False)
     )
-    if target == "response":
-        # ... and drop those a response came before (they can never fire).
-        answered = (
-            sa.select(sa.literal(1))
-            .where(tickets.c.id == slas.c.ticket_id, tickets.c.responded_at <= column)
-            .exists()
-        )
-        session.execute(
-            sa.update(slas)
-            .where(column <= _at(now), answered)
-            .values({trigger: None})
-            .execution_options(synchronize_session=False)
-        )
-    return recorded
 
 
 def _add_history(session: Session, target: str, kind: str, now: datetime) -> None:
@@ -173,8 +181,11 @@ def _notify(session: Session, target: str, kind: str, now: datetime) -> int:
         .where(_this_sweep(events, target, kind, now), users.c.active.is_(True))
     )
     to_assignee = base.join(users, users.c.id == tickets.c.assignee_id)
-    to_queue = base.join(agents, agents.c.queue_code == tickets.c.queue_code).join(
-        users, users.c.id == agents.c.user_id
+    # The queue's agents other than the assignee, so UNION ALL needs no de-duplication.
+    to_queue = (
+        base.join(agents, agents.c.queue_code == tickets.c.queue_code)
+        .join(users, users.c.id == agents.c.user_id)
+        .where(sa.or_(tickets.c.assignee_id.is_(None), tickets.c.assignee_id != users.c.id))
     )
     if kind == WARNING:
         to_queue = to_queue.where(tickets.c.assignee_id.is_(None))
@@ -191,7 +202,7 @@ def _notify(session: Session, target: str, kind: str, now: datetime) -> int:
         )
         to_assignee = to_assignee.where(~breached_now)
         to_queue = to_queue.where(~breached_now)
-    r = sa.union(to_assignee, to_queue).subquery("recipients")
+    r = sa.union_all(to_assignee, to_queue).subquery("recipients")
     context = _json_object(
         session,
         target=_text(target),

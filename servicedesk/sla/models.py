@@ -105,11 +105,29 @@ class TicketSla(SQLModel, table=True):
     """
 
     __tablename__ = "ticket_slas"
+    # Partial indexes: only armed triggers (and stale rows) are in them, so they
+    # stay small and consuming a trigger removes the row from its index.
     __table_args__ = (
-        sa.Index("ix_ticket_slas_response_warn_at", "response_warn_at"),
-        sa.Index("ix_ticket_slas_response_breach_at", "response_breach_at"),
-        sa.Index("ix_ticket_slas_resolution_warn_at", "resolution_warn_at"),
-        sa.Index("ix_ticket_slas_resolution_breach_at", "resolution_breach_at"),
+        *(
+            sa.Index(
+                f"ix_ticket_slas_{column}",
+                column,
+                postgresql_where=sa.text(f"{column} IS NOT NULL"),
+                sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            )
+            for column in (
+                "response_warn_at",
+                "response_breach_at",
+                "resolution_warn_at",
+                "resolution_breach_at",
+            )
+        ),
+        sa.Index(
+            "ix_ticket_slas_stale",
+            "stale",
+            postgresql_where=sa.text("stale"),
+            sqlite_where=sa.text("stale"),
+        ),
     )
 
     ticket_id: int = Field(
@@ -134,7 +152,7 @@ class TicketSla(SQLModel, table=True):
     resolution_warned: bool = Field(default=False)
     resolution_breached: bool = Field(default=False)
     # A calendar edit marks the tickets on it; the sweep recomputes them first.
-    stale: bool = Field(default=False, index=True)
+    stale: bool = Field(default=False)
     computed_at: datetime = Field(default_factory=utcnow, sa_column=_time())
 
 
