@@ -1,4 +1,4 @@
-"""SLA HTTP API: calendars and policy sets."""
+"""SLA HTTP API: calendars, policy sets, and one ticket's SLA explained."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.errors import ValidationFailed
+from kommune_ikt.types import utcnow
 from kommune_ikt.web import current_actor, db_session, roles
 from servicedesk.sla import policies
+from servicedesk.sla.queries import explain_ticket_sla
 from servicedesk.sla.schemas import (
     SET_NAME,
     CalendarSchema,
     PolicyChangeSchema,
     PolicySetSchema,
     ReapplyResultSchema,
+    TicketSlaSchema,
 )
 
 blp = Blueprint("sla", __name__, description="SLA calendars and policy sets")
@@ -101,6 +104,14 @@ class PolicySetChanges(MethodView):
     def get(self, name: str) -> Any:
         """The recorded changes of a policy set (IT staff)."""
         return policies.list_policy_changes(db_session(), current_actor(), name)
+
+
+@blp.route("/tickets/<int:ticket_id>/sla")
+class TicketSla(MethodView):
+    @blp.response(200, TicketSlaSchema)
+    def get(self, ticket_id: int) -> Any:
+        """A ticket's SLA explained: policy set, calendar, business minutes used, events."""
+        return explain_ticket_sla(db_session(), current_actor(), ticket_id, utcnow())
 
 
 def blueprints() -> list[Blueprint]:

@@ -78,6 +78,37 @@ class PolicyChangeSchema(AutoSchema):
     new = fields.Raw(allow_none=True)
 
 
+class ClockSchema(ma.Schema):
+    target_minutes = fields.Integer()
+    used_minutes = fields.Float(metadata={"description": "Business minutes counted so far."})
+    due = AwareDateTime()
+    breached = fields.Boolean()
+    running = fields.Boolean(metadata={"description": "False while paused or stopped."})
+
+
+class SlaEventSchema(ma.Schema):
+    target = fields.String(metadata={"enum": ["response", "resolution"]})
+    kind = fields.String(metadata={"enum": ["warning", "breach"]})
+    at = AwareDateTime(metadata={"description": "When the clock reached 75 % / 100 %."})
+    recorded_at = AwareDateTime()
+
+
+class TicketSlaSchema(ma.Schema):
+    """A ticket's SLA explained: the policy it runs on, the time used, what was recorded."""
+
+    ticket_id = fields.Integer()
+    policy_set = fields.String()
+    priority = fields.Integer()
+    calendar = fields.String()
+    paused = fields.Boolean()
+    responded_at = AwareDateTime(allow_none=True)
+    resolved_at = AwareDateTime(allow_none=True)
+    response = fields.Nested(ClockSchema)
+    resolution = fields.Nested(ClockSchema)
+    events = fields.List(fields.Nested(SlaEventSchema))
+    computed_at = AwareDateTime()
+
+
 SET_NAME = validate.Regexp(
     r"^[a-z0-9][a-z0-9_-]{0,49}$", error="Lower-case letters, digits, - and _."
 )

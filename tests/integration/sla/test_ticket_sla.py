@@ -156,3 +156,34 @@ def test_ticket_list_shows_breaches_without_any_job_run(client, clockwork):
     assert response.status_code == 200
     sla = response.json["items"][0]["sla"]
     assert sla["response_breached"] is True and sla["resolution_breached"] is True
+
+
+def test_ticket_sla_explained(client, clockwork):
+    # P2 filed Monday 9 March 09:00, in progress at 09:30, pending from 10:00.
+    ticket = clockwork.file(oslo(2026, 3, 9, 9, 0))
+    clockwork.change(ticket, oslo(2026, 3, 9, 9, 30), status="in_progress")
+    clockwork.change(ticket, oslo(2026, 3, 9, 10, 0), status="pending")
+    response = client.get(f"/api/v1/tickets/{ticket.id}/sla", headers=clockwork.agent.headers)
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert (body["policy_set"], body["priority"], body["calendar"]) == ("default", 2, "business")
+    assert body["paused"] is True
+    assert body["response"] == {
+        "target_minutes": 60,
+        "used_minutes": 30.0,
+        "due": "2026-03-09T09:00:00+00:00",
+        "breached": False,
+        "running": False,
+    }
+    assert body["resolution"]["used_minutes"] == 60.0
+    assert body["resolution"]["running"] is False
+    assert body["events"] == []
+
+
+def test_ticket_sla_of_another_municipality_is_404(client, clockwork, create_user):
+    ticket = clockwork.file(oslo(2026, 3, 9, 9, 0))
+    outsider = create_user("requester", "1563")
+    response = client.get(f"/api/v1/tickets/{ticket.id}/sla", headers=outsider.headers)
+    assert response.status_code == 404
+    own = client.get(f"/api/v1/tickets/{ticket.id}/sla", headers=clockwork.requester.headers)
+    assert own.status_code == 200
