@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
+from prometheus_client import generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -45,6 +46,8 @@ class DatabaseCollector(Collector):
         self._cached_at = 0.0
         self._ok = True
         self._duration = 0.0
+        self._text = b""
+        self._text_at = -1.0
 
     def describe(self) -> list[Metric]:
         # Registering must not query the database; names are not checked for clashes.
@@ -53,6 +56,27 @@ class DatabaseCollector(Collector):
     def invalidate(self) -> None:
         with self._lock:
             self._cached = None
+            self._text_at = -1.0
+
+    def text(self) -> bytes:
+        """The collected families in the text format, rendered once per refresh."""
+        with self._lock:
+            if self._fresh():
+                return self._text
+        families = list(self.collect())
+        with self._lock:
+            at = self._cached_at
+        text = generate_latest(_Families(families))
+        with self._lock:
+            self._text, self._text_at = text, at
+        return text
+
+    def _fresh(self) -> bool:
+        return (
+            self._cached is not None
+            and self._text_at == self._cached_at
+            and time.monotonic() - self._cached_at <= self.cache_seconds
+        )
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
@@ -91,3 +115,13 @@ class DatabaseCollector(Collector):
             self._ok = False
         self._cached_at = time.monotonic()
         self._duration = time.perf_counter() - started
+
+
+class _Families(Collector):
+    """Already collected families, for rendering them once."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)

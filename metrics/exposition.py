@@ -54,7 +54,9 @@ class Exposition:
         self.database_collector = DatabaseCollector(
             lambda: app.extensions["kommune_ikt.db"], cache_seconds=settings.metrics_cache_seconds
         )
-        self.extra: list[Collector] = [BuildInfoCollector(), self.database_collector]
+        # The database figures are appended as text the collector keeps rendered
+        # (a warm scrape then formats only the request counters).
+        self.extra: list[Collector] = [BuildInfoCollector()]
         if self.multiprocess_dir is None:
             # One registry for the life of the app: the instruments' values live in it.
             self.registry: CollectorRegistry | None = CollectorRegistry()
@@ -75,13 +77,13 @@ class Exposition:
 
     def render(self) -> bytes:
         if self.registry is not None:
-            return generate_latest(self.registry)
+            return generate_latest(self.registry) + self.database_collector.text()
         # Multiprocess: a fresh registry per scrape reads every worker's files.
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
         for collector in self.extra:
             registry.register(collector)
-        return generate_latest(registry)
+        return generate_latest(registry) + self.database_collector.text()
 
     def authorised(self, header: str) -> bool:
         if self.token is None:
