@@ -191,6 +191,9 @@ def _changes(session: Session, subscription_id: int | None) -> list[Subscription
 
 def _add_to_subscription(session: Session, order: Order, start_on: date) -> Subscription:
     """Grow the subscription open on ``start_on`` by the order's quantity, or start one."""
+    # Lock the municipality row: two fulfilments of the same service racing
+    # with no subscription yet would otherwise start two.
+    session.get(Municipality, order.municipality_number, with_for_update=True)
     open_ones = list(
         session.scalars(
             sa.select(Subscription)

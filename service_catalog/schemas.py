@@ -77,7 +77,19 @@ SERVICE_CODE = validate.Regexp(
     error="Capital letters, digits, '.', '_' and '-', at most 40 (e.g. M365-LIC).",
 )
 KEY_NAME = validate.Length(min=1, max=80)
-YEAR = validate.Range(min=2000, max=2100)
+# Ten billion NOK: far above any line of a municipal IT budget, and far below
+# what a BigInteger of øre holds even multiplied by hours or quantities.
+MONEY_RANGE = validate.Range(max=Decimal("9999999999.99"), error="At most 9999999999.99.")
+
+
+def _at_most_ten_places(value: Decimal) -> None:
+    """Weights and shares are exact decimals; ten places is finer than any key needs.
+
+    Checked here rather than with ``places=`` so the value is shown as given.
+    """
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -10:
+        raise ma.ValidationError("At most 10 decimals.")
 
 
 def _values(choices: type[StrEnum]) -> list[str]:
@@ -117,15 +129,22 @@ class PriceSchema(ma.Schema):
 
     year = fields.Integer(dump_only=True)
     model = fields.String(validate=validate.OneOf(_values(PriceModel)))
-    annual_cost = MoneyField(metadata={"description": "basic: the year's cost to share"})
+    annual_cost = MoneyField(
+        validate=MONEY_RANGE, metadata={"description": "basic: the year's cost to share"}
+    )
     allocation_key = fields.String(
         validate=KEY_NAME, metadata={"description": "basic: key name (default key if left out)"}
     )
     unit = fields.String(validate=validate.OneOf(_values(Unit)))
-    unit_price = MoneyField()
+    unit_price = MoneyField(validate=MONEY_RANGE)
     period = fields.String(validate=validate.OneOf(_values(Period)))
-    setup_fee = MoneyField(metadata={"description": "optional: once, when a subscription starts"})
-    hourly_rate = MoneyField(metadata={"description": "special: NOK per hour"})
+    setup_fee = MoneyField(
+        validate=MONEY_RANGE,
+        metadata={"description": "optional: once, when a subscription starts"},
+    )
+    hourly_rate = MoneyField(
+        validate=MONEY_RANGE, metadata={"description": "special: NOK per hour"}
+    )
 
     @ma.post_dump
     def _only_the_model_fields(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
@@ -189,11 +208,11 @@ class AllocationKeySchema(ma.Schema):
     name = fields.String(required=True, validate=KEY_NAME)
     description = fields.String(validate=validate.Length(max=500))
     kind = fields.String(dump_only=True, metadata={"description": "weighted or fixed"})
-    equal_weight = DecimalString(allow_none=True)
-    population_weight = DecimalString(allow_none=True)
+    equal_weight = DecimalString(allow_none=True, validate=_at_most_ten_places)
+    population_weight = DecimalString(allow_none=True, validate=_at_most_ten_places)
     fixed_shares = fields.Dict(
         keys=fields.String(validate=MUNICIPALITY_NUMBER),
-        values=DecimalString(),
+        values=DecimalString(validate=_at_most_ten_places),
         allow_none=True,
         metadata={"description": 'Ratio per municipality number, e.g. {"1505": "0.4"}'},
     )

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from kommune_ikt.schemas import AutoSchema, DecimalString, ListArgs, MoneyField, page_schema
 from service_catalog.choices import OrderStatus, SpecialRequestStatus
 from service_catalog.models import Order, SpecialRequest, Subscription, SubscriptionChange
-from service_catalog.schemas import MUNICIPALITY_NUMBER, SERVICE_CODE
+from service_catalog.schemas import MONEY_RANGE, MUNICIPALITY_NUMBER, SERVICE_CODE
 
 QUANTITY = validate.Range(min=1, max=1_000_000, error="Must be between 1 and 1000000.")
 HOURS = validate.Range(min=0, max=100_000)
@@ -186,8 +186,8 @@ class SpecialRequestCreateSchema(SpecialRequestSchema):
 class QuoteArgsSchema(ma.Schema):
     """Exactly one of ``hours`` (priced at the service's hourly rate) or ``amount``."""
 
-    hours = DecimalString(places=2)
-    amount = MoneyField()
+    hours = DecimalString(places=2, validate=HOURS)
+    amount = MoneyField(validate=MONEY_RANGE)
     service_code = fields.String(
         validate=SERVICE_CODE, metadata={"description": "Price by another special service"}
     )

@@ -17,7 +17,7 @@ from kommune_ikt.db import Database, create_db_engine
 from kommune_ikt.errors import Conflict
 from service_catalog import catalogue, orders, signals, special_requests
 from service_catalog.catalogue import budget_year
-from service_catalog.models import SpecialRequest
+from service_catalog.models import SpecialRequest, Subscription
 from service_catalog.municipalities import add_municipality
 
 pytestmark = pytest.mark.db
@@ -109,3 +109,34 @@ def test_concurrent_submissions_get_gap_free_unique_ranks(shared):
     with database.session() as session:
         ranks = sorted(session.scalars(sa.select(SpecialRequest.priority_rank)))
     assert ranks == list(range(1, threads * per_thread + 1))
+
+
+def test_concurrent_fulfilments_grow_one_subscription(shared):
+    database, actors, _ = shared
+    with database.session() as session, session.begin():
+        ids = [
+            orders.place_order(session, actors[HOST], {"service_code": "SQL-LIC", "quantity": q}).id
+            for q in (2, 3)
+        ]
+    start = threading.Barrier(2)
+    first_day = date(budget_year(), 1, 1)
+
+    def fulfil(order_id):
+        start.wait()
+        with database.session() as session, session.begin():
+            orders.fulfil_order(session, SYSTEM, order_id, first_day)
+
+    def slow_insert(*_):
+        # Widen the window between looking for an open subscription and
+        # inserting a new one, where two fulfilments could both find none.
+        time.sleep(0.3)
+
+    sa.event.listen(Subscription, "before_insert", slow_insert)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(fulfil, ids))
+    finally:
+        sa.event.remove(Subscription, "before_insert", slow_insert)
+    with database.session() as session:
+        quantities = session.scalars(sa.select(Subscription.quantity)).all()
+    assert quantities == [5]

@@ -103,6 +103,10 @@ def test_put_replaces_weights_with_shares(client, create_user, session, orkide):
         ({"name": "k", "equal_weight": "1"}, {"population_weight"}),
         ({"name": "k"}, {"equal_weight", "population_weight"}),
         ({"name": "k", "fixed_shares": {"1505": "0.5", "1563": "0.4"}}, {"fixed_shares"}),
+        (
+            {"name": "k", "equal_weight": "0.33333333333", "population_weight": "0.66666666667"},
+            {"equal_weight", "population_weight"},
+        ),
         ({"name": "k", "fixed_shares": {"1505": "0.5", "9999": "0.5"}}, {"fixed_shares.9999"}),
         ({"name": "k", "fixed_shares": {"1505": 1}}, {"fixed_shares.1505.value"}),
         (

@@ -201,6 +201,7 @@ def test_basic_price_defaults_to_the_default_key(
         ("SQL-LIC", {"unit": "licence", "unit_price": "-1.00", "period": "year"}, "unit_price"),
         ("SQL-LIC", {"unit": "licence", "unit_price": "1.005", "period": "year"}, "unit_price"),
         ("SQL-LIC", {"unit": "licence", "unit_price": "10.00"}, "period"),
+        ("SQL-LIC", {"unit": "licence", "unit_price": "1e30", "period": "year"}, "unit_price"),
         ("SQL-LIC", {"hourly_rate": "650.00"}, "hourly_rate"),
         ("SD", {"annual_cost": "100.00", "allocation_key": "Nope"}, "allocation_key"),
         ("SD", {"model": "unit", "annual_cost": "100.00"}, "model"),

@@ -98,6 +98,7 @@ def test_fixed_amount_quote(client, people, consultant):
         ({"hours": "10", "amount": "100.00"}, "amount"),
         ({"hours": 10}, "hours"),
         ({"hours": "0"}, "hours"),
+        ({"hours": "1e9"}, "hours"),
         ({"amount": "-5.00"}, "amount"),
         ({"hours": "10", "service_code": "SQL-LIC"}, "service_code"),
     ],
