@@ -7,26 +7,52 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.demo import load_demo
+from kommune_ikt.auth.models import User
+from kommune_ikt.demo import DEMO_USERS, _domain_loaders
 from service_catalog import cost_reports
 from service_catalog.catalogue import budget_year
-from service_catalog.demo import SERVICES
+from service_catalog.demo import SERVICES, load_catalogue_activity, load_catalogue_demo
 from service_catalog.models import Order, Service, SpecialRequest, Subscription
 
 pytestmark = pytest.mark.db
+MODELS = (Service, Order, Subscription, SpecialRequest)
 
 
-def _count(session, model) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model))
+def _counts(session) -> list[int]:
+    return [session.scalar(sa.select(sa.func.count()).select_from(m)) for m in MODELS]
+
+
+def _load(session) -> None:
+    """The catalogue's part of ``kommune-ikt demo load`` (without the other domains')."""
+    load_catalogue_demo(session)
+    users = {}
+    for email, role, municipality, name in DEMO_USERS:
+        users[email] = session.scalar(
+            sa.select(User).where(User.email == email)
+        ) or auth_services.create_user(
+            session, SYSTEM, email=email, role=role, municipality=municipality, name=name
+        )
+    load_catalogue_activity(session, users)
+
+
+def test_demo_activity_is_registered_with_the_demo_loader():
+    assert load_catalogue_activity in _domain_loaders()
 
 
 def test_demo_loads_once_and_its_report_adds_up(session):
-    load_demo(session)
-    load_demo(session)  # a second load adds nothing
-    assert _count(session, Service) == len(SERVICES)
-    assert (_count(session, Order), _count(session, Subscription)) == (4, 2)
-    assert _count(session, SpecialRequest) == 2
+    _load(session)
+    counts = _counts(session)
+    _load(session)  # a second load adds nothing
+    assert _counts(session) == counts
+    assert counts[0] == len(SERVICES)
+    subscriptions = session.execute(
+        sa.select(
+            Subscription.municipality_number, Subscription.service_code, Subscription.quantity
+        ).order_by(Subscription.service_code)
+    ).all()
+    assert [tuple(s) for s in subscriptions] == [("1505", "LIS-SQL", 2), ("1505", "SERVER-STD", 3)]
     report = cost_reports.collaboration_report(session, SYSTEM, budget_year())
     assert len(report.municipalities) == 9
     annual = sum((s.price["annual_cost"] for s in SERVICES if s.tier == "basic"), Decimal(0))
@@ -35,8 +61,6 @@ def test_demo_loads_once_and_its_report_adds_up(session):
 
 
 def test_demo_marks_unpublished_figures_as_illustrative(session):
-    load_demo(session)
-    sd = session.get(Service, "SD")
-    sql = session.get(Service, "SERVER-STD")
-    assert "Illustrative figure" in sd.description
-    assert "published by IKT Nordhordland" in sql.description
+    load_catalogue_demo(session)
+    assert "Illustrative figure" in session.get(Service, "SD").description
+    assert "published by IKT Nordhordland" in session.get(Service, "SERVER-STD").description
