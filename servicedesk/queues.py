@@ -161,7 +161,11 @@ def pick_agent(session: Session, queue_code: str, now: datetime) -> int | None:
     The queue row is locked first, so two tickets created at once in the same
     queue are assigned one after the other and see each other's counts.
     """
-    session.execute(sa.select(Queue.code).where(Queue.code == queue_code).with_for_update())
+    # NO KEY UPDATE (key_share): the creator already holds a KEY SHARE lock on the
+    # queue from its ticket's foreign key, and a plain FOR UPDATE would deadlock
+    # two creators against each other's KEY SHARE.
+    lock = sa.select(Queue.code).where(Queue.code == queue_code).with_for_update(key_share=True)
+    session.execute(lock)
     open_count = (
         sa.select(sa.func.count(Ticket.id))
         .where(Ticket.assignee_id == QueueAgent.user_id, Ticket.status.in_(OPEN_STATUSES))

@@ -44,44 +44,50 @@ def _aggregate(column: Any) -> Any:
     return sa.func.aggregate_strings(column, " ")
 
 
-def index_ticket(session: Session, ticket_id: int) -> None:
-    """(Re)build the ticket's search document from its current text and public comments."""
+def index_ticket(session: Session, ticket_id: int, changes: dict[str, Any] | None = None) -> None:
+    """(Re)build the ticket's search document from its text and public comments.
+
+    ``changes`` are other ticket columns to set in the same UPDATE (the
+    creation sets its number and assignment this way, in one statement).
+    """
     session.flush()
     tickets = Ticket.__table__  # type: ignore[attr-defined]
+    changes = dict(changes or {})
+    where = tickets.c.id == ticket_id
     if _dialect(session) == "postgresql":
-        config = sa.text("'norwegian'::regconfig")
-        weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
-        simple = sa.text("'simple'::regconfig")
-        document = (
-            sa.func.setweight(
-                sa.func.to_tsvector(simple, sa.func.replace(tickets.c.number, "-", " ")), weight_a
-            ).op("||")(sa.func.setweight(sa.func.to_tsvector(config, tickets.c.title), weight_a))
-        ).op("||")(sa.func.setweight(sa.func.to_tsvector(config, tickets.c.description), weight_b))
-        document = document.op("||")(sa.func.to_tsvector(config, _public_comments(tickets.c.id)))
-        session.execute(
-            sa.update(tickets).where(tickets.c.id == ticket_id).values({SEARCH_DOCUMENT: document})
-        )
+        number = sa.literal(changes["number"]) if "number" in changes else tickets.c.number
+        changes[SEARCH_DOCUMENT.name] = _document(tickets, number)
+        session.execute(sa.update(tickets).where(where).values(changes))
         return
+    if changes:
+        session.execute(sa.update(tickets).where(where).values(changes))
     session.execute(sa.text("DELETE FROM ticket_fts WHERE rowid = :id"), {"id": ticket_id})
-    row = session.execute(
-        sa.select(tickets.c.number, tickets.c.title, tickets.c.description).where(
-            tickets.c.id == ticket_id
-        )
-    ).one()
-    comments = session.scalar(sa.select(_public_comments(ticket_id)))
     session.execute(
         sa.text(
             "INSERT INTO ticket_fts (rowid, number, title, description, comments) "
-            "VALUES (:id, :number, :title, :description, :comments)"
+            "SELECT id, number, title, description, coalesce(("
+            "SELECT group_concat(body, ' ') FROM ticket_comments "
+            "WHERE ticket_id = tickets.id AND NOT internal), '') FROM tickets WHERE id = :id"
         ),
-        {
-            "id": ticket_id,
-            "number": row.number,
-            "title": row.title,
-            "description": row.description,
-            "comments": comments or "",
-        },
+        {"id": ticket_id},
     )
+
+
+def _document(tickets: Any, number: Any) -> Any:
+    """The weighted tsvector: number and title weigh most, then description, then comments."""
+    config = sa.text("'norwegian'::regconfig")
+    simple = sa.text("'simple'::regconfig")
+    weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
+    parts = [
+        sa.func.setweight(sa.func.to_tsvector(simple, sa.func.replace(number, "-", " ")), weight_a),
+        sa.func.setweight(sa.func.to_tsvector(config, tickets.c.title), weight_a),
+        sa.func.setweight(sa.func.to_tsvector(config, tickets.c.description), weight_b),
+        sa.func.to_tsvector(config, _public_comments(tickets.c.id)),
+    ]
+    document = parts[0]
+    for part in parts[1:]:
+        document = document.op("||")(part)
+    return document
 
 
 def words(q: str) -> list[str]:

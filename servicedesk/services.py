@@ -6,6 +6,7 @@ flush, the edge (request, job, CLI) commits.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
@@ -110,7 +112,14 @@ def create_ticket(
 
 
 def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: datetime) -> Ticket:
-    """Create a checked ticket; ``actor`` is who the history names for the filing."""
+    """Create a checked ticket; ``actor`` is who the history names for the filing.
+
+    The two locks a creation takes, the queue row (auto-assignment) and the
+    number counter row, are held until the transaction ends, so every other
+    creator in that queue or of that type waits for them. They are therefore
+    taken last, once the ticket, its history and its SLA are written with a
+    provisional number: what remains under the locks is a few short statements.
+    """
     priority = priority_for(new.impact, new.urgency)
     if new.queue is not None:
         decision = Route(find_queue(session, new.queue), None)
@@ -130,17 +139,8 @@ def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: dateti
         )
         explanation = decision.explain()
     queue = decision.queue
-    assignee = new.assignee
-    auto_assigned = False
-    if assignee is None and queue.auto_assign:
-        # Locks the queue row; the number (below) is taken last, so the
-        # counter row is held as briefly as possible.
-        assignee = pick_agent(session, queue.code, now)
-        auto_assigned = assignee is not None
-    elif assignee is not None:
-        note_assignment(session, assignee, now)
     ticket = Ticket(
-        number=next_number(session, new.type, now),
+        number=_provisional_number(),
         type=new.type.value,
         title=new.title,
         description=new.description,
@@ -163,19 +163,36 @@ def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: dateti
     history.record(session, ticket.id, actor, now, "status", None, S.NEW)
     history.record(session, ticket.id, None, now, "routing", None, explanation)
     history.record(session, ticket.id, None, now, "queue", None, queue.code)
+    # Assignment happens at the creation instant and new and assigned run the
+    # same clocks, so one SLA computation covers the whole creation.
+    apply_sla(session, ticket, now)
+
+    # From here on, under the locks.
+    assignee, by = new.assignee, actor
+    if assignee is None and queue.auto_assign:
+        assignee, by = pick_agent(session, queue.code, now), None
+    elif assignee is not None:
+        note_assignment(session, assignee, now)
+    final: dict[str, Any] = {}
     if assignee is not None:
-        by = None if auto_assigned else actor
-        ticket.assignee_id = assignee
-        ticket.status = S.ASSIGNED.value
+        final = {"assignee_id": assignee, "status": S.ASSIGNED.value}
         history.record(session, ticket.id, by, now, "assignee", None, assignee)
         history.record(session, ticket.id, by, now, "status", S.NEW, S.ASSIGNED)
-    session.flush()
-    search.index_ticket(session, ticket.id)
-    apply_sla(session, ticket, now)
-    _notify(session, ticket, "ticket_created", [ticket.requester_id])
+    final["number"] = next_number(session, new.type, now)
+    # One UPDATE sets the number, the assignment and the search document.
+    search.index_ticket(session, ticket.id, final)
+    for key, value in final.items():
+        set_committed_value(ticket, key, value)
+    events = [("ticket_created", ticket.requester_id)]
     if assignee is not None:
-        _notify(session, ticket, "ticket_assigned", [assignee])
+        events.append(("ticket_assigned", assignee))
+    _notify_each(session, ticket, events)
     return ticket
+
+
+def _provisional_number() -> str:
+    """A unique stand-in until the real number is taken at the end of the creation."""
+    return "~" + uuid.uuid4().hex[:19]
 
 
 def update_ticket(
@@ -380,10 +397,20 @@ def add_comment(
 def _notify(
     session: Session, ticket: Ticket, event: str, user_ids: Iterable[int], **extra: Any
 ) -> None:
-    ids = [i for i in user_ids if i is not None]
+    _notify_each(session, ticket, [(event, i) for i in user_ids], **extra)
+
+
+def _notify_each(
+    session: Session, ticket: Ticket, events: list[tuple[str, int | None]], **extra: Any
+) -> None:
+    """Queue each ``(event, user id)`` e-mail, looking the addresses up in one query."""
+    ids = {i for _, i in events if i is not None}
     if not ids:
         return
-    emails = session.scalars(sa.select(User.email).where(User.id.in_(ids), User.active.is_(True)))
+    rows = session.execute(
+        sa.select(User.id, User.email).where(User.id.in_(ids), User.active.is_(True))
+    )
+    emails = {user_id: email for user_id, email in rows}
     context = {
         "id": ticket.id,
         "number": ticket.number,
@@ -392,5 +419,6 @@ def _notify(
         "priority": ticket.priority,
         **extra,
     }
-    for email in emails:
-        enqueue(session, event, email, context)
+    for event, user_id in events:
+        if user_id in emails:
+            enqueue(session, event, emails[user_id], context)
