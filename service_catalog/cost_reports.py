@@ -169,10 +169,10 @@ def municipality_report(
     number = actor.check_municipality_filter(number)
     if number is None:
         raise ValidationFailed("municipality", "Name the municipality (or leave it out for all).")
-    data = _load(session, year, number)
-    municipality = data.municipalities.get(number)
+    municipality = session.get(Municipality, number)
     if municipality is None:
         raise ValidationFailed("municipality", f"Unknown municipality {number}.")
+    data = _load(session, year, number)
     lines = _basic_lines(data, number) + _optional_lines(data) + _special_lines(data)
     lines.sort(key=lambda ln: (TIER_ORDER[ln.tier], ln.service_code, ln.month or "", ln.rule))
     totals = Totals()
