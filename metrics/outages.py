@@ -23,8 +23,6 @@ from servicedesk import services as tickets
 from servicedesk.choices import FINAL_STATUSES, TicketStatus, TicketType
 from servicedesk.models import Ticket
 
-CHANGEABLE = ("started_at", "ended_at", "description", "municipalities")
-
 
 def get_outage(session: Session, actor: Actor, outage_id: int, for_update: bool = False) -> Outage:
     """One outage; a municipal caller sees only those that touch its municipality."""
