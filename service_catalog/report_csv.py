@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from service_catalog.cost_reports import CollaborationReport, MunicipalityReport
+from service_catalog.report_types import CollaborationReport, MunicipalityReport
 
 
 class Dialect(StrEnum):
