@@ -53,7 +53,8 @@ def _load_users(session: Session) -> dict[str, User]:
 
 def _domain_loaders() -> list:
     """Demo loaders of the domains that build on the catalogue (servicedesk, metrics)."""
+    from metrics.demo import load_metrics_demo
     from service_catalog.demo import load_catalogue_activity
     from servicedesk.demo import load_servicedesk_demo
 
-    return [load_catalogue_activity, load_servicedesk_demo]
+    return [load_catalogue_activity, load_servicedesk_demo, load_metrics_demo]
