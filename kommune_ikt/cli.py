@@ -163,11 +163,25 @@ def serve(bind: str, workers: int | None, scheduler: bool) -> None:
     "intervals",
     multiple=True,
     metavar="JOB=SECONDS",
-    help="Run a job at another interval (e.g. sla_sweep=10); repeatable.",
+    envvar="SCHEDULER_EVERY",
+    help="Run a job at another interval (e.g. sla_sweep=10); repeatable. "
+    "Env: SCHEDULER_EVERY, space-separated.",
 )
-@click.option("--lease-seconds", default=30.0, show_default=True, help="SQLite lease length.")
-@click.option("--renew-seconds", default=10.0, show_default=True)
-@click.option("--poll-seconds", default=5.0, show_default=True, help="Standby's lock polling.")
+@click.option(
+    "--lease-seconds",
+    default=30.0,
+    show_default=True,
+    envvar="SCHEDULER_LEASE_SECONDS",
+    help="SQLite lease length.",
+)
+@click.option("--renew-seconds", default=10.0, show_default=True, envvar="SCHEDULER_RENEW_SECONDS")
+@click.option(
+    "--poll-seconds",
+    default=5.0,
+    show_default=True,
+    envvar="SCHEDULER_POLL_SECONDS",
+    help="Standby's lock polling.",
+)
 @click.option("--list", "list_jobs", is_flag=True, help="Print the jobs and exit.")
 @with_appcontext
 def scheduler_command(
