@@ -63,8 +63,12 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, Any]:
 
 
 def _any_due(now: datetime) -> Any:
+    """A trigger has passed, on a row that is current (stale rows wait for their recompute)."""
     slas = TicketSla.__table__
-    return sa.or_(*(slas.c[trigger] <= _at(now) for _t, _k, trigger, _f in THRESHOLDS))
+    return sa.and_(
+        sa.or_(*(slas.c[trigger] <= _at(now) for _t, _k, trigger, _f in THRESHOLDS)),
+        slas.c.stale.is_(False),
+    )
 
 
 def _lock_due(session: Session, now: datetime) -> int:
@@ -82,7 +86,8 @@ def _record_events(session: Session, target: str, kind: str, trigger: str, now: 
     tickets = Ticket.__table__
     events = SlaEvent.__table__
     column = slas.c[trigger]
-    due = [column <= _at(now)]
+    # A stale row (its calendar was edited) may hold a trigger that no longer holds.
+    due = [column <= _at(now), slas.c.stale.is_(False)]
     if target == "response":
         # A response that came before the trigger instant means it never happened
         # (apply_sla normally clears it already; this keeps the sweep exact anyway).

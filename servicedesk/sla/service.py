@@ -265,7 +265,7 @@ def mark_stale(session: Session, calendar: str) -> int:
     return len(ids)
 
 
-def refresh_stale(session: Session, now: datetime | None = None, limit: int = 2000) -> int:
+def refresh_stale(session: Session, now: datetime | None = None, limit: int = 5000) -> int:
     """Recompute tickets marked stale by a calendar edit (the sweep calls this first)."""
     now = now or utcnow()
     ids = list(session.scalars(sa.select(TicketSla.ticket_id).where(TicketSla.stale).limit(limit)))

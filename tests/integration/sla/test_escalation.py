@@ -166,3 +166,14 @@ def test_sla_breach_mail_names_the_target_and_due_time(client, clockwork, sessio
     (item,) = response.json["items"]
     assert item["subject"] == f"[{ticket.number}] SLA brutt: responstiden er overskredet"
     assert "Fristen var 09.03.2026 10:00." in item["body"]
+
+
+def test_stale_rows_wait_for_their_recompute(clockwork, session, monkeypatch):
+    # A calendar edit marks the ticket stale; until recomputed, its old trigger
+    # (which may no longer hold) fires nothing.
+    ticket = clockwork.file(oslo(2026, 3, 9, 9, 0))
+    session.get(TicketSla, ticket.id).stale = True
+    session.commit()
+    monkeypatch.setattr("servicedesk.sla.escalation.refresh_stale", lambda *_a: 0)
+    assert sweep(session, oslo(2026, 3, 9, 12, 0))["response_breach"] == 0
+    assert session.get(TicketSla, ticket.id).response_breach_at is not None
