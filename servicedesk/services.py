@@ -266,7 +266,9 @@ def update_ticket(
         note_assignment(session, ticket.assignee_id, now)
         _notify(session, ticket, "ticket_assigned", [ticket.assignee_id])
     if "status" in changed and target == S.RESOLVED:
-        _notify(session, ticket, "ticket_resolved", [ticket.requester_id])
+        _notify(
+            session, ticket, "ticket_resolved", [ticket.requester_id], resolution=ticket.resolution
+        )
     return ticket
 
 

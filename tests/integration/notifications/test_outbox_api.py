@@ -117,3 +117,16 @@ def test_admin_retries_a_failed_notification(client, create_user, session):
         f"/api/v1/notifications/{row.id}/retry", headers=create_user("admin").headers
     )
     assert again.status_code == 409
+
+
+def test_resolution_mail_carries_the_resolution_note(client, create_user):
+    requester = create_user("requester", HOST)
+    agent = create_user("agent")
+    ticket = post_ticket(client, requester)
+    url = f"/api/v1/tickets/{ticket['id']}"
+    for body in ({"status": "in_progress"}, {"status": "resolved", "resolution": "Byttet toner."}):
+        etag = client.get(url, headers=agent.headers).headers["ETag"]
+        response = client.patch(url, headers={**agent.headers, "If-Match": etag}, json=body)
+        assert response.status_code == 200, response.json
+    (item,) = listing(client, agent, "?event=ticket_resolved")
+    assert "Byttet toner." in item["body"]
