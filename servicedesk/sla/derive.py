@@ -13,8 +13,9 @@ The rules, in one place:
 - Neither clock runs while the ticket is ``pending``.
 - Time counts only in the open hours of the calendar of the priority in force
   at that moment (``24x7`` counts every second).
-- The target is that of the current priority; a priority change keeps the
-  business time counted so far. The **due** instant is when the counted time
+- The target is that of the current priority (for a clock that has stopped:
+  of the priority it stopped under); a priority change keeps the business
+  time counted so far. The **due** instant is when the counted time
   reaches the target: in the past if it already has (but never before the
   priority change that set the target), in the future if the clock runs, and
   projected from now if the ticket is paused.
@@ -158,6 +159,10 @@ def derive(
     responded: int | None = None
     resolved: int | None = None
     priority_since = start
+    # The (priority, since) a clock stopped under: later priority changes do
+    # not move the target of a response already given or a resolution reached.
+    response_frozen: tuple[int, int] | None = None
+    resolution_frozen: tuple[int, int] | None = None
     t = start
     for at_raw, field, new in events:
         at = min(max(at_raw, start), end)
@@ -180,10 +185,15 @@ def derive(
             priority_since = at
         elif field == "responded" and responded is None:
             responded = at
+        if responded is not None and response_frozen is None:
+            response_frozen = (current_priority, priority_since)
+        if current_status in STOPPED:
+            resolution_frozen = resolution_frozen or (current_priority, priority_since)
+        else:
+            resolution_frozen = None
         response.note(_response_runs(current_status, responded), at)
         resolution.note(_resolution_runs(current_status), at)
-    target = policy[current_priority]
-    clock = clocks[target.calendar]
+    clock = clocks[policy[current_priority].calendar]
     response_running = _response_runs(current_status, responded)
     resolution_running = _resolution_runs(current_status)
     paused = current_status in PAUSED
@@ -191,24 +201,29 @@ def derive(
         response.run(t, end, clock)
     if resolution_running:
         resolution.run(t, end, clock)
+    response_priority, response_since = response_frozen or (current_priority, priority_since)
+    resolution_priority, resolution_since = resolution_frozen or (
+        current_priority,
+        priority_since,
+    )
     return SlaResult(
         response=_result(
             response,
-            target.response_minutes,
+            policy[response_priority].response_minutes,
             response_running,
             paused and responded is None,
-            clock,
+            clocks[policy[response_priority].calendar],
             end,
-            priority_since,
+            response_since,
         ),
         resolution=_result(
             resolution,
-            target.resolution_minutes,
+            policy[resolution_priority].resolution_minutes,
             resolution_running,
             paused,
-            clock,
+            clocks[policy[resolution_priority].calendar],
             end,
-            priority_since,
+            resolution_since,
         ),
         responded_at=from_us(responded) if responded is not None else None,
         resolved_at=(

@@ -246,3 +246,21 @@ def test_due_instant_is_exactly_the_target_in_business_time(created, priority, u
     target = DEFAULT[priority].resolution_minutes * 60
     assert business.seconds_between(created, result.resolution.due) == target
     assert result.resolution.breached == (now > result.resolution.due)
+
+
+def test_priority_raised_after_the_response_leaves_the_response_alone():
+    # P2 filed Monday 09:00, answered 09:20 (on time for 60 min), raised to P1
+    # at 11:00: the response was given under P2 and stays on time, due 10:00.
+    changes = [Change(oslo(2026, 3, 9, 11, 0), "priority", 2, 1)]
+    result = sla(
+        oslo(2026, 3, 9, 9, 0),
+        changes,
+        priority=1,
+        responded_at=oslo(2026, 3, 9, 9, 20),
+        now=oslo(2026, 3, 9, 11, 5),
+    )
+    assert result.response.due == oslo(2026, 3, 9, 10, 0)
+    assert not result.response.breached
+    # The resolution still runs, now under P1's 120 minutes: 125 used, breached.
+    assert result.resolution.due == oslo(2026, 3, 9, 11, 0)
+    assert result.resolution.breached
