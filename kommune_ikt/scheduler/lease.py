@@ -147,9 +147,9 @@ class AdvisoryLease:
         self._conn: Connection | None = None
 
     def acquire(self) -> bool:
-        if self._conn is None:
-            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
+            if self._conn is None:
+                self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             got = self._conn.execute(
                 sa.text("SELECT pg_try_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID}
             ).scalar()

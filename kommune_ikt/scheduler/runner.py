@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from kommune_ikt.config import Settings
@@ -78,11 +79,19 @@ class Scheduler:
         """Block until ``stop()``: wait for the lock, run the jobs while it is held."""
         log.info("scheduler %s starting (standby until it holds the lock)", self.holder)
         while not self.stopping.is_set():
-            if self.lease.acquire():
+            if self._try_acquire():
                 self._run_active()
             else:
                 self.stopping.wait(self.options.poll_seconds)
         log.info("scheduler %s stopped", self.holder)
+
+    def _try_acquire(self) -> bool:
+        """Ask for the lock; a database that is down (restarting) means "not now", not a crash."""
+        try:
+            return self.lease.acquire()
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("scheduler %s cannot reach the database: %s", self.holder, exc)
+            return False
 
     def _run_active(self) -> None:
         log.info("scheduler %s is active", self.holder)

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from kommune_ikt.config import Settings
 from kommune_ikt.scheduler.jobs import Job, all_jobs
@@ -116,3 +117,19 @@ def test_builtin_jobs_have_stable_unique_ids():
     ids = [job.id for job in all_jobs()]
     assert {"sla_sweep", "notifications_send", "job_runs_prune"} <= set(ids)
     assert len(ids) == len(set(ids))
+
+
+def test_database_down_while_waiting_is_survived():
+    runs: list[float] = []
+    lease = FakeLease()
+    granted = lease.acquire
+    failures = iter([True, True])
+
+    def flaky() -> bool:
+        if next(failures, False):
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return granted()
+
+    lease.acquire = flaky  # type: ignore[method-assign]
+    run_for(scheduler_with(lease, [counting_job(runs)]), 0.5)
+    assert runs, "it got the lock once the database answered again"
