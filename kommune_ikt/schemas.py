@@ -114,13 +114,21 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 
 class ProblemSchema(ma.Schema):
-    """An RFC 9457 problem."""
+    """An RFC 9457 problem (the body of every error response)."""
 
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
+    class Meta:
+        # RFC 9457 extension members (e.g. ``conflicting_outage``) may follow.
+        unknown = ma.INCLUDE
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
     detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "For 422 (and some 409): messages per field"},
+    )
 
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import http
 import logging
 import threading
 import time
@@ -20,6 +21,7 @@ from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.services import authenticate
 from kommune_ikt.db import Database
 from kommune_ikt.errors import DomainError, NotAuthenticated, flatten_messages, problem
+from kommune_ikt.schemas import ProblemSchema
 
 log = logging.getLogger(__name__)
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -37,7 +39,26 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api with every HTTP error rendered as problem+json."""
+    """flask-smorest's Api with every HTTP error rendered, and documented, as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # flask-smorest documents its error responses as application/json; ours
+        # are application/problem+json, and the document must say what we send.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["content"] = {PROBLEM_MIMETYPE: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {
+                "description": "Default error response",
+                "content": {PROBLEM_MIMETYPE: {"schema": self.ERROR_SCHEMA}},
+            },
+            lazy=True,
+        )
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         status = error.code or 500
@@ -144,6 +165,15 @@ def init_edge(app: Flask) -> None:
             g.actor = authenticate(db_session(), secret.strip())
         except NotAuthenticated as exc:
             limiter.record(address)
+            # For the operator (and fail2ban-like tools); never the token, not even its prefix.
+            log.warning(
+                "failed bearer authentication from %s on %s %s",
+                address,
+                request.method,
+                request.path,
+            )
+            if limiter.blocked(address, limit):
+                log.warning("%s refused for a minute: %d failed authentications", address, limit)
             return problem_response(exc.to_problem(), {"WWW-Authenticate": "Bearer"})
         return None
 
