@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import subprocess  # serve starts gunicorn and the scheduler  # nosec B404
 import sys
 from pathlib import Path
 from typing import Any
@@ -134,14 +134,11 @@ def serve(bind: str, workers: int | None, scheduler: bool) -> None:
         bind,
         "kommune_ikt.wsgi:app",
     ]
-    children = [subprocess.Popen(cmd, env=env)]  # noqa: S603 - our own argv
+    children = [subprocess.Popen(cmd, env=env)]  # noqa: S603 - our own argv  # nosec B603
     if scheduler and _has_scheduler():
-        children.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "kommune_ikt.cli", "scheduler"],
-                env=env,
-            )
-        )
+        scheduler_cmd = [sys.executable, "-m", "kommune_ikt.cli", "scheduler"]
+        scheduler_process = subprocess.Popen(scheduler_cmd, env=env)  # noqa: S603  # nosec B603
+        children.append(scheduler_process)
 
     def forward(signum: int, _frame: Any) -> None:
         for child in children:

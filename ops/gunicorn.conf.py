@@ -23,7 +23,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False
 # Worker heartbeats on a RAM disk where there is one (containers often have a
 # slow or overlay /tmp, which makes gunicorn think workers hang).
-SHM = "/dev/shm"  # noqa: S108 - a heartbeat file per worker, not data
+SHM = "/dev/shm"  # noqa: S108 - a heartbeat file per worker, not data  # nosec B108
 if os.path.isdir(SHM):
     worker_tmp_dir = SHM
 

@@ -182,7 +182,7 @@ def _actor(user: User) -> Actor:
 
 
 def _tickets(session: Session, users: dict[str, User], agents: list[User]) -> None:
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # reproducible demo data, not a secret  # nosec B311
     requesters = _requesters(session, users)
     numbers = sorted(requesters)
     services_known = set(session.scalars(sa.select(Service.code)))

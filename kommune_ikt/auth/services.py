@@ -16,7 +16,7 @@ from kommune_ikt.auth.models import ApiToken, User
 from kommune_ikt.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from kommune_ikt.types import utcnow
 
-TOKEN_PREFIX = "kikt_"  # noqa: S105 - a marker, not a secret
+TOKEN_PREFIX = "kikt_"  # noqa: S105 - a marker, not a secret  # nosec B105
 # last_used_at is a hint for admins, not an audit log: writing it on every
 # request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
