@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kommune_ikt import __version__
@@ -34,6 +35,10 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         **{k: v for k, v in overrides.items() if k in setting_names}
     )
     app = Flask("kommune_ikt")
+    if settings.proxy_hops:
+        # Only the entries our own proxies appended are believed: a client cannot
+        # pick its address (and so its failed-authentication budget) by sending one.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(
         SETTINGS=settings,

@@ -28,6 +28,10 @@ class Settings:
     metrics_cache_seconds: float = 10.0
     # Failed bearer authentications allowed per address and minute.
     auth_failures_per_minute: int = 20
+    # Reverse proxies in front of gunicorn that append X-Forwarded-For. 0: the
+    # peer's address is the client's. Behind one proxy set 1, or every client
+    # shares the proxy's address (and its failed-authentication budget).
+    proxy_hops: int = 0
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None

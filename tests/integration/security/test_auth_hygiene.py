@@ -230,3 +230,60 @@ def test_the_block_lifts_after_a_minute(limited, client, create_user, monkeypatc
     assert (
         client.get("/api/v1/me", headers=agent.headers, **from_address(address)).status_code == 200
     )
+
+
+@pytest.fixture
+def proxied_app(engine, database_url, connection):
+    """An app behind one reverse proxy (PROXY_HOPS=1) with a limit of 5."""
+
+    def make(hops: int):
+        app = create_app(
+            {
+                "ENGINE": engine,
+                "database_url": database_url,
+                "secret_key": "t",
+                "proxy_hops": hops,
+                "auth_failures_per_minute": LIMIT,
+            }
+        )
+        maker = app.extensions["kommune_ikt.db"].sessionmaker
+        maker.configure(bind=connection, join_transaction_mode="create_savepoint")
+        return app.test_client()
+
+    return make
+
+
+PROXY = "10.0.0.2"  # every request reaches gunicorn from the proxy
+
+
+def through_proxy(client, token: str, client_address: str, spoofed: str | None = None) -> int:
+    forwarded = f"{spoofed}, {client_address}" if spoofed else client_address
+    return client.get(
+        "/api/v1/me",
+        headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": forwarded},
+        environ_base={"REMOTE_ADDR": PROXY},
+    ).status_code
+
+
+def test_behind_a_proxy_one_failing_client_does_not_lock_out_the_others(proxied_app, create_user):
+    client = proxied_app(1)
+    agent = create_user("agent")
+    assert [through_proxy(client, BAD, "192.0.2.66") for _ in range(LIMIT)] == [401] * LIMIT
+    assert through_proxy(client, BAD, "192.0.2.66") == 429
+    assert through_proxy(client, agent.token, "192.0.2.7") == 200
+
+
+def test_a_client_cannot_escape_the_limit_by_sending_its_own_forwarded_address(
+    proxied_app, create_user
+):
+    client = proxied_app(1)
+    statuses = [
+        through_proxy(client, BAD, "192.0.2.66", spoofed=f"203.0.113.{n}") for n in range(LIMIT + 1)
+    ]
+    assert statuses == [401] * LIMIT + [429]
+
+
+def test_without_proxy_hops_a_forwarded_address_is_ignored(proxied_app):
+    client = proxied_app(0)
+    statuses = [through_proxy(client, BAD, f"192.0.2.{n}") for n in range(LIMIT + 1)]
+    assert statuses == [401] * LIMIT + [429]  # all counted against the peer itself
