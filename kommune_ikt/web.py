@@ -138,6 +138,47 @@ class FailedAuthLimiter:
         return window
 
 
+NUL = "\x00"
+NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
+
+
+def _refuse_nul_characters() -> Response | None:
+    """PostgreSQL text cannot hold NUL: refuse it here (404/422) instead of failing later (500)."""
+    if NUL in request.path:
+        return problem_response(problem(404, "Not found", "No such resource."))
+    errors = {
+        name or "query": [NUL_MESSAGE]
+        for name, value in request.args.items(multi=True)
+        if NUL in name or NUL in value
+    }
+    # JSON can only carry NUL escaped; parse and walk only a body that has one.
+    if b"\\u0000" in request.get_data(cache=True):
+        body = request.get_json(silent=True)
+        errors.update({path or "body": [NUL_MESSAGE] for path in _nul_paths(body, "")})
+    if not errors:
+        return None
+    detail = "The request has invalid fields: " + ", ".join(sorted(errors)) + "."
+    return problem_response(problem(422, "Validation failed", detail, errors=errors))
+
+
+def _nul_paths(value: Any, path: str) -> list[str]:
+    """The dotted paths (as 422 names fields) of the strings in ``value`` that hold a NUL."""
+    if isinstance(value, str):
+        return [path] if NUL in value else []
+    if isinstance(value, dict):
+        found = [path or "body" for key in value if NUL in str(key)]
+        for key, item in value.items():
+            found += _nul_paths(item, f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(value, list):
+        return [
+            p
+            for i, item in enumerate(value)
+            for p in _nul_paths(item, f"{path}.{i}" if path else str(i))
+        ]
+    return []
+
+
 def init_edge(app: Flask) -> None:
     """Register authentication, commit/rollback and the error handlers."""
     limiter = FailedAuthLimiter()
@@ -175,7 +216,7 @@ def init_edge(app: Flask) -> None:
             if limiter.blocked(address, limit):
                 log.warning("%s refused for a minute: %d failed authentications", address, limit)
             return problem_response(exc.to_problem(), {"WWW-Authenticate": "Bearer"})
-        return None
+        return _refuse_nul_characters()
 
     @app.after_request
     def _finish(response: Response) -> Response:
