@@ -61,7 +61,11 @@ def validate_calendar(doc: Mapping[str, Any], *, today: date) -> dict[str, Any]:
 
     hours = _normalise_hours(doc.get("hours") or {}, "hours", errors)
     special = {}
-    for key, ranges in (doc.get("special_hours") or {}).items():
+    special_hours = doc.get("special_hours") or {}
+    if not isinstance(special_hours, Mapping):
+        errors["special_hours"] = ['An object of date -> ranges, e.g. {"2026-12-24": []}.']
+        special_hours = {}
+    for key, ranges in special_hours.items():
         day = _parse_date(key, f"special_hours.{key}", errors)
         if day is not None:
             special[day.isoformat()] = _normalise_ranges(ranges, f"special_hours.{key}", errors)

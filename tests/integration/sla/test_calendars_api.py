@@ -102,6 +102,8 @@ def test_unknown_calendar_is_404(client, create_user):
         ({"hours": BUSINESS_HOURS, "extra_closed_dates": ["2026-02-30"]}, "extra_closed_dates.0"),
         ({"hours": {}}, "hours"),
         ({"hours": {"sat": [["10:00", "14:00"]]}, "special_hours": {"x": []}}, "special_hours.x"),
+        # Found by schemathesis: a list here was a 500 (AttributeError), now a 422.
+        ({"hours": BUSINESS_HOURS, "special_hours": [["08:00", "12:00"]]}, "special_hours"),
     ],
 )
 def test_bad_calendar_is_422_naming_the_field(client, create_user, doc, field):
