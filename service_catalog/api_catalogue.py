@@ -102,7 +102,8 @@ class AllocationKeys(MethodView):
         return keys.create_key(db_session(), current_actor(), data)
 
 
-@blp.route("/allocation-keys/<string:name>")
+# <path:name>: key names such as "SSIKT 50/50" or "IKTNH 1/3 + 2/3" hold slashes.
+@blp.route("/allocation-keys/<path:name>")
 class AllocationKeyItem(MethodView):
     @roles(Role.CATALOGUE_MANAGER)
     @blp.response(200, AllocationKeySchema)

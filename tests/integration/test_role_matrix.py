@@ -21,6 +21,7 @@ the same world (tests/integration/security/world.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -171,10 +172,10 @@ TABLE: dict[tuple[str, str], Rule] = {
         ok=201,
         body=body({"name": "Likedeling", "equal_weight": "1", "population_weight": "0"}),
     ),
-    ("GET", "/allocation-keys/<string:name>"): Rule(
+    ("GET", "/allocation-keys/<path:name>"): Rule(
         {Role.CATALOGUE_MANAGER}, params=shared("allocation_key", "name")
     ),
-    ("PUT", "/allocation-keys/<string:name>"): Rule(
+    ("PUT", "/allocation-keys/<path:name>"): Rule(
         {Role.CATALOGUE_MANAGER},
         params=shared("allocation_key", "name"),
         body=body({"equal_weight": "0.5", "population_weight": "0.5", "default": True}),
@@ -437,7 +438,7 @@ def call(world: World, method: str, rule_path: str, rule: Rule, role: Role | Non
     params = rule.params(world, target) if rule.params else {}
     path = PREFIX + rule_path
     for name, value in params.items():
-        path = path.replace(f"<int:{name}>", str(value)).replace(f"<string:{name}>", str(value))
+        path = re.sub(rf"<(?:\w+:)?{name}>", str(value), path)
     headers = world.caller(role).headers if role is not None else {}
     query = {"municipality": target} if rule.tenancy == FILTER else None
     payload = rule.body(world, target, role or Role.ADMIN) if rule.body else None

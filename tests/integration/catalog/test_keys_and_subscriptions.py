@@ -54,6 +54,22 @@ def test_a_new_default_replaces_the_old_one(client, create_user):
     assert {k["name"]: k["default"] for k in listed} == {"IKTNH": False, "SSIKT 50/50": True}
 
 
+def test_a_key_whose_name_has_slashes_can_be_read_and_replaced(client, create_user):
+    # Found by the role matrix: with <string:name> such a key was listed but never reachable.
+    manager = create_user("catalogue_manager")
+    key = {"name": "SSIKT 50/50", "equal_weight": "0.5", "population_weight": "0.5"}
+    client.post("/api/v1/allocation-keys", headers=manager.headers, json=key)
+    read = client.get("/api/v1/allocation-keys/SSIKT 50/50", headers=manager.headers)
+    assert read.status_code == 200 and read.json["name"] == "SSIKT 50/50"
+    replaced = client.put(
+        "/api/v1/allocation-keys/SSIKT%2050/50",
+        headers=manager.headers,
+        json={**key, "description": "Halvt likt, halvt etter folketall"},
+    )
+    assert replaced.status_code == 200, replaced.json
+    assert replaced.json["description"] == "Halvt likt, halvt etter folketall"
+
+
 def test_the_default_cannot_be_unset_directly(client, create_user):
     manager = create_user("catalogue_manager")
     client.post("/api/v1/allocation-keys", headers=manager.headers, json=IKTNH)

@@ -173,14 +173,14 @@ class _Builder:
             "/allocation-keys",
             201,
             json={
-                # No "/" in the name: it would not fit one path segment (see docs/security.md).
-                "name": "SEC en tredel og to tredeler",
+                # A "/" in the name, as real keys have: it must still be addressable.
+                "name": "SEC 1/3 + 2/3",
                 "equal_weight": "0.333",
                 "population_weight": "0.667",
                 "default": True,
             },
         )
-        w.shared["allocation_key"] = "SEC en tredel og to tredeler"
+        w.shared["allocation_key"] = "SEC 1/3 + 2/3"
         prices = {
             BASIC: ("basic", {"model": "allocation", "annual_cost": "1200000.00"}),
             OPTIONAL: (
