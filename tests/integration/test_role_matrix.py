@@ -535,3 +535,36 @@ def test_the_world_has_objects_of_both_municipalities_in_every_list(world):
     assert {path: {OWN, OTHER} <= found for path, found in seen.items()} == dict.fromkeys(
         seen, True
     )
+
+
+REQUESTER_OWNED = [
+    ("GET", "/api/v1/tickets/{}", "ticket", None),
+    ("GET", "/api/v1/tickets/{}/comments", "ticket", None),
+    ("GET", "/api/v1/tickets/{}/history", "ticket", None),
+    ("GET", "/api/v1/tickets/{}/sla", "ticket", None),
+    ("POST", "/api/v1/tickets/{}/comments", "ticket", {"body": "Hei", "internal": False}),
+    ("GET", "/api/v1/orders/{}", "pending_order", None),
+    ("POST", "/api/v1/orders/{}/cancel", "pending_order", {"reason": "Feil"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kind", "body"), REQUESTER_OWNED, ids=str)
+def test_a_requester_does_not_see_what_a_colleague_filed(world, method, path, kind, body):
+    """Requesters see only their own tickets and orders, even in their own municipality."""
+    url = path.format(world.obj(kind, OWN))
+    statuses = {}
+    for name, caller in (("colleague", world.colleague), ("orderer", world.caller(Role.ORDERER))):
+        with world.isolated():
+            response = world.client().open(url, method=method, headers=caller.headers, json=body)
+        statuses[name] = response.status_code
+    assert statuses["colleague"] == 404
+    assert statuses["orderer"] in (200, 201)
+
+
+def test_a_requester_lists_only_what_they_filed(world):
+    for path in ("/api/v1/tickets", "/api/v1/orders"):
+        with world.isolated():
+            colleague = world.client().get(path, headers=world.colleague.headers).json["items"]
+            filer = world.client().get(path, headers=world.caller(Role.REQUESTER).headers)
+        assert colleague == []
+        assert filer.json["items"], path  # the requester who filed them sees them

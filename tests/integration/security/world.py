@@ -59,6 +59,8 @@ class World:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: objects that belong to no municipality: kind -> id (or code)
     shared: dict[str, Any] = field(default_factory=dict)
+    #: another requester of OWN, who filed nothing
+    colleague: Caller | None = None
 
     def caller(self, role: Role, municipality: str = OWN) -> Caller:
         """The caller of ``role``; municipal roles are those of ``municipality``."""
@@ -143,6 +145,12 @@ def _add_users(world: World) -> None:
             world.callers[(role, number)] = Caller(
                 user.id, role, number, issued.secret, issued.token.id
             )
+        # A second requester of OWN: requesters see only what they filed themselves.
+        user = auth_services.create_user(
+            session, SYSTEM, email="kollega@orkide.example", role=Role.REQUESTER, municipality=OWN
+        )
+        issued = auth_services.issue_token(session, SYSTEM, user.id, "world")
+        world.colleague = Caller(user.id, Role.REQUESTER, OWN, issued.secret, issued.token.id)
         session.commit()
 
 
