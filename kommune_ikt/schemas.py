@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -64,11 +65,24 @@ def MoneyField(**kw: Any) -> DecimalString:
     return DecimalString(places=2, **kw)
 
 
+# Times a client may send. Far inside datetime's years 1..9999, so that windows,
+# defaults and clocks computed from them (a 30-day default window, ten-year
+# reports) can never overflow into a 500 (schemathesis found `to=0001-01-01...`).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 class AwareDateTime(fields.AwareDateTime):
-    """RFC 3339 with offset; input without an offset is refused."""
+    """RFC 3339 with offset, in the years 1900 to 2999; input without an offset is refused."""
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(format="iso", **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= moment < LATEST:
+            raise ma.ValidationError("Must be in the years 1900 to 2999.")
+        return moment
 
 
 class Converter(ModelConverter):
