@@ -25,6 +25,7 @@ class DatabaseIntConverter(IntegerConverter):
 
 
 SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
@@ -60,6 +61,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
             "security": [{"bearerAuth": []}],
         },
         JSON_SORT_KEYS=False,
+        # The largest legitimate body (a 20,000-character description, escaped) is
+        # far below this; anything bigger is a 413 before it is read into memory.
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
     app.config.update({k: v for k, v in overrides.items() if k not in setting_names})
     logging.basicConfig(level=settings.log_level)

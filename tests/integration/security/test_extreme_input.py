@@ -1,4 +1,4 @@
-"""Times at the edges of what Python can hold are a 422 naming the field, never a 500."""
+"""Input at the edges (times near year 1 or 9999, huge bodies): a clear 4xx, never a 500."""
 
 from __future__ import annotations
 
@@ -55,3 +55,18 @@ def test_times_inside_the_range_still_work(client, operations):
         f"/api/v1/services/SEC-NETT/availability?{query}", headers=operations.headers
     )
     assert response.status_code == 200, response.json
+
+
+def test_a_body_over_one_mebibyte_is_413_and_creates_nothing(client, create_user):
+    requester = create_user("requester", "1505")
+    body = {
+        "title": "Stor",
+        "description": "x" * (1024 * 1024),
+        "type": "incident",
+        "impact": 3,
+        "urgency": 3,
+    }
+    response = client.post("/api/v1/tickets", headers=requester.headers, json=body)
+    assert response.status_code == 413
+    assert response.content_type == "application/problem+json"
+    assert client.get("/api/v1/tickets", headers=requester.headers).json["items"] == []
