@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http
 import logging
+import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -140,10 +141,19 @@ class FailedAuthLimiter:
 
 NUL = "\x00"
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
+INT_LIMIT = 2**31 - 1
+INT_MESSAGE = f"Whole numbers must lie between {-INT_LIMIT - 1} and {INT_LIMIT}."
+# A JSON body worth walking: an escaped NUL, or a run of ten or more digits.
+SUSPECT_BODY = re.compile(rb"\\u0000|\d{10}")
 
 
-def _refuse_nul_characters() -> Response | None:
-    """PostgreSQL text cannot hold NUL: refuse it here (404/422) instead of failing later (500)."""
+def _refuse_unstorable_input() -> Response | None:
+    """Refuse what no column can store, here (404/422) instead of in the database (500).
+
+    PostgreSQL text cannot hold NUL, and our integer columns are 32 bits (SQLite
+    stores both, so only PostgreSQL would fail). No field of the API takes a
+    whole number beyond that range; ids in paths are bounded the same way.
+    """
     if NUL in request.path:
         return problem_response(problem(404, "Not found", "No such resource."))
     errors = {
@@ -151,30 +161,31 @@ def _refuse_nul_characters() -> Response | None:
         for name, value in request.args.items(multi=True)
         if NUL in name or NUL in value
     }
-    # JSON can only carry NUL escaped; parse and walk only a body that has one.
-    if b"\\u0000" in request.get_data(cache=True):
-        body = request.get_json(silent=True)
-        errors.update({path or "body": [NUL_MESSAGE] for path in _nul_paths(body, "")})
+    if SUSPECT_BODY.search(request.get_data(cache=True)):
+        for path, message in _unstorable(request.get_json(silent=True), ""):
+            errors.setdefault(path or "body", []).append(message)
     if not errors:
         return None
     detail = "The request has invalid fields: " + ", ".join(sorted(errors)) + "."
     return problem_response(problem(422, "Validation failed", detail, errors=errors))
 
 
-def _nul_paths(value: Any, path: str) -> list[str]:
-    """The dotted paths (as 422 names fields) of the strings in ``value`` that hold a NUL."""
+def _unstorable(value: Any, path: str) -> list[tuple[str, str]]:
+    """(dotted path, message) for each NUL-holding string or out-of-range integer in ``value``."""
     if isinstance(value, str):
-        return [path] if NUL in value else []
+        return [(path, NUL_MESSAGE)] if NUL in value else []
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [(path, INT_MESSAGE)] if not -INT_LIMIT - 1 <= value <= INT_LIMIT else []
     if isinstance(value, dict):
-        found = [path or "body" for key in value if NUL in str(key)]
+        found = [(path, NUL_MESSAGE) for key in value if NUL in str(key)]
         for key, item in value.items():
-            found += _nul_paths(item, f"{path}.{key}" if path else str(key))
+            found += _unstorable(item, f"{path}.{key}" if path else str(key))
         return found
     if isinstance(value, list):
         return [
-            p
+            hit
             for i, item in enumerate(value)
-            for p in _nul_paths(item, f"{path}.{i}" if path else str(i))
+            for hit in _unstorable(item, f"{path}.{i}" if path else str(i))
         ]
     return []
 
@@ -216,7 +227,7 @@ def init_edge(app: Flask) -> None:
             if limiter.blocked(address, limit):
                 log.warning("%s refused for a minute: %d failed authentications", address, limit)
             return problem_response(exc.to_problem(), {"WWW-Authenticate": "Bearer"})
-        return _refuse_nul_characters()
+        return _refuse_unstorable_input()
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -16,8 +16,15 @@ from service_catalog.municipalities import today
 from servicedesk.choices import FINAL_STATUSES
 from servicedesk.models import Ticket
 from servicedesk.sla.calendars import ALWAYS, validate_calendar
+from servicedesk.sla.clock import MAX_YEARS_AHEAD, ClockError
 from servicedesk.sla.models import SlaCalendar, SlaPolicy, SlaPolicyChange, SlaPolicySet, TicketSla
-from servicedesk.sla.service import DEFAULT_SET, apply_many, mark_stale, policy_snapshots
+from servicedesk.sla.service import (
+    DEFAULT_SET,
+    apply_many,
+    load_clocks,
+    mark_stale,
+    policy_snapshots,
+)
 
 PRIORITIES = (1, 2, 3, 4)
 CALENDAR_FIELDS = (
@@ -106,7 +113,7 @@ def put_policy_set(
     """
     actor.require(Role.ADMIN)
     now = now or utcnow()
-    new = _check_policies(session, policies)
+    new = _check_policies(session, policies, now)
     policy_set = session.get(SlaPolicySet, name, with_for_update=True)
     created = policy_set is None
     old = None
@@ -206,10 +213,13 @@ def policy_set_exists(session: Session, name: str) -> bool:
     return session.get(SlaPolicySet, name) is not None
 
 
-def _check_policies(session: Session, policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _check_policies(
+    session: Session, policies: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     seen: dict[int, int] = {}
-    calendars = set(session.scalars(sa.select(SlaCalendar.name)))
+    clocks = load_clocks(session)
+    calendars = set(clocks)
     for i, item in enumerate(policies):
         priority = item["priority"]
         if priority in seen:
@@ -222,6 +232,17 @@ def _check_policies(session: Session, policies: list[dict[str, Any]]) -> list[di
             errors[f"policies.{i}.calendar"] = [
                 f"Unknown calendar {item['calendar']!r}; known: {', '.join(sorted(calendars))}."
             ]
+            continue
+        # A target the calendar cannot reach would make every new ticket of this
+        # priority fail (found by the security helper): refuse it here instead.
+        for field in ("response_minutes", "resolution_minutes"):
+            try:
+                clocks[item["calendar"]].add_minutes(now, item[field])
+            except (ClockError, OverflowError, ValueError):
+                errors[f"policies.{i}.{field}"] = [
+                    f"The calendar {item['calendar']!r} cannot reach this target "
+                    f"within {MAX_YEARS_AHEAD} years."
+                ]
     missing = [p for p in PRIORITIES if p not in seen]
     if missing:
         errors.setdefault("policies", []).append(

@@ -8,7 +8,9 @@ from marshmallow import fields, validate
 from kommune_ikt.schemas import AutoSchema, AwareDateTime
 from servicedesk.sla.models import SlaCalendar, SlaPolicy, SlaPolicyChange
 
-POSITIVE_MINUTES = validate.Range(min=1, error="Must be a positive number of minutes.")
+# A target beyond a year of minutes is no target, and could not be reached
+# within the clock's ten-year horizon in a sparse calendar.
+POSITIVE_MINUTES = validate.Range(min=1, max=525_600, error="Must be 1 to 525600 minutes (a year).")
 HOURS_EXAMPLE = {"mon": [["08:00", "11:30"], ["12:00", "15:30"]], "tue": [["08:00", "15:30"]]}
 
 

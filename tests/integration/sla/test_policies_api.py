@@ -58,12 +58,35 @@ def test_put_replaces_and_records_the_change(client, create_user):
         ([{**DEFAULT[0], "priority": 5}, *DEFAULT[1:]], "policies.0.priority"),
         ([DEFAULT[0], DEFAULT[0], *DEFAULT[2:]], "policies.1.priority"),
         ([{**DEFAULT[0], "response_minutes": "15"}, *DEFAULT[1:]], "policies.0.response_minutes"),
+        # More than a year of minutes: every new ticket failed its clock (a 500).
+        (
+            [{**DEFAULT[0], "response_minutes": 525_601}, *DEFAULT[1:]],
+            "policies.0.response_minutes",
+        ),
     ],
 )
 def test_bad_policy_set_is_422_naming_the_field(client, create_user, policies, field):
     response = put(client, create_user("admin"), "default", policies)
     assert response.status_code == 422, response.json
     assert field in response.json["errors"], response.json
+
+
+def test_a_target_the_calendar_cannot_reach_in_ten_years_is_422(client, create_user):
+    # Found by the security helper: with such a target every new ticket was a 500.
+    admin = create_user("admin")
+    sparse = {"hours": {"mon": [["08:00", "09:00"]]}, "holiday_country": None}
+    assert (
+        client.put("/api/v1/calendars/sparse", headers=admin.headers, json=sparse).status_code
+        == 201
+    )
+    year = [{**p, "calendar": "sparse", "resolution_minutes": 525_600} for p in DEFAULT]
+    response = put(client, admin, "default", year)
+    assert response.status_code == 422, response.json
+    assert sorted(response.json["errors"]) == [f"policies.{i}.resolution_minutes" for i in range(4)]
+    assert (
+        put(client, admin, "default", [{**p, "calendar": "sparse"} for p in DEFAULT]).status_code
+        == 200
+    )
 
 
 def test_bad_set_name_is_422(client, create_user):

@@ -1,4 +1,4 @@
-"""NUL characters (which PostgreSQL text cannot store) are refused at the edge, never a 500."""
+"""What no column can store (NUL in text, integers beyond 32 bits) is a 422 at the edge, never a 500."""
 
 from __future__ import annotations
 
@@ -51,3 +51,60 @@ def test_a_body_without_nul_passes_untouched(client, create_user):
     response = client.post("/api/v1/tickets", headers=requester.headers, json=ok)
     assert response.status_code == 201
     assert response.json["title"] == ok["title"]
+
+
+# Found on PostgreSQL (SQLite stores any 64-bit integer): each was a 500 there.
+@pytest.mark.parametrize(
+    ("role", "method", "path", "body", "field"),
+    [
+        (
+            "admin",
+            "POST",
+            "/api/v1/municipalities",
+            {"number": "1554", "population": 2**40},
+            "population",
+        ),
+        (
+            "operations",
+            "POST",
+            "/api/v1/outages",
+            {
+                "service_code": "M365",
+                "started_at": "2026-01-01T00:00:00Z",
+                "ended_at": "2026-01-01T01:00:00Z",
+                "ticket_id": 2**40,
+            },
+            "ticket_id",
+        ),
+        (
+            "admin",
+            "PUT",
+            "/api/v1/sla-policies/default",
+            {
+                "policies": [
+                    {"priority": p, "response_minutes": -(2**40), "resolution_minutes": 60}
+                    | {"calendar": "business"}
+                    for p in (1, 2, 3, 4)
+                ]
+            },
+            "policies.0.response_minutes",
+        ),
+    ],
+)
+def test_an_integer_beyond_32_bits_is_a_422_naming_the_field(
+    client, create_user, role, method, path, body, field
+):
+    caller = create_user(role)
+    response = client.open(path, method=method, headers=caller.headers, json=body)
+    assert response.status_code == 422
+    assert response.json["errors"][field] == [
+        "Whole numbers must lie between -2147483648 and 2147483647."
+    ]
+
+
+def test_the_largest_32_bit_integer_still_passes(client, create_user):
+    admin = create_user("admin")
+    body = {"number": "1554", "joined_on": "2019-01-01", "population": 2**31 - 1}
+    response = client.post("/api/v1/municipalities", headers=admin.headers, json=body)
+    assert response.status_code == 201, response.json
+    assert response.json["population"] == 2**31 - 1
