@@ -15,8 +15,8 @@ from service_catalog.models import Municipality
 from service_catalog.municipalities import today
 from servicedesk.choices import FINAL_STATUSES
 from servicedesk.models import Ticket
-from servicedesk.sla.calendars import ALWAYS, validate_calendar
-from servicedesk.sla.clock import MAX_YEARS_AHEAD, ClockError
+from servicedesk.sla.calendars import ALWAYS, spec_of, validate_calendar
+from servicedesk.sla.clock import MAX_YEARS_AHEAD, ClockError, clock_for
 from servicedesk.sla.models import SlaCalendar, SlaPolicy, SlaPolicyChange, SlaPolicySet, TicketSla
 from servicedesk.sla.service import (
     DEFAULT_SET,
@@ -66,6 +66,7 @@ def put_calendar(
     if name == ALWAYS:
         raise Conflict("The 24x7 calendar is built in and cannot be changed.")
     values = validate_calendar(doc, today=today())
+    _check_policies_reach(session, name, values, now)
     calendar = session.get(SlaCalendar, name, with_for_update=True)
     created = calendar is None
     if calendar is None:
@@ -80,6 +81,25 @@ def put_calendar(
     if not created:
         mark_stale(session, name)
     return calendar, created
+
+
+def _check_policies_reach(
+    session: Session, name: str, values: dict[str, Any], now: datetime
+) -> None:
+    """422 when the policies that use this calendar could no longer reach their targets."""
+    clock = clock_for(spec_of(values))
+    using = session.scalars(sa.select(SlaPolicy).where(SlaPolicy.calendar == name))
+    for policy in using:
+        for minutes in (policy.response_minutes, policy.resolution_minutes):
+            try:
+                clock.add_minutes(now, minutes)
+            except (ClockError, OverflowError, ValueError):
+                raise ValidationFailed(
+                    "hours",
+                    f"Policy set {policy.set_name!r}, priority {policy.priority}: "
+                    f"{minutes} minutes could not be reached within {MAX_YEARS_AHEAD} years "
+                    "in this calendar; open it more or change that policy first.",
+                )
 
 
 # --- policy sets -------------------------------------------------------------------

@@ -89,6 +89,22 @@ def test_a_target_the_calendar_cannot_reach_in_ten_years_is_422(client, create_u
     )
 
 
+def test_a_calendar_edit_that_strands_a_policy_is_422(client, create_user):
+    admin = create_user("admin")
+    weekdays = {d: [["08:00", "15:30"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    calendar = {"hours": weekdays, "holiday_country": None}
+    assert (
+        client.put("/api/v1/calendars/drift", headers=admin.headers, json=calendar).status_code
+        == 201
+    )
+    slow = [{**p, "calendar": "drift", "resolution_minutes": 100_000} for p in DEFAULT]
+    assert put(client, admin, "default", slow).status_code == 200
+    sparse = {"hours": {"mon": [["08:00", "09:00"]]}, "holiday_country": None}
+    response = client.put("/api/v1/calendars/drift", headers=admin.headers, json=sparse)
+    assert response.status_code == 422, response.json
+    assert list(response.json["errors"]) == ["hours"]
+
+
 def test_bad_set_name_is_422(client, create_user):
     response = put(client, create_user("admin"), "Med Mellomrom", DEFAULT)
     assert response.status_code == 422
