@@ -72,7 +72,7 @@ def test_the_lock_pins_every_runtime_dependency_within_pyproject_ranges():
         version = lock.get(name, (None, []))[0]
         if version is None or not requirement.specifier.contains(version, prereleases=True):
             outside[name] = (str(requirement.specifier), version)
-    assert outside == {}
+    assert outside == {}, "pyproject.toml changed: regenerate the lock with ops/update-lock.sh"
 
 
 def test_every_locked_package_is_pinned_with_a_hash():
