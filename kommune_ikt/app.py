@@ -75,10 +75,14 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
     api = ProblemApi(app)
     app.extensions["kommune_ikt.api"] = api
+    # Metrics before the edge: Flask runs before_request hooks in this order and
+    # after_request hooks in reverse, so the timer starts before authentication
+    # (a 401 or a 503 it answers is counted too) and the request is counted after
+    # the edge's commit, with the status the client really gets.
+    _register_metrics(app)
     init_edge(app)
     _register_health(app)
     _register_blueprints(api)
-    _register_metrics(app)
     return app
 
 
