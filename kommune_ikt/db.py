@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +42,26 @@ def create_db_engine(url: str, *, sqlite_busy_timeout: float = 10.0, **kwargs: A
     return sa.create_engine(url, **kwargs)
 
 
+def _read_only(path: str | None) -> bool:
+    """True when the file (or its folder, where WAL keeps its files) cannot be written now."""
+    if not path or path == ":memory:" or not os.path.exists(path):
+        return False
+    return not (os.access(path, os.W_OK) and os.access(os.path.dirname(path) or ".", os.W_OK))
+
+
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+    path = engine.url.database
+    # A connection opened while the file or its filesystem was read-only stays
+    # read-only for life, and so does every connection of the same process that
+    # shares its file (SQLite keeps one shared-memory mapping per file and
+    # process). Once the file is writable again, the next checkout closes every
+    # connection and opens a new one: writes work again without a restart.
+    seen_read_only = [False]
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if _read_only(path):
+            seen_read_only[0] = True
         # Take transaction control from pysqlite so that SAVEPOINT works and
         # every transaction starts with BEGIN IMMEDIATE (below).
         dbapi_connection.isolation_level = None
@@ -52,6 +71,23 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.close()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if seen_read_only[0] and not _read_only(path):
+            seen_read_only[0] = False
+            # Connections dropped after a failed statement stay open until their
+            # statement is collected; they hold the read-only mapping too.
+            gc.collect()
+            engine.pool.dispose()
+            raise sa.exc.DisconnectionError("the database file has become writable")
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        name = getattr(context.original_exception, "sqlite_errorname", "") or ""
+        if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+            seen_read_only[0] = True
+            context.is_disconnect = True
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -284,13 +284,42 @@ def init_edge(app: Flask) -> None:
         )
 
 
-def _database_problem(exc: sa.exc.DBAPIError) -> Response:
-    """503 while the database is unreachable or locked; other database errors are ours (500)."""
+# Why the database cannot take a request, as the client is told (503 with Retry-After).
+UNAVAILABLE = {
+    "full": "The database's disk is full: nothing can be saved until an operator frees "
+    "space. Reading still works.",
+    "read_only": "The database is read-only at the moment: nothing can be saved. "
+    "Reading still works.",
+    "cannot_open": "The database file cannot be opened (is its disk read-only or gone?); "
+    "an operator must look at it.",
+    "down": "The database is not answering; retry shortly.",
+}
+
+
+def _unavailable_reason(exc: sa.exc.DBAPIError) -> str | None:
+    """Why the database cannot serve (a key of UNAVAILABLE); None for our own bugs (500)."""
+    orig = exc.orig
+    # sqlite3 names its result code (SQLITE_FULL, SQLITE_READONLY_...); psycopg the SQLSTATE.
+    sqlite_name = getattr(orig, "sqlite_errorname", None) or ""
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlite_name == "SQLITE_FULL" or sqlstate == "53100":
+        return "full"
+    if sqlite_name.startswith("SQLITE_READONLY") or sqlstate == "25006":
+        return "read_only"
+    if sqlite_name.startswith("SQLITE_CANTOPEN"):
+        return "cannot_open"
     if exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError):
-        log.warning("database unavailable: %s", exc.orig)
+        return "down"
+    return None
+
+
+def _database_problem(exc: sa.exc.DBAPIError) -> Response:
+    """503 while the database is unreachable, locked, full or read-only; other errors are 500."""
+    reason = _unavailable_reason(exc)
+    if reason is not None:
+        log.warning("database unavailable (%s): %s", reason, exc.orig)
         return problem_response(
-            problem(503, "Service unavailable", "The database is not answering; retry shortly."),
-            {"Retry-After": "5"},
+            problem(503, "Service unavailable", UNAVAILABLE[reason]), {"Retry-After": "5"}
         )
     log.exception("database error")
     return problem_response(problem(500, "Internal server error", "Something broke on our side."))
