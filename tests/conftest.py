@@ -61,7 +61,10 @@ class Backend:
 
     def setup(self) -> None:
         if self.name == "postgresql":
-            self.admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            # pre_ping: the fault tests restart PostgreSQL mid-run.
+            self.admin = sa.create_engine(
+                PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True
+            )
             name = f"kikt_{RUN_ID}_template"
             with self.admin.connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
