@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The two commands of the README: `python3 dev.py demo` and `python3 dev.py test`.
+"""The README's commands: `python3 dev.py demo`, `python3 dev.py test`, `python3 dev.py bench`.
 
 Needs nothing but Python 3.11+: it makes ./.venv, installs the project into it
 (again only when pyproject.toml changed), then runs the service or the tests.
@@ -61,9 +61,15 @@ def test(args: list[str]) -> None:
     run(BIN / "python", "-m", "pytest", *args)
 
 
-COMMANDS = {"demo": demo, "test": test}
+def bench(args: list[str]) -> None:
+    """Every benchmark on SQLite and PostgreSQL against this machine's ceilings (run_all.py)."""
+    ensure_env()
+    run(BIN / "python", ROOT / "bench" / "run_all.py", *args)
+
+
+COMMANDS = {"demo": demo, "test": test, "bench": bench}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        sys.exit("usage: python3 dev.py demo | test [pytest args]")
+        sys.exit("usage: python3 dev.py demo | test [pytest args] | bench [--full]")
     COMMANDS[sys.argv[1]](sys.argv[2:])

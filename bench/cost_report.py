@@ -206,10 +206,13 @@ def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
-def run(name: str, url: str, repeat: int) -> None:
+def run(name: str, url: str, repeat: int) -> dict[str, Any]:
+    """Build, time and print; return the figures (bench/run_all.py collects them)."""
     started = time.perf_counter()
     token = build(url)
-    print(f"\n{name}: built in {time.perf_counter() - started:.1f} s ({url.split('@')[-1]})")
+    built = time.perf_counter() - started
+    print(f"\n{name}: built in {built:.1f} s ({url.split('@')[-1]})")
+    figures: dict[str, Any] = {"build_s": round(built, 1)}
     engine = create_db_engine(url)
     app = create_app({"ENGINE": engine, "database_url": url, "secret_key": "bench"})
     client = app.test_client()
@@ -249,11 +252,40 @@ def run(name: str, url: str, repeat: int) -> None:
         queries = len(statements)
         best, median = measure(fn, repeat)
         print(f"  {label:36} {best * 1000:6.0f}ms {median * 1000:6.0f}ms {queries:8d}")
+        figures[label] = {"best_ms": best * 1000, "median_ms": median * 1000, "queries": queries}
     lines = len(
         client.get(f"/api/v1/cost-reports/{YEAR}?municipality={ONE}", headers=headers).json["lines"]
     )
     print(f"  ({lines} lines in municipality {ONE}'s report)")
+    figures["lines"] = lines
     engine.dispose()
+    return figures
+
+
+def bench(repeat: int = 5, only: str | None = None, keep: bool = False) -> dict[str, Any]:
+    """Both databases (or ``only`` one): ``{"sqlite": figures, "postgresql": figures}``."""
+    results: dict[str, Any] = {}
+    if only in (None, "sqlite"):
+        workdir = Path(tempfile.mkdtemp(prefix="kikt-bench-"))
+        results["sqlite"] = run("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}", repeat)
+        if not keep:
+            for path in workdir.iterdir():
+                path.unlink()
+            workdir.rmdir()
+    if only in (None, "postgresql"):
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = f"kikt_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+            results["postgresql"] = run("PostgreSQL", url, repeat)
+        finally:
+            if not keep:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+    return results
 
 
 def main() -> None:
@@ -262,26 +294,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     args = parser.parse_args()
-    if args.only in (None, "sqlite"):
-        workdir = Path(tempfile.mkdtemp(prefix="kikt-bench-"))
-        run("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}", args.repeat)
-        if not args.keep:
-            for path in workdir.iterdir():
-                path.unlink()
-            workdir.rmdir()
-    if args.only in (None, "postgresql"):
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"kikt_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-            run("PostgreSQL", url, args.repeat)
-        finally:
-            if not args.keep:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+    bench(args.repeat, args.only, args.keep)
 
 
 if __name__ == "__main__":

@@ -101,13 +101,8 @@ def load(url: str, tickets: int) -> None:
     engine.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args()
-
+def bench(tickets: int = 1_000_000, runs: int = 15, keep: bool = False) -> dict[str, float]:
+    """Load, scrape and print; return the figures (bench/run_all.py collects them)."""
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"bench_metrics_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
@@ -116,8 +111,9 @@ def main() -> None:
     try:
         migrate.upgrade(url)
         started = time.perf_counter()
-        load(url, args.tickets)
-        print(f"loaded {args.tickets} tickets in {time.perf_counter() - started:.1f} s")
+        load(url, tickets)
+        loaded = time.perf_counter() - started
+        print(f"loaded {tickets} tickets in {loaded:.1f} s")
         app = create_app(
             {"database_url": url, "secret_key": "bench", "metrics_cache_seconds": 3600}
         )
@@ -128,7 +124,7 @@ def main() -> None:
         sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         client.get("/metrics")  # connect, import, warm the plan cache once
         cold, warm = [], []
-        for _ in range(args.runs):
+        for _ in range(runs):
             collector.invalidate()
             statements.clear()
             t0 = time.perf_counter()
@@ -140,7 +136,7 @@ def main() -> None:
             warm.append(time.perf_counter() - t0)
         series = sum(1 for line in body.splitlines() if line and not line.startswith("#"))
         print(
-            f"services={SERVICES} municipalities={MUNICIPALITIES} tickets={args.tickets} "
+            f"services={SERVICES} municipalities={MUNICIPALITIES} tickets={tickets} "
             f"outages={SERVICES * OUTAGES_PER_SERVICE}"
         )
         print(
@@ -154,10 +150,27 @@ def main() -> None:
         print(f"series: {series}")
         app.extensions["kommune_ikt.db"].engine.dispose()
     finally:
-        if not args.keep:
+        if not keep:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+    return {
+        "load_s": loaded,
+        "cold_median_ms": statistics.median(cold) * 1000,
+        "cold_max_ms": max(cold) * 1000,
+        "warm_median_ms": statistics.median(warm) * 1000,
+        "queries": queries,
+        "series": series,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    bench(args.tickets, args.runs, args.keep)
 
 
 if __name__ == "__main__":

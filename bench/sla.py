@@ -47,16 +47,18 @@ ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@1
 N = 200_000
 
 
-def bench_clock() -> None:
+def bench_clock(n: int = N) -> dict[str, float]:
+    """Print the clock's figures; return them (per second; bench/run_all.py collects them)."""
     rng = random.Random(2026)
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    instants = [start + timedelta(seconds=rng.randrange(365 * 86400)) for _ in range(N)]
-    minutes = [rng.randrange(1, 10 * 450) for _ in range(N)]
+    instants = [start + timedelta(seconds=rng.randrange(365 * 86400)) for _ in range(n)]
+    minutes = [rng.randrange(1, 10 * 450) for _ in range(n)]
     ends = [i + timedelta(seconds=rng.randrange(30 * 86400)) for i in instants]
 
     t0 = time.perf_counter()
     BusinessClock(spec_of(BUSINESS_DOCUMENT)).open_seconds_in_year(2026)
-    print(f"year table build (2026, holidays included): {(time.perf_counter() - t0) * 1000:.1f} ms")
+    figures = {"year_table_ms": (time.perf_counter() - t0) * 1000}
+    print(f"year table build (2026, holidays included): {figures['year_table_ms']:.1f} ms")
 
     clock = BusinessClock(spec_of(BUSINESS_DOCUMENT))
     clock.add_minutes(start, 1)
@@ -67,8 +69,9 @@ def bench_clock() -> None:
         for _ in range(3):
             t0 = time.perf_counter()
             fn()
-            best = max(best, N / (time.perf_counter() - t0))
-        print(f"{label}: {best:,.0f} per second (best of 3 × {N:,})")
+            best = max(best, n / (time.perf_counter() - t0))
+        print(f"{label}: {best:,.0f} per second (best of 3 × {n:,})")
+        figures[label.strip()] = best
 
     rate(
         "due time, datetime API (add_minutes)",
@@ -117,6 +120,8 @@ def bench_clock() -> None:
         )
     per_second = len(histories) / (time.perf_counter() - t0)
     print(f"ticket SLA derivations (5 history changes each): {per_second:,.0f} per second")
+    figures["ticket SLA derivations"] = per_second
+    return figures
 
 
 def load(url: str, tickets: int, due: float) -> None:
@@ -179,7 +184,8 @@ def load(url: str, tickets: int, due: float) -> None:
     engine.dispose()
 
 
-def bench_sweep(tickets: int, due: float, runs: int, keep: bool) -> None:
+def bench_sweep(tickets: int, due: float, runs: int, keep: bool) -> dict[str, float]:
+    """Print the sweep's figures; return them (seconds; bench/run_all.py collects them)."""
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     base = f"bench_sla_{uuid.uuid4().hex[:8]}"
     made: list[str] = []
@@ -213,6 +219,12 @@ def bench_sweep(tickets: int, due: float, runs: int, keep: bool) -> None:
             f" {mails:,} notifications"
         )
         steady = [_timed_sweep(engine, now + timedelta(minutes=k + 1)) for k in range(5)]
+        figures = {
+            "first_sweep_median_s": statistics.median(first),
+            "events": _events(counts),
+            "notifications": mails,
+            "steady_after_catch_up_s": statistics.median(s[0] for s in steady),
+        }
         print(
             "steady-state sweeps a minute apart, right after:"
             f" median {statistics.median(s[0] for s in steady):.3f} s"
@@ -222,6 +234,7 @@ def bench_sweep(tickets: int, due: float, runs: int, keep: bool) -> None:
             conn.exec_driver_sql("VACUUM ANALYZE")
         later = now + timedelta(minutes=10)
         steady = [_timed_sweep(engine, later + timedelta(minutes=k)) for k in range(5)]
+        figures["steady_after_vacuum_s"] = statistics.median(s[0] for s in steady)
         print(
             "steady-state sweeps after (auto)vacuum:"
             f" median {statistics.median(s[0] for s in steady):.3f} s"
@@ -234,6 +247,7 @@ def bench_sweep(tickets: int, due: float, runs: int, keep: bool) -> None:
                 for name in reversed(made):
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+    return figures
 
 
 def _timed_sweep(engine: sa.Engine, at: datetime) -> tuple[float, dict]:

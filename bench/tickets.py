@@ -503,7 +503,8 @@ def throughput(port: int, path: str, tokens: list[str | None], seconds: float) -
 # --- the run -------------------------------------------------------------------------------
 
 
-def run(kind: str, args: argparse.Namespace) -> None:
+def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Print the figures; return them too (bench/run_all.py collects them)."""
     print(f"\n== {kind}: {args.tickets:,} tickets ==", flush=True)
     with database(kind, args.keep) as url:
         t0 = time.perf_counter()
@@ -573,6 +574,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
     )
     print(f"bare one-INSERT endpoint: {ceiling['rps']:.0f} req/s ({ceiling['failures']} failed)")
     print(f"create / bare: {create['rps'] / ceiling['rps']:.2f}")
+    return results
 
 
 def main() -> None:
