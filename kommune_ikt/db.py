@@ -24,7 +24,7 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
-__all__ = ["NAMING_CONVENTION", "Database", "SQLModel", "create_db_engine"]
+__all__ = ["NAMING_CONVENTION", "Database", "SQLModel", "create_db_engine", "refuses_writes"]
 
 
 def create_db_engine(url: str, *, sqlite_busy_timeout: float = 10.0, **kwargs: Any) -> Engine:
@@ -40,6 +40,18 @@ def create_db_engine(url: str, *, sqlite_busy_timeout: float = 10.0, **kwargs: A
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
+
+
+def refuses_writes(exc: sa.exc.DBAPIError) -> str | None:
+    """``"full"`` or ``"read_only"`` when the database refused a write for that reason."""
+    # sqlite3 names its result code (SQLITE_FULL, SQLITE_READONLY_...); psycopg the SQLSTATE.
+    sqlite_name = getattr(exc.orig, "sqlite_errorname", None) or ""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlite_name == "SQLITE_FULL" or sqlstate == "53100":
+        return "full"
+    if sqlite_name.startswith("SQLITE_READONLY") or sqlstate == "25006":
+        return "read_only"
+    return None
 
 
 def _read_only(path: str | None) -> bool:

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.services import authenticate
-from kommune_ikt.db import Database
+from kommune_ikt.db import Database, refuses_writes
 from kommune_ikt.errors import DomainError, NotAuthenticated, flatten_messages, problem
 from kommune_ikt.schemas import ProblemSchema
 
@@ -298,15 +298,10 @@ UNAVAILABLE = {
 
 def _unavailable_reason(exc: sa.exc.DBAPIError) -> str | None:
     """Why the database cannot serve (a key of UNAVAILABLE); None for our own bugs (500)."""
-    orig = exc.orig
-    # sqlite3 names its result code (SQLITE_FULL, SQLITE_READONLY_...); psycopg the SQLSTATE.
-    sqlite_name = getattr(orig, "sqlite_errorname", None) or ""
-    sqlstate = getattr(orig, "sqlstate", None) or ""
-    if sqlite_name == "SQLITE_FULL" or sqlstate == "53100":
-        return "full"
-    if sqlite_name.startswith("SQLITE_READONLY") or sqlstate == "25006":
-        return "read_only"
-    if sqlite_name.startswith("SQLITE_CANTOPEN"):
+    refused = refuses_writes(exc)
+    if refused is not None:
+        return refused
+    if (getattr(exc.orig, "sqlite_errorname", None) or "").startswith("SQLITE_CANTOPEN"):
         return "cannot_open"
     if exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError):
         return "down"

@@ -6,13 +6,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES, Actor, Role
 from kommune_ikt.auth.models import ApiToken, User
+from kommune_ikt.db import refuses_writes
 from kommune_ikt.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from kommune_ikt.types import utcnow
 
@@ -109,13 +110,25 @@ def authenticate(session: Session, secret: str) -> Actor:
         raise NotAuthenticated("Unknown or revoked token.")
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
+        _note_use(session, token, now)
     return Actor(
         user_id=user.id,
         role=Role(user.role),
         municipality=user.municipality_number,
         email=user.email,
     )
+
+
+def _note_use(session: Session, token: ApiToken, now: datetime) -> None:
+    """Record the token's use, if the database takes writes: a read-only or full database
+    must still let callers read (the write is a savepoint that is rolled back then)."""
+    try:
+        with session.begin_nested():
+            token.last_used_at = now
+            session.flush()
+    except sa.exc.DBAPIError as exc:
+        if refuses_writes(exc) is None:
+            raise
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:
