@@ -425,8 +425,32 @@ def request(
         conn.close()
 
 
+def cpu_seconds(group: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's process group, PostgreSQL and this process.
+
+    Read from /proc (Linux): where a request's cost goes, printed next to the rates.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "postgresql": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[2]) == group:
+            used["server"] += seconds
+        elif name.startswith("postgres"):
+            used["postgresql"] += seconds
+    mine = os.times()
+    used["client"] = mine.user + mine.system
+    return used
+
+
 @contextmanager
-def serving(argv: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+def serving(argv: list[str], env: dict[str, str], port: int) -> Iterator[int]:
     process = subprocess.Popen(
         argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -442,7 +466,7 @@ def serving(argv: list[str], env: dict[str, str], port: int) -> Iterator[None]:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"{argv} did not start")
             time.sleep(0.2)
-        yield
+        yield process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
@@ -466,7 +490,10 @@ def latencies(port: int, token: str, paths: list[str]) -> dict[str, float]:
     }
 
 
-def throughput(port: int, path: str, tokens: list[str | None], seconds: float) -> dict[str, float]:
+def throughput(
+    port: int, path: str, tokens: list[str | None], seconds: float, group: int
+) -> dict[str, Any]:
+    """Closed-loop clients for ``seconds``: the rate, and CPU milliseconds per request."""
     done: list[int] = []
     failed: list[int] = []
     start = threading.Barrier(len(tokens) + 1)
@@ -492,12 +519,17 @@ def throughput(port: int, path: str, tokens: list[str | None], seconds: float) -
     for thread in threads:
         thread.start()
     deadline = time.perf_counter() + seconds
+    before = cpu_seconds(group)
     t0 = time.perf_counter()
     start.wait()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - t0
-    return {"rps": sum(done) / elapsed, "created": sum(done), "failures": sum(failed)}
+    after = cpu_seconds(group)
+    answered = max(sum(done) + sum(failed), 1)
+    cpu_ms = {k: round((after[k] - before[k]) * 1000 / answered, 2) for k in before}
+    return {"rps": sum(done) / elapsed, "created": sum(done), "failures": sum(failed),
+            "cpu_ms": cpu_ms}  # fmt: skip
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -543,20 +575,22 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         serve = [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
                  "--no-scheduler"]  # fmt: skip
         results: dict[str, Any] = {}
-        with serving(serve, env, port):
+        with serving(serve, env, port) as group:
             for name, paths in (("list", list_paths), ("search", search_paths),
                                 ("get", get_paths)):  # fmt: skip
                 results[name] = latencies(port, seeded.reader, paths)
             tokens: list[str | None] = list(seeded.tokens[: args.clients])
             while len(tokens) < args.clients:
                 tokens.append(seeded.tokens[len(tokens) % len(seeded.tokens)])
-            results["create"] = throughput(port, "/api/v1/tickets", tokens, args.seconds)
+            results["create"] = throughput(port, "/api/v1/tickets", tokens, args.seconds, group)
         port = free_port()
         bare = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "ops" / "gunicorn.conf.py"),
                 "--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "bench"),
                 "tickets:bare_app()"]  # fmt: skip
-        with serving(bare, env, port):
-            results["bare"] = throughput(port, "/bench/insert", [None] * args.clients, args.seconds)
+        with serving(bare, env, port) as group:
+            results["bare"] = throughput(
+                port, "/bench/insert", [None] * args.clients, args.seconds, group
+            )
 
     print(f"{'request':<34}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'errors':>8}")
     labels = {
@@ -573,6 +607,12 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         f"{create['failures']} failed) with {args.clients} clients, {args.workers} workers"
     )
     print(f"bare one-INSERT endpoint: {ceiling['rps']:.0f} req/s ({ceiling['failures']} failed)")
+    for name, r in (("create", create), ("bare", ceiling)):
+        cpu = r["cpu_ms"]
+        print(
+            f"  CPU ms per request, {name}: gunicorn {cpu['server']:.2f}, "
+            f"PostgreSQL {cpu['postgresql']:.2f}, load generator {cpu['client']:.2f}"
+        )
     print(f"create / bare: {create['rps'] / ceiling['rps']:.2f}")
     return results
 

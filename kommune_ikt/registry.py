@@ -11,6 +11,7 @@ from kommune_ikt.db import SQLModel
 MODEL_MODULES = (
     "kommune_ikt.auth.models",
     "kommune_ikt.idempotency",
+    "kommune_ikt.reference",
     "service_catalog.models",
     "servicedesk.models",
     "servicedesk.sla.models",

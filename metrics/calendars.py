@@ -31,21 +31,10 @@ def measures_by_service_hours(session: Session) -> dict[str, slo.Measure]:
     for hours, name in CALENDAR_OF_SERVICE_HOURS.items():
         row = calendars.get(name)
         if row is not None:
-            measures[hours] = clock_for(spec_of(_document(row))).seconds_between
+            measures[hours] = clock_for(spec_of(row.document())).seconds_between
     return measures
 
 
 def measure_for(session: Session, service_hours: str) -> slo.Measure:
     """The measure of one kind of service hours."""
     return measures_by_service_hours(session).get(service_hours, slo.wall_seconds)
-
-
-def _document(row: SlaCalendar) -> dict[str, object]:
-    return {
-        "timezone": row.timezone,
-        "hours": row.hours,
-        "holiday_country": row.holiday_country,
-        "holiday_subdivision": row.holiday_subdivision,
-        "extra_closed_dates": row.extra_closed_dates,
-        "special_hours": row.special_hours,
-    }

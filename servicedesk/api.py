@@ -84,9 +84,8 @@ class Tickets(MethodView):
     @tickets_blp.response(201, TicketSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """File a ticket; it is numbered, routed, maybe auto-assigned and SLA-timed."""
-        session = db_session()
-        ticket = services.create_ticket(session, current_actor(), data)
-        return _ticket_response(queries.present_one(session, ticket), 201)
+        filed = services.file_ticket(db_session(), current_actor(), data)
+        return _ticket_response(queries.TicketView(filed.ticket, filed.sla), 201)
 
 
 @tickets_blp.route("/tickets/<int:ticket_id>")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor
@@ -44,3 +46,28 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(
+    session: Session,
+    ticket_id: int,
+    at: datetime,
+    entries: Sequence[tuple[Actor | None, str, Any, Any]],
+) -> None:
+    """Add ``(actor, field, old, new)`` entries at one instant in one INSERT, in order."""
+    table = TicketHistory.__table__  # type: ignore[attr-defined]
+    session.execute(
+        sa.insert(table),
+        [
+            {
+                "ticket_id": ticket_id,
+                "at": at,
+                "actor_id": actor.user_id if actor is not None else None,
+                "field": field,
+                "old": _plain(old),
+                "new": _plain(new),
+                "internal": False,
+            }
+            for actor, field, old, new in entries
+        ],
+    )

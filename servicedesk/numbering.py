@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,3 +40,28 @@ def next_number(session: Session, ticket_type: TicketType, now: datetime) -> str
     )
     last = session.execute(stmt).scalar_one()
     return f"{NUMBER_PREFIX[ticket_type]}-{year}-{last:06d}"
+
+
+def number_expression(ticket_type: TicketType, now: datetime) -> Any:
+    """PostgreSQL: ``next_number`` as an SQL expression for the statement that stores it.
+
+    The counter upsert becomes a CTE of that statement (same lock, same
+    rollback), so taking the number and writing it cost one round trip, which
+    matters because the counter row stays locked until the creation commits.
+    """
+    ticket_type = TicketType(ticket_type)
+    year = now.astimezone(OSLO).year
+    table = TicketCounter.__table__  # type: ignore[attr-defined]
+    counter = (
+        postgresql.insert(table)
+        .values(type=ticket_type.value, year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.type, table.c.year], set_={"last": table.c.last + 1}
+        )
+        .returning(table.c.last)
+        .cte("counter")
+    )
+    digits = sa.cast(counter.c.last, sa.Text)
+    # At least six digits, as f"{last:06d}" (lpad alone would cut a seventh).
+    padded = sa.func.lpad(digits, sa.func.greatest(6, sa.func.length(digits)), "0")
+    return sa.select(sa.literal(f"{NUMBER_PREFIX[ticket_type]}-{year}-") + padded).scalar_subquery()

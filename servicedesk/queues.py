@@ -154,26 +154,29 @@ def _make_default(session: Session, queue: Queue) -> None:
     session.flush()
 
 
-def pick_agent(session: Session, queue_code: str, now: datetime) -> int | None:
+def pick_agent(session: Session, queue_code: str, now: datetime) -> tuple[int, str] | None:
     """The available agent of the queue with the fewest open tickets (ties: least recently
-    assigned, then lowest id), or None when nobody is available.
+    assigned, then lowest id), as ``(user id, e-mail)``, or None when nobody is available.
 
-    The queue row is locked first, so two tickets created at once in the same
-    queue are assigned one after the other and see each other's counts.
+    On PostgreSQL the queue row is locked first, so two tickets created at once in
+    the same queue are assigned one after the other and see each other's counts
+    (SQLite runs one writer at a time anyway).
     """
-    # NO KEY UPDATE (key_share): the creator already holds a KEY SHARE lock on the
-    # queue from its ticket's foreign key, and a plain FOR UPDATE would deadlock
-    # two creators against each other's KEY SHARE.
-    lock = sa.select(Queue.code).where(Queue.code == queue_code).with_for_update(key_share=True)
-    session.execute(lock)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # NO KEY UPDATE (key_share): the creator already holds a KEY SHARE lock on the
+        # queue from its ticket's foreign key, and a plain FOR UPDATE would deadlock
+        # two creators against each other's KEY SHARE.
+        lock = sa.select(Queue.code).where(Queue.code == queue_code).with_for_update(key_share=True)
+        session.execute(lock)
     open_count = (
         sa.select(sa.func.count(Ticket.id))
         .where(Ticket.assignee_id == QueueAgent.user_id, Ticket.status.in_(OPEN_STATUSES))
         .correlate(QueueAgent)
         .scalar_subquery()
     )
-    user_id = session.scalar(
-        sa.select(QueueAgent.user_id)
+    candidate = (
+        sa.select(QueueAgent.user_id, User.email)
         .join(User, User.id == QueueAgent.user_id)
         .where(
             QueueAgent.queue_code == queue_code,
@@ -188,9 +191,23 @@ def pick_agent(session: Session, queue_code: str, now: datetime) -> int | None:
         )
         .limit(1)
     )
-    if user_id is not None:
-        note_assignment(session, user_id, now)
-    return user_id
+    if not postgresql:
+        picked = session.execute(candidate).first()
+        if picked is None:
+            return None
+        note_assignment(session, picked.user_id, now)
+        return picked.user_id, picked.email
+    # PostgreSQL: the pick and its note_assignment in one statement (the CTE is
+    # evaluated once; the UPDATE runs whether or not the outer SELECT reads it).
+    chosen = candidate.cte("chosen")
+    noted = (
+        sa.update(QueueAgent.__table__)  # type: ignore[attr-defined]
+        .where(QueueAgent.user_id == sa.select(chosen.c.user_id).scalar_subquery())
+        .values(last_assigned_at=now)
+        .cte("noted")
+    )
+    picked = session.execute(sa.select(chosen.c.user_id, chosen.c.email).add_cte(noted)).first()
+    return None if picked is None else (picked.user_id, picked.email)
 
 
 def note_assignment(session: Session, user_id: int, now: datetime) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -32,7 +32,8 @@ class Draft:
 
 
 class HasMatch(Protocol):
-    match: dict[str, Any]
+    @property
+    def match(self) -> Mapping[str, Any]: ...
 
 
 R = TypeVar("R", bound=HasMatch)
@@ -63,7 +64,7 @@ def matches_any_keyword(text: str, keywords: Iterable[str]) -> bool:
     return any(keyword_pattern(k).search(folded) for k in keywords)
 
 
-def rule_matches(match: dict[str, Any], draft: Draft) -> bool:
+def rule_matches(match: Mapping[str, Any], draft: Draft) -> bool:
     """Every criterion in ``match`` holds for ``draft`` (keywords: at least one of them)."""
     for key, wanted in match.items():
         if wanted is None:

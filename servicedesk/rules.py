@@ -12,9 +12,10 @@ from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.errors import NotFound
 from kommune_ikt.types import utcnow
 from servicedesk import catalogue
-from servicedesk.models import Queue, RoutingRule
+from servicedesk.models import RoutingRule
 from servicedesk.priority import priority_for
-from servicedesk.queues import default_queue, find_queue
+from servicedesk.queues import find_queue
+from servicedesk.reference import QueueRef, Reference, RuleRef, reference
 from servicedesk.routing import Draft, first_match
 
 
@@ -22,8 +23,8 @@ from servicedesk.routing import Draft, first_match
 class Route:
     """Where a ticket goes and why: the rule that matched, or None for the default queue."""
 
-    queue: Queue
-    rule: RoutingRule | None
+    queue: QueueRef
+    rule: RuleRef | None
 
     def explain(self) -> dict[str, Any]:
         """The history's record of the decision, so an agent sees why a ticket landed here."""
@@ -43,21 +44,21 @@ def ordered_rules(session: Session) -> list[RoutingRule]:
     )
 
 
-def route(session: Session, draft: Draft) -> Route:
+def route(ref: Reference, draft: Draft) -> Route:
     """The first rule by position that matches, else the default queue."""
-    rule = first_match(ordered_rules(session), draft)
+    rule = first_match(ref.rules, draft)
     if rule is None:
-        return Route(default_queue(session), None)
-    queue = session.get(Queue, rule.queue_code)
-    assert queue is not None  # a foreign key keeps the rule's queue alive
-    return Route(queue, rule)
+        return Route(ref.default_queue(), None)
+    # A foreign key keeps the rule's queue alive, so it is in the same snapshot.
+    return Route(ref.queues[rule.queue_code], rule)
 
 
 def test_route(session: Session, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Where a draft ticket would go (queue, rule, priority), creating nothing."""
     actor.require(*IT_ROLES)
+    ref = reference(session)
     if data.get("service_code") is not None:
-        catalogue.check_service(session, data["service_code"])
+        ref.check_service(data["service_code"])
     priority = priority_for(data["impact"], data["urgency"])
     draft = Draft(
         type=data["type"],
@@ -68,7 +69,7 @@ def test_route(session: Session, actor: Actor, data: dict[str, Any]) -> dict[str
         service_code=data.get("service_code"),
         category=data.get("category"),
     )
-    decision = route(session, draft)
+    decision = route(ref, draft)
     return {"queue": decision.queue.code, "rule": decision.rule, "priority": priority}
 
 

@@ -44,24 +44,33 @@ def _aggregate(column: Any) -> Any:
     return sa.func.aggregate_strings(column, " ")
 
 
-def index_ticket(session: Session, ticket_id: int, changes: dict[str, Any] | None = None) -> None:
+def index_ticket(
+    session: Session, ticket_id: int, changes: dict[str, Any] | None = None, *, new: bool = False
+) -> str | None:
     """(Re)build the ticket's search document from its text and public comments.
 
     ``changes`` are other ticket columns to set in the same UPDATE (the
-    creation sets its number and assignment this way, in one statement).
+    creation sets its number and assignment this way, in one statement; the
+    number may be an SQL expression, see numbering.number_expression);
+    ``new``: the ticket has never been indexed (SQLite: no FTS row to remove).
+    Returns the number stored on PostgreSQL; on SQLite the ``number`` given, if any.
     """
     session.flush()
     tickets = Ticket.__table__  # type: ignore[attr-defined]
     changes = dict(changes or {})
     where = tickets.c.id == ticket_id
     if _dialect(session) == "postgresql":
-        number = sa.literal(changes["number"]) if "number" in changes else tickets.c.number
+        number = changes.get("number", tickets.c.number)
+        if isinstance(number, str):
+            number = sa.literal(number)
         changes[SEARCH_DOCUMENT.name] = _document(tickets, number)
-        session.execute(sa.update(tickets).where(where).values(changes))
-        return
+        stmt = sa.update(tickets).where(where).values(changes).returning(tickets.c.number)
+        return session.execute(stmt).scalar_one()
+    number = changes.get("number")
     if changes:
         session.execute(sa.update(tickets).where(where).values(changes))
-    session.execute(sa.text("DELETE FROM ticket_fts WHERE rowid = :id"), {"id": ticket_id})
+    if not new:
+        session.execute(sa.text("DELETE FROM ticket_fts WHERE rowid = :id"), {"id": ticket_id})
     session.execute(
         sa.text(
             "INSERT INTO ticket_fts (rowid, number, title, description, comments) "
@@ -71,6 +80,7 @@ def index_ticket(session: Session, ticket_id: int, changes: dict[str, Any] | Non
         ),
         {"id": ticket_id},
     )
+    return number
 
 
 def _document(tickets: Any, number: Any) -> Any:

@@ -13,24 +13,27 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.errors import Conflict, Forbidden, ValidationFailed
-from kommune_ikt.notifications.services import enqueue
+from kommune_ikt.notifications.services import enqueue_many
 from kommune_ikt.types import utcnow
-from service_catalog.municipalities import is_active
+from service_catalog.municipalities import today
 from servicedesk import catalogue, history, lifecycle, search
 from servicedesk.choices import FINAL_STATUSES, TicketStatus, TicketType
 from servicedesk.models import Ticket, TicketComment
-from servicedesk.numbering import next_number
+from servicedesk.numbering import next_number, number_expression
 from servicedesk.priority import priority_for
 from servicedesk.queues import check_assignable, find_queue, note_assignment, pick_agent
+from servicedesk.reference import Reference, reference
 from servicedesk.routing import Draft
-from servicedesk.rules import Route, route
-from servicedesk.sla.service import apply_sla
+from servicedesk.rules import route
+from servicedesk.sla.derive import Change
+from servicedesk.sla.models import TicketSla
+from servicedesk.sla.service import apply_sla, sla_for_new
 
 S = TicketStatus
 # Fields only the IT unit sets when filing a ticket.
@@ -67,10 +70,26 @@ class NewTicket:
     assignee: int | None = None
 
 
+@dataclass(frozen=True)
+class Filed:
+    """A new ticket with its SLA as the creation computed it (what the response shows)."""
+
+    ticket: Ticket
+    sla: dict[str, Any]
+
+
 def create_ticket(
     session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
 ) -> Ticket:
     """File a ticket: routed (or placed in the given queue), numbered, assigned, SLA-timed."""
+    return file_ticket(session, actor, data, now=now).ticket
+
+
+def file_ticket(
+    session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
+) -> Filed:
+    """``create_ticket``, with the new ticket's SLA view (what the API responds with)."""
+    ref = reference(session)
     if actor.is_municipal:
         given = [f for f in IT_ONLY_CREATE_FIELDS if data.get(f) is not None]
         if given:
@@ -84,13 +103,12 @@ def create_ticket(
         if not municipality:
             raise ValidationFailed("municipality", "IT staff must name the municipality.")
     assert municipality is not None
-    member = catalogue.check_municipality(session, municipality)
-    if not is_active(member):
+    if not ref.member(municipality).is_member_on(today()):
         raise ValidationFailed("municipality", f"{municipality} is not a current member.")
     if data.get("service_code") is not None:
-        catalogue.check_service(session, data["service_code"])
+        ref.check_service(data["service_code"])
     if data.get("queue") is not None:
-        find_queue(session, data["queue"])
+        ref.queue(data["queue"])
     if data.get("assignee") is not None:
         check_assignable(session, [data["assignee"]], "assignee")
     if actor.user_id is None:
@@ -108,25 +126,39 @@ def create_ticket(
         queue=data.get("queue"),
         assignee=data.get("assignee"),
     )
-    return insert_ticket(session, actor, content, now=now or utcnow())
+    return _insert(session, actor, content, now=now or utcnow(), ref=ref)
 
 
 def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: datetime) -> Ticket:
-    """Create a checked ticket; ``actor`` is who the history names for the filing.
+    """Create a checked ticket; ``actor`` is who the history names for the filing."""
+    return _insert(session, actor, new, now=now).ticket
+
+
+def _insert(
+    session: Session, actor: Actor, new: NewTicket, *, now: datetime, ref: Reference | None = None
+) -> Filed:
+    """``insert_ticket`` with the SLA view.
+
+    Reference data (routing rules, queues, SLA policies and calendars) comes
+    from the process's snapshot, and the SLA of a new ticket is computed
+    without reading anything, so a creation is a few statements: the ticket,
+    the agent pick, its history rows in one INSERT, its SLA row, the number
+    with the search document, and the e-mails.
 
     The two locks a creation takes, the queue row (auto-assignment) and the
     number counter row, are held until the transaction ends, so every other
     creator in that queue or of that type waits for them. They are therefore
-    taken last, once the ticket, its history and its SLA are written with a
-    provisional number: what remains under the locks is a few short statements.
+    taken last, once the ticket is written with a provisional number: what
+    remains under the locks is a few short statements.
     """
+    ref = ref or reference(session)
     priority = priority_for(new.impact, new.urgency)
     if new.queue is not None:
-        decision = Route(find_queue(session, new.queue), None)
+        queue = ref.queue(new.queue)
         explanation: dict[str, Any] = {"queue": new.queue, "rule": None, "reason": "set by filer"}
     else:
         decision = route(
-            session,
+            ref,
             Draft(
                 type=new.type.value,
                 title=new.title,
@@ -137,57 +169,76 @@ def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: dateti
                 category=new.category,
             ),
         )
-        explanation = decision.explain()
-    queue = decision.queue
-    ticket = Ticket(
-        number=_provisional_number(),
-        type=new.type.value,
-        title=new.title,
-        description=new.description,
-        municipality_number=new.municipality,
-        requester_id=new.requester_id,
-        service_code=new.service_code,
-        category=new.category,
-        impact=new.impact,
-        urgency=new.urgency,
-        priority=priority,
-        status=S.NEW.value,
-        queue_code=queue.code,
-        assignee_id=None,
-        created_at=now,
-        updated_at=now,
-    )
+        queue, explanation = decision.queue, decision.explain()
+    values: dict[str, Any] = {
+        "number": _provisional_number(),
+        "type": new.type.value,
+        "title": new.title,
+        "description": new.description,
+        "municipality_number": new.municipality,
+        "requester_id": new.requester_id,
+        "service_code": new.service_code,
+        "category": new.category,
+        "impact": new.impact,
+        "urgency": new.urgency,
+        "priority": priority,
+        "status": S.NEW.value,
+        "queue_code": queue.code,
+        "assignee_id": None,
+        "resolution": None,
+        "responded_at": None,
+        "resolved_at": None,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    # A Core INSERT, then the object joins the session as if loaded: the ORM's
+    # unit of work costs more than the statement, and later changes in this
+    # transaction (fulfilment) still go through the ORM.
+    tickets = Ticket.__table__  # type: ignore[attr-defined]
+    inserted = session.execute(sa.insert(tickets).values(values).returning(tickets.c.id))
+    ticket = Ticket(id=inserted.scalar_one(), **values)
+    make_transient_to_detached(ticket)
     session.add(ticket)
-    session.flush()
-    assert ticket.id is not None
-    history.record(session, ticket.id, actor, now, "status", None, S.NEW)
-    history.record(session, ticket.id, None, now, "routing", None, explanation)
-    history.record(session, ticket.id, None, now, "queue", None, queue.code)
-    # Assignment happens at the creation instant and new and assigned run the
-    # same clocks, so one SLA computation covers the whole creation.
-    apply_sla(session, ticket, now)
 
     # From here on, under the locks.
+    emails = {actor.user_id: actor.email} if actor.user_id is not None and actor.email else {}
     assignee, by = new.assignee, actor
     if assignee is None and queue.auto_assign:
-        assignee, by = pick_agent(session, queue.code, now), None
+        picked = pick_agent(session, queue.code, now)
+        if picked is not None:
+            (assignee, emails[assignee]), by = picked, None
     elif assignee is not None:
         note_assignment(session, assignee, now)
+    entries: list[tuple[Actor | None, str, Any, Any]] = [
+        (actor, "status", None, S.NEW),
+        (None, "routing", None, explanation),
+        (None, "queue", None, queue.code),
+    ]
+    changes = [Change(now, "status", None, S.NEW.value)]
     final: dict[str, Any] = {}
     if assignee is not None:
         final = {"assignee_id": assignee, "status": S.ASSIGNED.value}
-        history.record(session, ticket.id, by, now, "assignee", None, assignee)
-        history.record(session, ticket.id, by, now, "status", S.NEW, S.ASSIGNED)
-    final["number"] = next_number(session, new.type, now)
-    # One UPDATE sets the number, the assignment and the search document.
-    search.index_ticket(session, ticket.id, final)
+        entries += [(by, "assignee", None, assignee), (by, "status", S.NEW, S.ASSIGNED)]
+        changes.append(Change(now, "status", S.NEW.value, S.ASSIGNED.value))
+    history.record_many(session, ticket.id, now, entries)
     for key, value in final.items():
         set_committed_value(ticket, key, value)
+    # New and assigned run the same clocks, so one computation covers the creation.
+    sla_row, sla = sla_for_new(ref, ticket, changes, now)
+    session.execute(sa.insert(TicketSla.__table__), sla_row)  # type: ignore[attr-defined]
+    # One UPDATE sets the number (taking it too, on PostgreSQL), the assignment and
+    # the search document.
+    if session.get_bind().dialect.name == "postgresql":
+        final["number"] = number_expression(new.type, now)
+    else:
+        final["number"] = next_number(session, new.type, now)
+    set_committed_value(ticket, "number", search.index_ticket(session, ticket.id, final, new=True))
     events = [("ticket_created", ticket.requester_id)]
     if assignee is not None:
         events.append(("ticket_assigned", assignee))
-    _notify_each(session, ticket, events)
-    return ticket
+    _notify_each(session, ticket, events, known=emails)
+    return Filed(ticket, sla.view())
 
 
 def _provisional_number() -> str:
@@ -403,16 +454,21 @@ def _notify(
 
 
 def _notify_each(
-    session: Session, ticket: Ticket, events: list[tuple[str, int | None]], **extra: Any
+    session: Session,
+    ticket: Ticket,
+    events: list[tuple[str, int | None]],
+    known: dict[int, str] | None = None,
+    **extra: Any,
 ) -> None:
-    """Queue each ``(event, user id)`` e-mail, looking the addresses up in one query."""
-    ids = {i for _, i in events if i is not None}
-    if not ids:
-        return
-    rows = session.execute(
-        sa.select(User.id, User.email).where(User.id.in_(ids), User.active.is_(True))
-    )
-    emails = {user_id: email for user_id, email in rows}
+    """Queue each ``(event, user id)`` e-mail; ``known`` are addresses of active users
+    at hand (the caller, a picked agent); the others are looked up in one query."""
+    emails = dict(known or {})
+    wanted = {i for _, i in events if i is not None} - set(emails)
+    if wanted:
+        rows = session.execute(
+            sa.select(User.id, User.email).where(User.id.in_(wanted), User.active.is_(True))
+        )
+        emails.update({user_id: email for user_id, email in rows})
     context = {
         "id": ticket.id,
         "number": ticket.number,
@@ -421,6 +477,4 @@ def _notify_each(
         "priority": ticket.priority,
         **extra,
     }
-    for event, user_id in events:
-        if user_id in emails:
-            enqueue(session, event, emails[user_id], context)
+    enqueue_many(session, [(e, emails[i], context) for e, i in events if i in emails])

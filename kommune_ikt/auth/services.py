@@ -94,38 +94,52 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
 
 
 def authenticate(session: Session, secret: str) -> Actor:
-    """The actor behind a bearer token, or NotAuthenticated."""
+    """The actor behind a bearer token, or NotAuthenticated.
+
+    Every request runs this, so it reads plain columns (no ORM entities) and
+    writes only when ``last_used_at`` is older than its resolution.
+    """
     wanted = hash_token(secret)
     row = session.execute(
-        sa.select(ApiToken, User)
+        sa.select(
+            ApiToken.id,
+            ApiToken.token_hash,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+            User.id.label("user_id"),
+            User.role,
+            User.municipality_number,
+            User.email,
+            User.active,
+        )
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == wanted)
     ).first()
     # compare_digest keeps the final comparison constant-time; the lookup is by
     # a hash, so timing reveals nothing about the secret itself.
-    if row is None or not hmac.compare_digest(row[0].token_hash, wanted):
+    if row is None or not hmac.compare_digest(row.token_hash, wanted):
         raise NotAuthenticated("Unknown or revoked token.")
-    token, user = row
-    if token.revoked_at is not None or not user.active:
+    if row.revoked_at is not None or not row.active:
         raise NotAuthenticated("Unknown or revoked token.")
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        _note_use(session, token, now)
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        _note_use(session, row.id, now)
     return Actor(
-        user_id=user.id,
-        role=Role(user.role),
-        municipality=user.municipality_number,
-        email=user.email,
+        user_id=row.user_id,
+        role=Role(row.role),
+        municipality=row.municipality_number,
+        email=row.email,
     )
 
 
-def _note_use(session: Session, token: ApiToken, now: datetime) -> None:
+def _note_use(session: Session, token_id: int, now: datetime) -> None:
     """Record the token's use, if the database takes writes: a read-only or full database
     must still let callers read (the write is a savepoint that is rolled back then)."""
     try:
         with session.begin_nested():
-            token.last_used_at = now
-            session.flush()
+            session.execute(
+                sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            )
     except sa.exc.DBAPIError as exc:
         if refuses_writes(exc) is None:
             raise

@@ -39,21 +39,45 @@ def enqueue(
     """
     if not recipient_email:
         return None
+    notification = Notification(**_row(event, recipient_email, context, language))
+    session.add(notification)
+    return notification
+
+
+def enqueue_many(
+    session: Session, mails: Sequence[tuple[str, str, dict[str, Any]]], language: str | None = None
+) -> None:
+    """``enqueue`` for several ``(event, recipient e-mail, context)`` in one INSERT."""
+    if mails:
+        table = Notification.__table__  # type: ignore[attr-defined]
+        session.execute(sa.insert(table), [_row(*mail, language) for mail in mails])
+
+
+def _row(event: str, recipient: str, context: dict[str, Any], language: str | None) -> dict:
+    """A pending outbox row's values (every column but the id), checked."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
     if language is not None and language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
     ticket_id = context.get("ticket_id", context.get("id"))
-    notification = Notification(
-        event=event,
-        recipient=recipient_email,
-        language=language,
-        context=_plain(context),
-        ticket_id=ticket_id if isinstance(ticket_id, int) else None,
-        next_attempt_at=utcnow(),
-    )
-    session.add(notification)
-    return notification
+    now = utcnow()
+    return {
+        "event": event,
+        "recipient": recipient,
+        "language": language,
+        "context": _plain(context),
+        "ticket_id": ticket_id if isinstance(ticket_id, int) else None,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "subject": None,
+        "body": None,
+        "message_id": None,
+        "created_at": now,
+        "claimed_at": None,
+        "sent_at": None,
+    }
 
 
 def list_notifications(

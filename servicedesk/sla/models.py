@@ -39,6 +39,17 @@ class SlaCalendar(SQLModel, table=True):
     version: int = Field(default=1)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
 
+    def document(self) -> dict[str, Any]:
+        """The calendar as the document ``calendars.spec_of`` reads."""
+        return {
+            "timezone": self.timezone,
+            "hours": self.hours,
+            "holiday_country": self.holiday_country,
+            "holiday_subdivision": self.holiday_subdivision,
+            "extra_closed_dates": self.extra_closed_dates,
+            "special_hours": self.special_hours,
+        }
+
 
 class SlaPolicySet(SQLModel, table=True):
     """A named set of per-priority targets; municipalities pick one (``default`` always exists)."""

@@ -24,12 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kommune_ikt.types import utcnow
-from service_catalog.models import Municipality, Service
 from servicedesk.models import Ticket, TicketHistory
-from servicedesk.sla.calendars import ALWAYS, spec_of
-from servicedesk.sla.clock import BusinessClock, clock_for
+from servicedesk.reference import Reference, reference
+from servicedesk.sla.calendars import ALWAYS
+from servicedesk.sla.clock import BusinessClock
 from servicedesk.sla.derive import Change, SlaResult, Target, derive
-from servicedesk.sla.models import SlaCalendar, SlaPolicy, TicketSla
+from servicedesk.sla.models import TicketSla
 
 DEFAULT_SET = "default"
 CLOCK_FIELDS = ("status", "priority")
@@ -138,23 +138,32 @@ def _derive_many(
 ) -> dict[int, SlaResult]:
     clocks = load_clocks(session)
     changes = _clock_changes(session, [t.id for t in tickets])
-    results = {}
-    for ticket in tickets:
-        policy = {
+    return {
+        ticket.id: _derive(ticket, rows[ticket.id].policy, changes.get(ticket.id, ()), clocks, now)
+        for ticket in tickets
+    }
+
+
+def _derive(
+    ticket: Any,
+    policy: Mapping[str, Mapping[str, Any]],
+    changes: Sequence[Change],
+    clocks: Mapping[str, BusinessClock],
+    now: datetime,
+) -> SlaResult:
+    return derive(
+        created_at=ticket.created_at,
+        status=ticket.status,
+        priority=ticket.priority,
+        changes=changes,
+        responded_at=ticket.responded_at,
+        policy={
             int(priority): Target(t["response_minutes"], t["resolution_minutes"], t["calendar"])
-            for priority, t in rows[ticket.id].policy.items()
-        }
-        results[ticket.id] = derive(
-            created_at=ticket.created_at,
-            status=ticket.status,
-            priority=ticket.priority,
-            changes=changes.get(ticket.id, ()),
-            responded_at=ticket.responded_at,
-            policy=policy,
-            clocks=clocks,
-            now=now,
-        )
-    return results
+            for priority, t in policy.items()
+        },
+        clocks=clocks,
+        now=now,
+    )
 
 
 def _clock_changes(session: Session, ticket_ids: Iterable[int]) -> dict[int, list[Change]]:
@@ -178,70 +187,61 @@ def _clock_changes(session: Session, ticket_ids: Iterable[int]) -> dict[int, lis
     return out
 
 
-def load_clocks(session: Session) -> dict[str, BusinessClock]:
-    """Every calendar's clock (clocks are cached by content, so this is one small query)."""
-    return {
-        calendar.name: clock_for(spec_of(_document(calendar)))
-        for calendar in session.scalars(sa.select(SlaCalendar))
-    }
-
-
-def _document(calendar: SlaCalendar) -> dict[str, Any]:
-    return {
-        "timezone": calendar.timezone,
-        "hours": calendar.hours,
-        "holiday_country": calendar.holiday_country,
-        "holiday_subdivision": calendar.holiday_subdivision,
-        "extra_closed_dates": calendar.extra_closed_dates,
-        "special_hours": calendar.special_hours,
-    }
+def load_clocks(session: Session) -> Mapping[str, BusinessClock]:
+    """Every calendar's clock, from the process's reference snapshot."""
+    return reference(session).clocks
 
 
 def policy_snapshots(
     session: Session, tickets: Sequence[Any]
 ) -> list[tuple[str, dict[str, dict[str, Any]]]]:
-    """For each ticket: its municipality's policy set name and the set's four targets.
+    """For each ticket: its municipality's policy set name and the set's four targets."""
+    ref = reference(session)
+    return [policy_of(ref, t.municipality_number, t.service_code) for t in tickets]
+
+
+def policy_of(
+    ref: Reference, municipality: str, service_code: str | None
+) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The policy set a new ticket gets and a copy of its four targets.
 
     P1 and P2 of a ticket on a service staffed 24x7 run on the ``24x7`` calendar.
     A set that no longer exists falls back to ``default``.
     """
-    numbers = {t.municipality_number for t in tickets}
-    set_of = dict(
-        session.execute(
-            sa.select(Municipality.number, Municipality.sla_policy_set).where(
-                Municipality.number.in_(numbers)
-            )
-        ).all()
+    member = ref.members.get(municipality)
+    name = (member.sla_policy_set if member else None) or DEFAULT_SET
+    if len(ref.policy_sets.get(name, {})) != 4:
+        name = DEFAULT_SET
+    policy = {p: dict(t) for p, t in ref.policy_sets[name].items()}
+    if service_code and ref.service_hours.get(service_code) == "24x7":
+        for priority in ROUND_THE_CLOCK_PRIORITIES:
+            policy[str(priority)]["calendar"] = ALWAYS
+    return name, policy
+
+
+def sla_for_new(
+    ref: Reference, ticket: Ticket, changes: Sequence[Change], now: datetime
+) -> tuple[dict[str, Any], SlaResult]:
+    """A ticket being created: its ``ticket_slas`` row (column values) and its SLA at ``now``.
+
+    Pure: the ticket's only history is its creation (``changes``: the status and
+    priority entries the creation writes), so nothing needs reading; the result
+    equals what ``apply_sla`` and ``sla_views`` would derive from the database.
+    """
+    set_name, policy = policy_of(ref, ticket.municipality_number, ticket.service_code)
+    row = TicketSla(
+        ticket_id=ticket.id,
+        policy_set=set_name,
+        policy=policy,
+        priority=ticket.priority,
+        calendar="",
+        response_minutes=0,
+        resolution_minutes=0,
     )
-    codes = {t.service_code for t in tickets if t.service_code}
-    hours_of = (
-        dict(
-            session.execute(
-                sa.select(Service.code, Service.service_hours).where(Service.code.in_(codes))
-            ).all()
-        )
-        if codes
-        else {}
-    )
-    sets: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    wanted = set(set_of.values()) | {DEFAULT_SET}
-    for policy in session.scalars(sa.select(SlaPolicy).where(SlaPolicy.set_name.in_(wanted))):
-        sets[policy.set_name][str(policy.priority)] = {
-            "response_minutes": policy.response_minutes,
-            "resolution_minutes": policy.resolution_minutes,
-            "calendar": policy.calendar,
-        }
-    out = []
-    for ticket in tickets:
-        name = set_of.get(ticket.municipality_number) or DEFAULT_SET
-        if len(sets.get(name, {})) != 4:
-            name = DEFAULT_SET
-        policy = {p: dict(t) for p, t in sets[name].items()}
-        if hours_of.get(ticket.service_code) == "24x7":
-            for priority in ROUND_THE_CLOCK_PRIORITIES:
-                policy[str(priority)]["calendar"] = ALWAYS
-        out.append((name, policy))
-    return out
+    result = _derive(ticket, policy, changes, ref.clocks, now)
+    store(row, result, now)
+    table = TicketSla.__table__  # type: ignore[attr-defined]
+    return {c.name: getattr(row, c.name) for c in table.columns}, result
 
 
 def mark_stale(session: Session, calendar: str) -> int:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from tests.integration.servicedesk.conftest import HOST, OTHER
 
@@ -66,6 +67,21 @@ def test_numbers_count_per_type_and_year(desk, create_user):
         desk.ticket(requester, type="incident")["number"],
     ]
     assert numbers == [f"INC-{YEAR}-000001", f"REQ-{YEAR}-000001", f"INC-{YEAR}-000002"]
+
+
+def test_numbers_grow_past_six_digits(desk, create_user):
+    """Six digits are a minimum (PostgreSQL computes the number in SQL, SQLite in Python)."""
+    requester = create_user("requester", HOST)
+    desk.session.execute(
+        sa.text("INSERT INTO ticket_counters (type, year, last) VALUES ('incident', :y, 999998)"),
+        {"y": YEAR},
+    )
+    numbers = [desk.ticket(requester)["number"] for _ in range(2)]
+    assert numbers == [f"INC-{YEAR}-999999", f"INC-{YEAR}-1000000"]
+    stored = desk.session.execute(
+        sa.text("SELECT number FROM tickets ORDER BY id DESC LIMIT 1")
+    ).scalar_one()
+    assert stored == f"INC-{YEAR}-1000000"
 
 
 @pytest.mark.parametrize(

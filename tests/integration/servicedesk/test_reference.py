@@ -1,0 +1,169 @@
+"""The reference token and the per-process snapshot built on it (kommune_ikt/reference.py).
+
+A ticket creation routes, checks and SLA-times from a cached snapshot; these
+tests show that every way of changing the underlying tables is seen by the
+next creation, in this process or another, and that nothing rolled back is.
+"""
+
+import pytest
+import sqlalchemy as sa
+
+from kommune_ikt import reference
+from servicedesk.models import Queue, RoutingRule
+from servicedesk.reference import reference as snapshot
+from tests.integration.servicedesk.conftest import TICKET
+
+pytestmark = pytest.mark.db
+
+
+def current_token(session):
+    return session.execute(sa.text("SELECT token FROM reference_version WHERE id = 1")).scalar_one()
+
+
+# A no-op change of one existing row per table, in raw SQL (as an operator or a
+# later migration might write): the triggers must see it, the ORM is not involved.
+TOUCH = {
+    "municipalities": "UPDATE municipalities SET name = name",
+    "services": "UPDATE services SET name = name",
+    "queues": "UPDATE queues SET name = name",
+    "routing_rules": "UPDATE routing_rules SET name = name",
+    "sla_policies": "UPDATE sla_policies SET response_minutes = response_minutes",
+    "sla_calendars": "UPDATE sla_calendars SET timezone = timezone",
+}
+
+
+def test_every_reference_table_is_touched_here():
+    assert set(TOUCH) == set(reference.REFERENCE_TABLES)
+
+
+@pytest.fixture
+def one_row_everywhere(session, create_municipality):
+    """At least one row in every reference table (queues, policies, calendars are seeded)."""
+    create_municipality("1505")
+    session.execute(
+        sa.text(
+            "INSERT INTO services (code, name, description, tier, category, status, "
+            "service_hours, owner_team, created_at, updated_at) VALUES ('EPOST', 'E-post', '', "
+            "'basic', '', 'active', 'business', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+    session.add(RoutingRule(position=1, name="skriver", queue_code="SERVICEDESK", match={}))
+    session.flush()
+
+
+@pytest.mark.parametrize("table", reference.REFERENCE_TABLES)
+@pytest.mark.parametrize("statement", ["insert", "update", "delete"])
+def test_each_write_to_a_reference_table_changes_the_token(
+    session, one_row_everywhere, table, statement
+):
+    before = current_token(session)
+    with session.begin_nested() as savepoint:
+        if statement == "update":
+            session.execute(sa.text(TOUCH[table]))
+        else:
+            # Copy a row under a new key and (for delete) remove it again: both
+            # run the table's own triggers.
+            _insert_copy(session, table)
+            if statement == "delete":
+                mid = current_token(session)
+                session.execute(sa.text(f"DELETE FROM {table} WHERE {_copy_where(table)}"))
+                assert current_token(session) != mid
+        assert current_token(session) != before
+        savepoint.rollback()
+    assert current_token(session) == before
+
+
+def _insert_copy(session, table):
+    copies = {
+        "municipalities": "INSERT INTO municipalities (number, name, country, county, "
+        "population, population_year, joined_on, left_on, sla_policy_set, created_at, "
+        "updated_at) SELECT '9999', name, country, county, population, population_year, "
+        "joined_on, left_on, sla_policy_set, created_at, updated_at FROM municipalities "
+        "WHERE number = '1505'",
+        "services": "INSERT INTO services (code, name, description, tier, category, status, "
+        "service_hours, owner_team, created_at, updated_at) SELECT 'KOPI', name, description, "
+        "tier, category, status, service_hours, owner_team, created_at, updated_at "
+        "FROM services WHERE code = 'EPOST'",
+        "queues": "INSERT INTO queues (code, name, sector, auto_assign, is_default, created_at, "
+        "updated_at) VALUES ('KOPI', 'Kopi', NULL, false, false, CURRENT_TIMESTAMP, "
+        "CURRENT_TIMESTAMP)",
+        "routing_rules": "INSERT INTO routing_rules (position, name, match, queue_code, "
+        "created_at, updated_at) VALUES (99, 'kopi', '{}', 'SERVICEDESK', CURRENT_TIMESTAMP, "
+        "CURRENT_TIMESTAMP)",
+        "sla_policies": "INSERT INTO sla_policies (set_name, priority, response_minutes, "
+        "resolution_minutes, calendar) SELECT 'kopi', priority, response_minutes, "
+        "resolution_minutes, calendar FROM sla_policies WHERE set_name = 'default'",
+        "sla_calendars": "INSERT INTO sla_calendars (name, timezone, hours, holiday_country, "
+        "holiday_subdivision, extra_closed_dates, special_hours, builtin, version, updated_at) "
+        "SELECT 'kopi', timezone, hours, holiday_country, holiday_subdivision, "
+        "extra_closed_dates, special_hours, false, version, updated_at FROM sla_calendars "
+        "WHERE name = 'business'",
+    }
+    if table == "sla_policies":
+        session.execute(
+            sa.text(
+                "INSERT INTO sla_policy_sets (name, version, created_at, updated_at) "
+                "VALUES ('kopi', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    session.execute(sa.text(copies[table]))
+
+
+def _copy_where(table):
+    return {
+        "municipalities": "number = '9999'",
+        "services": "code = 'KOPI'",
+        "queues": "code = 'KOPI'",
+        "routing_rules": "name = 'kopi'",
+        "sla_policies": "set_name = 'kopi'",
+        "sla_calendars": "name = 'kopi'",
+    }[table]
+
+
+def test_cached_loads_once_per_token(session):
+    calls = []
+
+    def loader(s):
+        calls.append(1)
+        return object()
+
+    first = reference.cached(session, "test-loader", loader)
+    assert reference.cached(session, "test-loader", loader) is first
+    session.execute(sa.text(TOUCH["queues"]))
+    assert reference.cached(session, "test-loader", loader) is not first
+    assert len(calls) == 2
+
+
+def test_a_raw_change_is_seen_by_the_next_creation(desk, create_user):
+    """Routing from the snapshot follows a rule added behind the ORM's back."""
+    requester = create_user("requester", municipality="1505")
+    assert desk.ticket(requester)["queue"] == "SERVICEDESK"  # fills the snapshot
+    desk.session.add(Queue(code="SKRIVER", name="Skrivere"))
+    desk.session.flush()
+    desk.session.execute(
+        sa.text(
+            "INSERT INTO routing_rules (position, name, match, queue_code, created_at, "
+            "updated_at) VALUES (1, 'skriver', '{\"keywords\": [\"skriveren\"]}', 'SKRIVER', "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+    assert desk.ticket(requester)["queue"] == "SKRIVER"
+
+
+def test_a_rolled_back_change_is_never_used(desk, create_user):
+    requester = create_user("requester", municipality="1505")
+    session = desk.session
+    session.add(Queue(code="SKRIVER", name="Skrivere"))
+    session.flush()
+    before = snapshot(session)
+    with session.begin_nested() as savepoint:
+        session.add(
+            RoutingRule(
+                position=1, name="skriver", queue_code="SKRIVER", match={"keywords": ["skriveren"]}
+            )
+        )
+        session.flush()
+        assert [r.name for r in snapshot(session).rules] == ["skriver"]
+        savepoint.rollback()
+    assert snapshot(session) is before
+    assert desk.ticket(requester, **{"title": TICKET["title"]})["queue"] == "SERVICEDESK"
