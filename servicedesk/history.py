@@ -48,6 +48,10 @@ def record(
     return entry
 
 
+_TABLE = TicketHistory.__table__  # type: ignore[attr-defined]
+_INSERT = sa.insert(_TABLE).returning(_TABLE.c.id)
+
+
 def record_many(
     session: Session,
     ticket_id: int,
@@ -55,9 +59,9 @@ def record_many(
     entries: Sequence[tuple[Actor | None, str, Any, Any]],
 ) -> None:
     """Add ``(actor, field, old, new)`` entries at one instant in one INSERT, in order."""
-    table = TicketHistory.__table__  # type: ignore[attr-defined]
+    # RETURNING makes SQLAlchemy send the rows as one multi-row INSERT.
     session.execute(
-        sa.insert(table),
+        _INSERT,
         [
             {
                 "ticket_id": ticket_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,8 +50,13 @@ def number_expression(ticket_type: TicketType, now: datetime) -> Any:
     rollback), so taking the number and writing it cost one round trip, which
     matters because the counter row stays locked until the creation commits.
     """
-    ticket_type = TicketType(ticket_type)
-    year = now.astimezone(OSLO).year
+    # Cached per type and year: the same object each time, so statements built on
+    # it are cached too (search._update_with_document).
+    return _number_expression(TicketType(ticket_type), now.astimezone(OSLO).year)
+
+
+@functools.lru_cache(maxsize=16)
+def _number_expression(ticket_type: TicketType, year: int) -> Any:
     table = TicketCounter.__table__  # type: ignore[attr-defined]
     counter = (
         postgresql.insert(table)

@@ -162,24 +162,55 @@ def pick_agent(session: Session, queue_code: str, now: datetime) -> tuple[int, s
     the same queue are assigned one after the other and see each other's counts
     (SQLite runs one writer at a time anyway).
     """
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        # NO KEY UPDATE (key_share): the creator already holds a KEY SHARE lock on the
-        # queue from its ticket's foreign key, and a plain FOR UPDATE would deadlock
-        # two creators against each other's KEY SHARE.
-        lock = sa.select(Queue.code).where(Queue.code == queue_code).with_for_update(key_share=True)
-        session.execute(lock)
+    # Parameter names must not be column names: an UPDATE would take them as values to SET.
+    params = {"wanted_queue": queue_code, "now": now}
+    if session.get_bind().dialect.name != "postgresql":
+        picked = session.execute(_CANDIDATE, params).first()
+        if picked is None:
+            return None
+        note_assignment(session, picked.user_id, now)
+        return picked.user_id, picked.email
+    session.execute(_LOCK_QUEUE, params)
+    picked = session.execute(_PICK_AND_NOTE, params).first()
+    return None if picked is None else (picked.user_id, picked.email)
+
+
+def _pick_statements() -> tuple[Any, Any, Any]:
+    """pick_agent's statements, built once (a reused statement keeps its cache key)."""
+    # NO KEY UPDATE (key_share): the creator already holds a KEY SHARE lock on the
+    # queue from its ticket's foreign key, and a plain FOR UPDATE would deadlock
+    # two creators against each other's KEY SHARE.
+    lock = (
+        sa.select(Queue.code)
+        .where(Queue.code == sa.bindparam("wanted_queue"))
+        .with_for_update(key_share=True)
+    )
+    # PostgreSQL: the pick and its note_assignment in one statement (the CTE is
+    # evaluated once; the UPDATE runs whether or not the outer SELECT reads it).
+    chosen = _candidate().cte("chosen")
+    agents = QueueAgent.__table__  # type: ignore[attr-defined]
+    noted = (
+        sa.update(agents)
+        .where(agents.c.user_id == sa.select(chosen.c.user_id).scalar_subquery())
+        .values(last_assigned_at=sa.bindparam("now", type_=agents.c.last_assigned_at.type))
+        .cte("noted")
+    )
+    return lock, _candidate(), sa.select(chosen.c.user_id, chosen.c.email).add_cte(noted)
+
+
+def _candidate() -> Any:
+    """The agent to pick (a new statement per call: one standalone, one in the CTE)."""
     open_count = (
         sa.select(sa.func.count(Ticket.id))
         .where(Ticket.assignee_id == QueueAgent.user_id, Ticket.status.in_(OPEN_STATUSES))
         .correlate(QueueAgent)
         .scalar_subquery()
     )
-    candidate = (
+    return (
         sa.select(QueueAgent.user_id, User.email)
         .join(User, User.id == QueueAgent.user_id)
         .where(
-            QueueAgent.queue_code == queue_code,
+            QueueAgent.queue_code == sa.bindparam("wanted_queue"),
             User.available.is_(True),
             User.active.is_(True),
             User.role.in_(ASSIGNABLE_ROLES),
@@ -191,23 +222,9 @@ def pick_agent(session: Session, queue_code: str, now: datetime) -> tuple[int, s
         )
         .limit(1)
     )
-    if not postgresql:
-        picked = session.execute(candidate).first()
-        if picked is None:
-            return None
-        note_assignment(session, picked.user_id, now)
-        return picked.user_id, picked.email
-    # PostgreSQL: the pick and its note_assignment in one statement (the CTE is
-    # evaluated once; the UPDATE runs whether or not the outer SELECT reads it).
-    chosen = candidate.cte("chosen")
-    noted = (
-        sa.update(QueueAgent.__table__)  # type: ignore[attr-defined]
-        .where(QueueAgent.user_id == sa.select(chosen.c.user_id).scalar_subquery())
-        .values(last_assigned_at=now)
-        .cte("noted")
-    )
-    picked = session.execute(sa.select(chosen.c.user_id, chosen.c.email).add_cte(noted)).first()
-    return None if picked is None else (picked.user_id, picked.email)
+
+
+_LOCK_QUEUE, _CANDIDATE, _PICK_AND_NOTE = _pick_statements()
 
 
 def note_assignment(session: Session, user_id: int, now: datetime) -> None:

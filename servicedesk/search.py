@@ -12,6 +12,7 @@ prefix match, on SQLite (no Norwegian stemmer) through an FTS5 prefix query.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -60,12 +61,12 @@ def index_ticket(
     changes = dict(changes or {})
     where = tickets.c.id == ticket_id
     if _dialect(session) == "postgresql":
-        number = changes.get("number", tickets.c.number)
+        number = changes.pop("number", None)
         if isinstance(number, str):
-            number = sa.literal(number)
-        changes[SEARCH_DOCUMENT.name] = _document(tickets, number)
-        stmt = sa.update(tickets).where(where).values(changes).returning(tickets.c.number)
-        return session.execute(stmt).scalar_one()
+            changes["number"], number = number, None
+        stmt = _update_with_document(tuple(sorted(changes)), number)
+        params = {"ticket_id": ticket_id, **{f"new_{k}": v for k, v in changes.items()}}
+        return session.execute(stmt, params).scalar_one()
     number = changes.get("number")
     if changes:
         session.execute(sa.update(tickets).where(where).values(changes))
@@ -81,6 +82,28 @@ def index_ticket(
         {"id": ticket_id},
     )
     return number
+
+
+@functools.lru_cache(maxsize=64)
+def _update_with_document(keys: tuple[str, ...], number_sql: Any) -> Any:
+    """PostgreSQL: UPDATE the ticket's ``keys`` (bound as ``new_<key>``) and its document.
+
+    Built once per shape: a statement object that is reused keeps its cache key,
+    so SQLAlchemy neither rebuilds nor re-traverses it per request. ``number_sql``
+    is an SQL expression for the number (numbering.number_expression, itself
+    cached, so the same object and hash each time) or None.
+    """
+    tickets = Ticket.__table__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {k: sa.bindparam(f"new_{k}", type_=tickets.c[k].type) for k in keys}
+    if number_sql is not None:
+        values["number"] = number_sql
+    values[SEARCH_DOCUMENT.name] = _document(tickets, values.get("number", tickets.c.number))
+    return (
+        sa.update(tickets)
+        .where(tickets.c.id == sa.bindparam("ticket_id"))
+        .values(values)
+        .returning(tickets.c.number)
+    )
 
 
 def _document(tickets: Any, number: Any) -> Any:

@@ -195,9 +195,7 @@ def _insert(
     # A Core INSERT, then the object joins the session as if loaded: the ORM's
     # unit of work costs more than the statement, and later changes in this
     # transaction (fulfilment) still go through the ORM.
-    tickets = Ticket.__table__  # type: ignore[attr-defined]
-    inserted = session.execute(sa.insert(tickets).values(values).returning(tickets.c.id))
-    ticket = Ticket(id=inserted.scalar_one(), **values)
+    ticket = Ticket(id=session.execute(_INSERT_TICKET, values).scalar_one(), **values)
     make_transient_to_detached(ticket)
     session.add(ticket)
 
@@ -226,7 +224,7 @@ def _insert(
         set_committed_value(ticket, key, value)
     # New and assigned run the same clocks, so one computation covers the creation.
     sla_row, sla = sla_for_new(ref, ticket, changes, now)
-    session.execute(sa.insert(TicketSla.__table__), sla_row)  # type: ignore[attr-defined]
+    session.execute(_INSERT_SLA, sla_row)
     # One UPDATE sets the number (taking it too, on PostgreSQL), the assignment and
     # the search document.
     if session.get_bind().dialect.name == "postgresql":
@@ -239,6 +237,12 @@ def _insert(
         events.append(("ticket_assigned", assignee))
     _notify_each(session, ticket, events, known=emails)
     return Filed(ticket, sla.view())
+
+
+# Built once: a reused statement object keeps its SQLAlchemy cache key.
+_TICKETS = Ticket.__table__  # type: ignore[attr-defined]
+_INSERT_TICKET = sa.insert(_TICKETS).returning(_TICKETS.c.id)
+_INSERT_SLA = sa.insert(TicketSla.__table__)  # type: ignore[attr-defined]
 
 
 def _provisional_number() -> str:

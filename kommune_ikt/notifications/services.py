@@ -44,13 +44,17 @@ def enqueue(
     return notification
 
 
+_TABLE = Notification.__table__  # type: ignore[attr-defined]
+_INSERT = sa.insert(_TABLE).returning(_TABLE.c.id)
+
+
 def enqueue_many(
     session: Session, mails: Sequence[tuple[str, str, dict[str, Any]]], language: str | None = None
 ) -> None:
     """``enqueue`` for several ``(event, recipient e-mail, context)`` in one INSERT."""
     if mails:
-        table = Notification.__table__  # type: ignore[attr-defined]
-        session.execute(sa.insert(table), [_row(*mail, language) for mail in mails])
+        # RETURNING makes SQLAlchemy send the rows as one multi-row INSERT.
+        session.execute(_INSERT, [_row(*mail, language) for mail in mails])
 
 
 def _row(event: str, recipient: str, context: dict[str, Any], language: str | None) -> dict:
