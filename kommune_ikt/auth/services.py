@@ -93,6 +93,24 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     return token
 
 
+# Built once (a reused statement keeps its SQLAlchemy cache key).
+_BY_HASH = (
+    sa.select(
+        ApiToken.id,
+        ApiToken.token_hash,
+        ApiToken.revoked_at,
+        ApiToken.last_used_at,
+        User.id.label("user_id"),
+        User.role,
+        User.municipality_number,
+        User.email,
+        User.active,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == sa.bindparam("wanted"))
+)
+
+
 def authenticate(session: Session, secret: str) -> Actor:
     """The actor behind a bearer token, or NotAuthenticated.
 
@@ -100,21 +118,7 @@ def authenticate(session: Session, secret: str) -> Actor:
     writes only when ``last_used_at`` is older than its resolution.
     """
     wanted = hash_token(secret)
-    row = session.execute(
-        sa.select(
-            ApiToken.id,
-            ApiToken.token_hash,
-            ApiToken.revoked_at,
-            ApiToken.last_used_at,
-            User.id.label("user_id"),
-            User.role,
-            User.municipality_number,
-            User.email,
-            User.active,
-        )
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == wanted)
-    ).first()
+    row = session.execute(_BY_HASH, {"wanted": wanted}).first()
     # compare_digest keeps the final comparison constant-time; the lookup is by
     # a hash, so timing reveals nothing about the secret itself.
     if row is None or not hmac.compare_digest(row.token_hash, wanted):
