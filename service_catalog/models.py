@@ -45,7 +45,12 @@ class Municipality(SQLModel, table=True):
 
     def is_member_on(self, day: date) -> bool:
         """Member on ``day``: joined on or before it and not yet left."""
-        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
+        return member_on(self.joined_on, self.left_on, day)
+
+
+def member_on(joined_on: date, left_on: date | None, day: date) -> bool:
+    """Whether a membership from ``joined_on`` until ``left_on`` (exclusive) covers ``day``."""
+    return joined_on <= day and (left_on is None or day < left_on)
 
 
 def _created() -> Any:

@@ -60,18 +60,19 @@ def record_many(
 ) -> None:
     """Add ``(actor, field, old, new)`` entries at one instant in one INSERT, in order."""
     # RETURNING makes SQLAlchemy send the rows as one multi-row INSERT.
-    session.execute(
-        _INSERT,
-        [
-            {
-                "ticket_id": ticket_id,
-                "at": at,
-                "actor_id": actor.user_id if actor is not None else None,
-                "field": field,
-                "old": _plain(old),
-                "new": _plain(new),
-                "internal": False,
-            }
-            for actor, field, old, new in entries
-        ],
-    )
+    session.execute(_INSERT, [{"ticket_id": ticket_id, **row} for row in rows(at, entries)])
+
+
+def rows(at: datetime, entries: Sequence[tuple[Actor | None, str, Any, Any]]) -> list[dict]:
+    """The column values (all but id and ticket_id) of ``(actor, field, old, new)`` entries."""
+    return [
+        {
+            "at": at,
+            "actor_id": actor.user_id if actor is not None else None,
+            "field": field,
+            "old": _plain(old),
+            "new": _plain(new),
+            "internal": False,
+        }
+        for actor, field, old, new in entries
+    ]

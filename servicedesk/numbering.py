@@ -52,11 +52,11 @@ def number_expression(ticket_type: TicketType, now: datetime) -> Any:
     """
     # Cached per type and year: the same object each time, so statements built on
     # it are cached too (search._update_with_document).
-    return _number_expression(TicketType(ticket_type), now.astimezone(OSLO).year)
+    return number_expression_for(TicketType(ticket_type), now.astimezone(OSLO).year)
 
 
 @functools.lru_cache(maxsize=16)
-def _number_expression(ticket_type: TicketType, year: int) -> Any:
+def number_expression_for(ticket_type: TicketType, year: int) -> Any:
     table = TicketCounter.__table__  # type: ignore[attr-defined]
     counter = (
         postgresql.insert(table)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt import reference as cache
 from kommune_ikt.errors import Conflict, ValidationFailed
-from service_catalog.models import Municipality, Service
+from service_catalog.models import Municipality, Service, member_on
 from servicedesk.models import Queue, RoutingRule
 from servicedesk.sla.calendars import spec_of
 from servicedesk.sla.clock import BusinessClock, clock_for
@@ -38,8 +38,7 @@ class Member:
     sla_policy_set: str | None
 
     def is_member_on(self, day: date) -> bool:
-        """Member on ``day``: joined on or before it and not yet left (as Municipality)."""
-        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
+        return member_on(self.joined_on, self.left_on, day)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,12 @@ def _update_with_document(keys: tuple[str, ...], number_sql: Any) -> Any:
     values: dict[str, Any] = {k: sa.bindparam(f"new_{k}", type_=tickets.c[k].type) for k in keys}
     if number_sql is not None:
         values["number"] = number_sql
-    values[SEARCH_DOCUMENT.name] = _document(tickets, values.get("number", tickets.c.number))
+    values[SEARCH_DOCUMENT.name] = document(
+        values.get("number", tickets.c.number),
+        tickets.c.title,
+        tickets.c.description,
+        _public_comments(tickets.c.id),
+    )
     return (
         sa.update(tickets)
         .where(tickets.c.id == sa.bindparam("ticket_id"))
@@ -106,21 +111,22 @@ def _update_with_document(keys: tuple[str, ...], number_sql: Any) -> Any:
     )
 
 
-def _document(tickets: Any, number: Any) -> Any:
-    """The weighted tsvector: number and title weigh most, then description, then comments."""
+def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
+    """The weighted tsvector of SQL expressions for a ticket's text: number and title
+    weigh most, then description, then public comments."""
     config = sa.text("'norwegian'::regconfig")
     simple = sa.text("'simple'::regconfig")
     weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
     parts = [
         sa.func.setweight(sa.func.to_tsvector(simple, sa.func.replace(number, "-", " ")), weight_a),
-        sa.func.setweight(sa.func.to_tsvector(config, tickets.c.title), weight_a),
-        sa.func.setweight(sa.func.to_tsvector(config, tickets.c.description), weight_b),
-        sa.func.to_tsvector(config, _public_comments(tickets.c.id)),
+        sa.func.setweight(sa.func.to_tsvector(config, title), weight_a),
+        sa.func.setweight(sa.func.to_tsvector(config, description), weight_b),
+        sa.func.to_tsvector(config, comments),
     ]
-    document = parts[0]
+    result = parts[0]
     for part in parts[1:]:
-        document = document.op("||")(part)
-    return document
+        result = result.op("||")(part)
+    return result
 
 
 def words(q: str) -> list[str]:

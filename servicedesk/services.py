@@ -14,25 +14,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.errors import Conflict, Forbidden, ValidationFailed
-from kommune_ikt.notifications.services import enqueue_many
+from kommune_ikt.notifications.services import enqueue_many, outbox_row
 from kommune_ikt.types import utcnow
 from service_catalog.municipalities import today
-from servicedesk import catalogue, history, lifecycle, search
+from servicedesk import catalogue, filing, history, lifecycle, search
 from servicedesk.choices import FINAL_STATUSES, TicketStatus, TicketType
 from servicedesk.models import Ticket, TicketComment
-from servicedesk.numbering import next_number, number_expression
 from servicedesk.priority import priority_for
 from servicedesk.queues import check_assignable, find_queue, note_assignment, pick_agent
 from servicedesk.reference import Reference, reference
 from servicedesk.routing import Draft
 from servicedesk.rules import route
 from servicedesk.sla.derive import Change
-from servicedesk.sla.models import TicketSla
 from servicedesk.sla.service import apply_sla, sla_for_new
 
 S = TicketStatus
@@ -170,36 +167,8 @@ def _insert(
             ),
         )
         queue, explanation = decision.queue, decision.explain()
-    values: dict[str, Any] = {
-        "number": _provisional_number(),
-        "type": new.type.value,
-        "title": new.title,
-        "description": new.description,
-        "municipality_number": new.municipality,
-        "requester_id": new.requester_id,
-        "service_code": new.service_code,
-        "category": new.category,
-        "impact": new.impact,
-        "urgency": new.urgency,
-        "priority": priority,
-        "status": S.NEW.value,
-        "queue_code": queue.code,
-        "assignee_id": None,
-        "resolution": None,
-        "responded_at": None,
-        "resolved_at": None,
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-    }
-    # A Core INSERT, then the object joins the session as if loaded: the ORM's
-    # unit of work costs more than the statement, and later changes in this
-    # transaction (fulfilment) still go through the ORM.
-    ticket = Ticket(id=session.execute(_INSERT_TICKET, values).scalar_one(), **values)
-    make_transient_to_detached(ticket)
-    session.add(ticket)
-
-    # From here on, under the locks.
+    # The queue's lock first (auto-assignment), then the number counter's, taken
+    # by the write itself at the very end (see filing.py).
     emails = {actor.user_id: actor.email} if actor.user_id is not None and actor.email else {}
     assignee, by = new.assignee, actor
     if assignee is None and queue.auto_assign:
@@ -208,41 +177,55 @@ def _insert(
             (assignee, emails[assignee]), by = picked, None
     elif assignee is not None:
         note_assignment(session, assignee, now)
+    status = S.NEW if assignee is None else S.ASSIGNED
+    ticket = Ticket(
+        type=new.type.value,
+        title=new.title,
+        description=new.description,
+        municipality_number=new.municipality,
+        requester_id=new.requester_id,
+        service_code=new.service_code,
+        category=new.category,
+        impact=new.impact,
+        urgency=new.urgency,
+        priority=priority,
+        status=status.value,
+        queue_code=queue.code,
+        assignee_id=assignee,
+        resolution=None,
+        responded_at=None,
+        resolved_at=None,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
     entries: list[tuple[Actor | None, str, Any, Any]] = [
         (actor, "status", None, S.NEW),
         (None, "routing", None, explanation),
         (None, "queue", None, queue.code),
     ]
     changes = [Change(now, "status", None, S.NEW.value)]
-    final: dict[str, Any] = {}
     if assignee is not None:
-        final = {"assignee_id": assignee, "status": S.ASSIGNED.value}
         entries += [(by, "assignee", None, assignee), (by, "status", S.NEW, S.ASSIGNED)]
         changes.append(Change(now, "status", S.NEW.value, S.ASSIGNED.value))
-    history.record_many(session, ticket.id, now, entries)
-    for key, value in final.items():
-        set_committed_value(ticket, key, value)
     # New and assigned run the same clocks, so one computation covers the creation.
     sla_row, sla = sla_for_new(ref, ticket, changes, now)
-    session.execute(_INSERT_SLA, sla_row)
-    # One UPDATE sets the number (taking it too, on PostgreSQL), the assignment and
-    # the search document.
-    if session.get_bind().dialect.name == "postgresql":
-        final["number"] = number_expression(new.type, now)
-    else:
-        final["number"] = next_number(session, new.type, now)
-    set_committed_value(ticket, "number", search.index_ticket(session, ticket.id, final, new=True))
-    events = [("ticket_created", ticket.requester_id)]
+    events = [("ticket_created", new.requester_id)]
     if assignee is not None:
         events.append(("ticket_assigned", assignee))
-    _notify_each(session, ticket, events, known=emails)
+    context = {"title": ticket.title, "status": ticket.status, "priority": ticket.priority}
+    rows = filing.NewRows(
+        ticket={c: getattr(ticket, c) for c in filing.TICKET_COLUMNS},
+        history=history.rows(now, entries),
+        sla=sla_row,
+        mails=[outbox_row(e, to, context) for e, to in _recipients(session, events, emails)],
+    )
+    ticket.id, ticket.number = filing.write(session, new.type, now, rows)
+    # The object joins the session as if loaded: later changes in this
+    # transaction (fulfilment) go through the ORM as usual.
+    make_transient_to_detached(ticket)
+    session.add(ticket)
     return Filed(ticket, sla.view())
-
-
-# Built once: a reused statement object keeps its SQLAlchemy cache key.
-_TICKETS = Ticket.__table__  # type: ignore[attr-defined]
-_INSERT_TICKET = sa.insert(_TICKETS).returning(_TICKETS.c.id)
-_INSERT_SLA = sa.insert(TicketSla.__table__)  # type: ignore[attr-defined]
 
 
 def _provisional_number() -> str:
@@ -464,15 +447,7 @@ def _notify_each(
     known: dict[int, str] | None = None,
     **extra: Any,
 ) -> None:
-    """Queue each ``(event, user id)`` e-mail; ``known`` are addresses of active users
-    at hand (the caller, a picked agent); the others are looked up in one query."""
-    emails = dict(known or {})
-    wanted = {i for _, i in events if i is not None} - set(emails)
-    if wanted:
-        rows = session.execute(
-            sa.select(User.id, User.email).where(User.id.in_(wanted), User.active.is_(True))
-        )
-        emails.update({user_id: email for user_id, email in rows})
+    """Queue each ``(event, user id)`` e-mail (see ``_recipients`` for ``known``)."""
     context = {
         "id": ticket.id,
         "number": ticket.number,
@@ -481,4 +456,20 @@ def _notify_each(
         "priority": ticket.priority,
         **extra,
     }
-    enqueue_many(session, [(e, emails[i], context) for e, i in events if i in emails])
+    enqueue_many(session, [(e, to, context) for e, to in _recipients(session, events, known)])
+
+
+def _recipients(
+    session: Session, events: list[tuple[str, int | None]], known: dict[int, str] | None
+) -> list[tuple[str, str]]:
+    """``(event, e-mail)`` of each ``(event, user id)`` whose user is active; ``known`` are
+    addresses of active users at hand (the caller, a picked agent), the others are looked
+    up in one query."""
+    emails = dict(known or {})
+    wanted = {i for _, i in events if i is not None} - set(emails)
+    if wanted:
+        rows = session.execute(
+            sa.select(User.id, User.email).where(User.id.in_(wanted), User.active.is_(True))
+        )
+        emails.update({user_id: email for user_id, email in rows})
+    return [(event, emails[i]) for event, i in events if i in emails]

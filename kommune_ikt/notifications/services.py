@@ -39,7 +39,7 @@ def enqueue(
     """
     if not recipient_email:
         return None
-    notification = Notification(**_row(event, recipient_email, context, language))
+    notification = Notification(**outbox_row(event, recipient_email, context, language))
     session.add(notification)
     return notification
 
@@ -54,10 +54,12 @@ def enqueue_many(
     """``enqueue`` for several ``(event, recipient e-mail, context)`` in one INSERT."""
     if mails:
         # RETURNING makes SQLAlchemy send the rows as one multi-row INSERT.
-        session.execute(_INSERT, [_row(*mail, language) for mail in mails])
+        session.execute(_INSERT, [outbox_row(*mail, language) for mail in mails])
 
 
-def _row(event: str, recipient: str, context: dict[str, Any], language: str | None) -> dict:
+def outbox_row(
+    event: str, recipient: str, context: dict[str, Any], language: str | None = None
+) -> dict[str, Any]:
     """A pending outbox row's values (every column but the id), checked."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")

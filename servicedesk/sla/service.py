@@ -110,17 +110,22 @@ def sla_views(session: Session, tickets: Sequence[Any], now: datetime) -> dict[i
         for ticket, (set_name, policy) in zip(
             missing, policy_snapshots(session, missing), strict=True
         ):
-            rows[ticket.id] = TicketSla(
-                ticket_id=ticket.id,
-                policy_set=set_name,
-                policy=policy,
-                priority=ticket.priority,
-                calendar="",
-                response_minutes=0,
-                resolution_minutes=0,
-            )
+            rows[ticket.id] = _unsaved_row(ticket, set_name, policy)
     results = _derive_many(session, tickets, rows, now)
     return {ticket_id: result.view() for ticket_id, result in results.items()}
+
+
+def _unsaved_row(ticket: Any, set_name: str, policy: dict[str, dict[str, Any]]) -> TicketSla:
+    """A row with the policy snapshot only (targets and triggers come from ``store``)."""
+    return TicketSla(
+        ticket_id=ticket.id,
+        policy_set=set_name,
+        policy=policy,
+        priority=ticket.priority,
+        calendar="",
+        response_minutes=0,
+        resolution_minutes=0,
+    )
 
 
 def sla_results(session: Session, tickets: Sequence[Ticket], now: datetime) -> dict[int, SlaResult]:
@@ -229,15 +234,7 @@ def sla_for_new(
     equals what ``apply_sla`` and ``sla_views`` would derive from the database.
     """
     set_name, policy = policy_of(ref, ticket.municipality_number, ticket.service_code)
-    row = TicketSla(
-        ticket_id=ticket.id,
-        policy_set=set_name,
-        policy=policy,
-        priority=ticket.priority,
-        calendar="",
-        response_minutes=0,
-        resolution_minutes=0,
-    )
+    row = _unsaved_row(ticket, set_name, policy)
     result = _derive(ticket, policy, changes, ref.clocks, now)
     store(row, result, now)
     table = TicketSla.__table__  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
-from servicedesk import services
+from servicedesk import filing, services
 from servicedesk.models import Queue, QueueAgent, RoutingRule, Ticket
 from tests.integration.servicedesk.conftest import HOST, TICKET
 
@@ -73,15 +73,15 @@ def test_concurrent_creation_hands_out_gap_free_unique_numbers(shared):
 
 def test_concurrent_auto_assignment_stays_balanced(shared, monkeypatch):
     database, actor, agent_ids = shared
-    slow_number = services.next_number
+    write = filing.write
 
     def slow(*args, **kwargs):
         # Widen the window between picking an agent and committing, where an
         # unlocked pick would let two creators choose the same agent.
         time.sleep(0.02)
-        return slow_number(*args, **kwargs)
+        return write(*args, **kwargs)
 
-    monkeypatch.setattr(services, "next_number", slow)
+    monkeypatch.setattr(filing, "write", slow)
     _create_many(database, actor, {**TICKET, "title": "Server nede"}, threads=6, per_thread=5)
     with database.session() as session:
         load = Counter(session.scalars(sa.select(Ticket.assignee_id)))
