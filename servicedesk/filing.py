@@ -71,14 +71,17 @@ def write(
 ) -> tuple[int, str]:
     """Store the rows and take the ticket's number; returns ``(id, number)``."""
     if session.get_bind().dialect.name == "postgresql":
-        year = now.astimezone(OSLO).year
-        stmt = _one_statement(TicketType(ticket_type), year, len(rows.history), len(rows.mails))
+        stmt = _one_statement(TicketType(ticket_type), now.astimezone(OSLO).year)
         params = {f"t_{k}": rows.ticket[k] for k in TICKET_COLUMNS}
-        for i, entry in enumerate(rows.history):
-            params.update({f"h{i}_{k}": entry[k] for k in HISTORY_COLUMNS})
         params.update({f"s_{k}": rows.sla[k] for k in SLA_COLUMNS})
-        for i, mail in enumerate(rows.mails):
-            params.update({f"n{i}_{k}": mail[k] for k in MAIL_COLUMNS})
+        params["now"] = now
+        params["history"] = [
+            {"n": n, **{k: e[k] for k in ("actor_id", "field", "old", "new")}}
+            for n, e in enumerate(rows.history)
+        ]
+        params["mails"] = [
+            {k: m[k] for k in ("event", "recipient", "language", "context")} for m in rows.mails
+        ]
         ticket_id, number = session.execute(stmt, params).one()
         return ticket_id, number
 
@@ -107,29 +110,42 @@ _INSERT_MAILS = sa.insert(MAILS).returning(MAILS.c.id)
 
 
 def _bind(prefix: str, table: sa.Table, column: str) -> Any:
+    """A parameter typed as ``table.column`` (so its value is converted as the column's)."""
     return sa.bindparam(f"{prefix}{column}", type_=table.c[column].type)
 
 
-@functools.lru_cache(maxsize=64)
-def _one_statement(ticket_type: TicketType, year: int, n_history: int, n_mails: int) -> Any:
-    """PostgreSQL: the whole creation as one statement (see the module's docstring)."""
+@functools.lru_cache(maxsize=16)
+def _one_statement(ticket_type: TicketType, year: int) -> Any:
+    """PostgreSQL: the whole creation as one statement (see the module's docstring).
+
+    History entries and e-mails come as one JSON array each (``json_to_recordset``),
+    so the statement's text and its 38 parameters do not depend on how many there
+    are: psycopg converts the text once and PostgreSQL plans it once (psycopg
+    caches neither for statements over 4 096 characters or 50 parameters).
+    """
     number = number_expression_for(ticket_type, year)
+    now = sa.bindparam("now", type_=TICKETS.c.created_at.type)
     values: dict[str, Any] = {c: _bind("t_", TICKETS, c) for c in TICKET_COLUMNS}
     values["number"] = number
     values[SEARCH] = search.document(number, values["title"], values["description"], "")
     t = sa.insert(TICKETS).values(values).returning(TICKETS.c.id, TICKETS.c.number).cte("t")
 
-    rows = [
-        sa.select(t.c.id, *(_bind(f"h{i}_", HISTORY, c) for c in HISTORY_COLUMNS))
-        for i in range(n_history)
-    ]
+    entries = _records(
+        "history", "e", n=sa.Integer, actor_id=sa.Integer, field=sa.Text, old=sa.JSON, new=sa.JSON
+    )
     history = (
         sa.insert(HISTORY)
         .from_select(
-            ("ticket_id", *HISTORY_COLUMNS), sa.union_all(*rows) if n_history > 1 else rows[0]
+            ("ticket_id", "at", "actor_id", "field", "old", "new", "internal"),
+            sa.select(
+                t.c.id, now, entries.c.actor_id, entries.c.field, entries.c.old, entries.c.new,
+                sa.false(),
+            )
+            .select_from(t.join(entries, sa.true()))
+            .order_by(entries.c.n),
         )
         .cte("h")
-    )
+    )  # fmt: skip
     sla = (
         sa.insert(SLAS)
         .from_select(
@@ -138,31 +154,32 @@ def _one_statement(ticket_type: TicketType, year: int, n_history: int, n_mails: 
         )
         .cte("s")
     )
-    writes = [history, sla]
-    if n_mails:
-        identity = sa.func.jsonb_build_object(
-            sa.literal_column("'id'"), t.c.id, sa.literal_column("'number'"), t.c.number
-        )
-        mails = [
+    mails = _records(
+        "mails", "m", event=sa.Text, recipient=sa.Text, language=sa.Text, context=postgresql.JSONB
+    )
+    identity = sa.func.jsonb_build_object(
+        sa.literal_column("'id'"), t.c.id, sa.literal_column("'number'"), t.c.number
+    )
+    outbox = (
+        sa.insert(MAILS)
+        .from_select(
+            ("ticket_id", "event", "recipient", "language", "context", "status", "attempts",
+             "next_attempt_at", "created_at"),
             sa.select(
-                t.c.id,
-                *(
-                    sa.cast(
-                        sa.cast(_bind(f"n{i}_", MAILS, c), postgresql.JSONB).op("||")(identity),
-                        MAILS.c.context.type,
-                    )
-                    if c == "context"
-                    else _bind(f"n{i}_", MAILS, c)
-                    for c in MAIL_COLUMNS
-                ),
-            )
-            for i in range(n_mails)
-        ]
-        writes.append(
-            sa.insert(MAILS)
-            .from_select(
-                ("ticket_id", *MAIL_COLUMNS), sa.union_all(*mails) if n_mails > 1 else mails[0]
-            )
-            .cte("n")
+                t.c.id, mails.c.event, mails.c.recipient, mails.c.language,
+                sa.cast(mails.c.context.op("||")(identity), MAILS.c.context.type),
+                sa.literal_column("'pending'"), sa.literal_column("0"), now, now,
+            ).select_from(t.join(mails, sa.true())),
         )
-    return sa.select(t.c.id, t.c.number).add_cte(*writes)
+        .cte("n")
+    )  # fmt: skip
+    return sa.select(t.c.id, t.c.number).add_cte(history, sla, outbox)
+
+
+def _records(param: str, name: str, **columns: Any) -> Any:
+    """``json_to_recordset(:param) AS name(column type, ...)``: rows from one JSON array."""
+    return (
+        sa.func.json_to_recordset(sa.bindparam(param, type_=sa.JSON))
+        .table_valued(*(sa.column(c, t) for c, t in columns.items()))
+        .render_derived(name=name, with_types=True)
+    )
