@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -28,6 +29,17 @@ SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 MAX_BODY_BYTES = 1024 * 1024
 
 
+class NoCookieSessions(SessionInterface):
+    """No cookie sessions: every caller authenticates with a bearer token, so there is
+    nothing to keep between requests (and no cookie to sign, verify or forge)."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
+
+
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     """Build the WSGI app; ``config_overrides`` may hold Settings fields or Flask config keys."""
     overrides = dict(config_overrides or {})
@@ -36,6 +48,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         **{k: v for k, v in overrides.items() if k in setting_names}
     )
     app = Flask("kommune_ikt")
+    app.session_interface = NoCookieSessions()
     if settings.proxy_hops:
         # Only the entries our own proxies appended are believed: a client cannot
         # pick its address (and so its failed-authentication budget) by sending one.

@@ -60,8 +60,13 @@ def _require_if_match() -> None:
         raise PreconditionRequired
 
 
+# Instances, not classes: webargs and flask-smorest instantiate a class on every request.
+TICKET_CREATE = TicketCreateSchema()
+TICKET_ETAG = TicketEtagSchema()
+
+
 def _ticket_response(view: queries.TicketView, status: int = 200) -> Any:
-    tickets_blp.set_etag(view, TicketEtagSchema)
+    tickets_blp.set_etag(view, TICKET_ETAG)
     headers = {"Location": f"/api/v1/tickets/{view.id}"} if status == 201 else {}
     return view, status, headers
 
@@ -80,7 +85,7 @@ class Tickets(MethodView):
     @roles(*EVERYONE)
     @idempotent
     @tickets_blp.etag
-    @tickets_blp.arguments(TicketCreateSchema)
+    @tickets_blp.arguments(TICKET_CREATE)
     @tickets_blp.response(201, TicketSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """File a ticket; it is numbered, routed, maybe auto-assigned and SLA-timed."""

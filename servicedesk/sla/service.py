@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +38,13 @@ CLOCK_FIELDS = ("status", "priority")
 ROUND_THE_CLOCK_PRIORITIES = (1, 2)
 TARGETS = ("response", "resolution")
 KINDS = ("warn", "breach")
+NEW_ROW_FLAGS = ("response_warned", "response_breached", "resolution_warned", "resolution_breached")
+# Every column of a new ticket_slas row but ticket_id (sla_for_new's values).
+NEW_ROW_COLUMNS = tuple(
+    c.name
+    for c in TicketSla.__table__.columns  # type: ignore[attr-defined]
+    if c.name != "ticket_id"
+)
 
 
 def apply_sla(session: Session, ticket: Ticket, now: datetime) -> None:
@@ -234,11 +242,13 @@ def sla_for_new(
     equals what ``apply_sla`` and ``sla_views`` would derive from the database.
     """
     set_name, policy = policy_of(ref, ticket.municipality_number, ticket.service_code)
-    row = _unsaved_row(ticket, set_name, policy)
+    # A plain namespace for ``store`` to fill: an ORM object costs more than the rest.
+    row: Any = SimpleNamespace(policy_set=set_name, policy=policy, priority=ticket.priority)
+    for flag in NEW_ROW_FLAGS:
+        setattr(row, flag, False)
     result = _derive(ticket, policy, changes, ref.clocks, now)
     store(row, result, now)
-    table = TicketSla.__table__  # type: ignore[attr-defined]
-    return {c.name: getattr(row, c.name) for c in table.columns}, result
+    return {name: getattr(row, name) for name in NEW_ROW_COLUMNS}, result
 
 
 def mark_stale(session: Session, calendar: str) -> int:
