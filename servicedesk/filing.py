@@ -127,7 +127,8 @@ def _one_statement(ticket_type: TicketType, year: int) -> Any:
     now = sa.bindparam("now", type_=TICKETS.c.created_at.type)
     values: dict[str, Any] = {c: _bind("t_", TICKETS, c) for c in TICKET_COLUMNS}
     values["number"] = number
-    values[SEARCH] = search.document(number, values["title"], values["description"], "")
+    no_comments = sa.literal_column("''")
+    values[SEARCH] = search.document(number, values["title"], values["description"], no_comments)
     t = sa.insert(TICKETS).values(values).returning(TICKETS.c.id, TICKETS.c.number).cte("t")
 
     entries = _records(

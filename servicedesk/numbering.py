@@ -43,31 +43,34 @@ def next_number(session: Session, ticket_type: TicketType, now: datetime) -> str
     return f"{NUMBER_PREFIX[ticket_type]}-{year}-{last:06d}"
 
 
-def number_expression(ticket_type: TicketType, now: datetime) -> Any:
+@functools.lru_cache(maxsize=16)
+def number_expression_for(ticket_type: TicketType, year: int) -> Any:
     """PostgreSQL: ``next_number`` as an SQL expression for the statement that stores it.
 
     The counter upsert becomes a CTE of that statement (same lock, same
-    rollback), so taking the number and writing it cost one round trip, which
-    matters because the counter row stays locked until the creation commits.
+    rollback), so taking the number and writing the ticket cost one round trip,
+    which matters because the counter row stays locked until the creation
+    commits. Cached per type and year: the same object each time, so the
+    statement built on it (filing.py) is built once too.
     """
-    # Cached per type and year: the same object each time, so statements built on
-    # it are cached too (search._update_with_document).
-    return number_expression_for(TicketType(ticket_type), now.astimezone(OSLO).year)
-
-
-@functools.lru_cache(maxsize=16)
-def number_expression_for(ticket_type: TicketType, year: int) -> Any:
     table = TicketCounter.__table__  # type: ignore[attr-defined]
+
+    # Constants are written into the SQL (type and year come from our enum and an
+    # int), so the statements that embed this carry no parameters for them.
+    def sql(value: str | int) -> Any:
+        return sa.literal_column(f"'{value}'" if isinstance(value, str) else str(value))
+
     counter = (
         postgresql.insert(table)
-        .values(type=ticket_type.value, year=year, last=1)
+        .values(type=sql(ticket_type.value), year=sql(year), last=sql(1))
         .on_conflict_do_update(
-            index_elements=[table.c.type, table.c.year], set_={"last": table.c.last + 1}
+            index_elements=[table.c.type, table.c.year], set_={"last": table.c.last + sql(1)}
         )
         .returning(table.c.last)
         .cte("counter")
     )
     digits = sa.cast(counter.c.last, sa.Text)
     # At least six digits, as f"{last:06d}" (lpad alone would cut a seventh).
-    padded = sa.func.lpad(digits, sa.func.greatest(6, sa.func.length(digits)), "0")
-    return sa.select(sa.literal(f"{NUMBER_PREFIX[ticket_type]}-{year}-") + padded).scalar_subquery()
+    padded = sa.func.lpad(digits, sa.func.greatest(sql(6), sa.func.length(digits)), sql("0"))
+    prefix = sql(f"{NUMBER_PREFIX[ticket_type]}-{year}-")
+    return sa.select(prefix.op("||")(padded)).scalar_subquery()

@@ -12,7 +12,6 @@ prefix match, on SQLite (no Norwegian stemmer) through an FTS5 prefix query.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -45,31 +44,16 @@ def _aggregate(column: Any) -> Any:
     return sa.func.aggregate_strings(column, " ")
 
 
-def index_ticket(
-    session: Session, ticket_id: int, changes: dict[str, Any] | None = None, *, new: bool = False
-) -> str | None:
+def index_ticket(session: Session, ticket_id: int, *, new: bool = False) -> None:
     """(Re)build the ticket's search document from its text and public comments.
 
-    ``changes`` are other ticket columns to set in the same UPDATE (the
-    creation sets its number and assignment this way, in one statement; the
-    number may be an SQL expression, see numbering.number_expression);
     ``new``: the ticket has never been indexed (SQLite: no FTS row to remove).
-    Returns the number stored on PostgreSQL; on SQLite the ``number`` given, if any.
+    A new ticket on PostgreSQL gets its document in its INSERT (filing.py).
     """
     session.flush()
-    tickets = Ticket.__table__  # type: ignore[attr-defined]
-    changes = dict(changes or {})
-    where = tickets.c.id == ticket_id
     if _dialect(session) == "postgresql":
-        number = changes.pop("number", None)
-        if isinstance(number, str):
-            changes["number"], number = number, None
-        stmt = _update_with_document(tuple(sorted(changes)), number)
-        params = {"ticket_id": ticket_id, **{f"new_{k}": v for k, v in changes.items()}}
-        return session.execute(stmt, params).scalar_one()
-    number = changes.get("number")
-    if changes:
-        session.execute(sa.update(tickets).where(where).values(changes))
+        session.execute(_REINDEX, {"ticket_id": ticket_id})
+        return
     if not new:
         session.execute(sa.text("DELETE FROM ticket_fts WHERE rowid = :id"), {"id": ticket_id})
     session.execute(
@@ -81,34 +65,6 @@ def index_ticket(
         ),
         {"id": ticket_id},
     )
-    return number
-
-
-@functools.lru_cache(maxsize=64)
-def _update_with_document(keys: tuple[str, ...], number_sql: Any) -> Any:
-    """PostgreSQL: UPDATE the ticket's ``keys`` (bound as ``new_<key>``) and its document.
-
-    Built once per shape: a statement object that is reused keeps its cache key,
-    so SQLAlchemy neither rebuilds nor re-traverses it per request. ``number_sql``
-    is an SQL expression for the number (numbering.number_expression, itself
-    cached, so the same object and hash each time) or None.
-    """
-    tickets = Ticket.__table__  # type: ignore[attr-defined]
-    values: dict[str, Any] = {k: sa.bindparam(f"new_{k}", type_=tickets.c[k].type) for k in keys}
-    if number_sql is not None:
-        values["number"] = number_sql
-    values[SEARCH_DOCUMENT.name] = document(
-        values.get("number", tickets.c.number),
-        tickets.c.title,
-        tickets.c.description,
-        _public_comments(tickets.c.id),
-    )
-    return (
-        sa.update(tickets)
-        .where(tickets.c.id == sa.bindparam("ticket_id"))
-        .values(values)
-        .returning(tickets.c.number)
-    )
 
 
 def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
@@ -118,7 +74,12 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     simple = sa.text("'simple'::regconfig")
     weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
     parts = [
-        sa.func.setweight(sa.func.to_tsvector(simple, sa.func.replace(number, "-", " ")), weight_a),
+        sa.func.setweight(
+            sa.func.to_tsvector(
+                simple, sa.func.replace(number, sa.literal_column("'-'"), sa.literal_column("' '"))
+            ),
+            weight_a,
+        ),
         sa.func.setweight(sa.func.to_tsvector(config, title), weight_a),
         sa.func.setweight(sa.func.to_tsvector(config, description), weight_b),
         sa.func.to_tsvector(config, comments),
@@ -127,6 +88,23 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     for part in parts[1:]:
         result = result.op("||")(part)
     return result
+
+
+_TICKETS = Ticket.__table__  # type: ignore[attr-defined]
+_REINDEX = (
+    sa.update(_TICKETS)
+    .where(_TICKETS.c.id == sa.bindparam("ticket_id"))
+    .values(
+        {
+            SEARCH_DOCUMENT.name: document(
+                _TICKETS.c.number,
+                _TICKETS.c.title,
+                _TICKETS.c.description,
+                _public_comments(_TICKETS.c.id),
+            )
+        }
+    )
+)
 
 
 def words(q: str) -> list[str]:

@@ -6,7 +6,6 @@ flush, the edge (request, job, CLI) commits.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -137,16 +136,14 @@ def _insert(
     """``insert_ticket`` with the SLA view.
 
     Reference data (routing rules, queues, SLA policies and calendars) comes
-    from the process's snapshot, and the SLA of a new ticket is computed
-    without reading anything, so a creation is a few statements: the ticket,
-    the agent pick, its history rows in one INSERT, its SLA row, the number
-    with the search document, and the e-mails.
+    from the process's snapshot and the new ticket's SLA is computed without
+    reading anything, so what reaches the database is the agent pick (when the
+    queue auto-assigns) and one write of every row (filing.py).
 
     The two locks a creation takes, the queue row (auto-assignment) and the
     number counter row, are held until the transaction ends, so every other
-    creator in that queue or of that type waits for them. They are therefore
-    taken last, once the ticket is written with a provisional number: what
-    remains under the locks is a few short statements.
+    creator in that queue or of that type waits for them: the queue's is taken
+    by the pick, the counter's by the final write, both as late as they can be.
     """
     ref = ref or reference(session)
     priority = priority_for(new.impact, new.urgency)
@@ -226,11 +223,6 @@ def _insert(
     make_transient_to_detached(ticket)
     session.add(ticket)
     return Filed(ticket, sla.view())
-
-
-def _provisional_number() -> str:
-    """A unique stand-in until the real number is taken at the end of the creation."""
-    return "~" + uuid.uuid4().hex[:19]
 
 
 def update_ticket(
