@@ -167,9 +167,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(argv: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[None]:
-    """Run a server in its own process group until the block ends; wait for /healthz."""
-    with log.open("ab") as out:
+def serving(
+    argv: list[str], env: dict[str, str], port: int, log: Path | None = None
+) -> Iterator[int]:
+    """Run a server in its own process group until the block ends; wait for /healthz.
+
+    Yields the process id, which is also the group id (the bench scripts read
+    the group's CPU from /proc). Output goes to ``log`` (appended) or nowhere.
+    """
+    with log.open("ab") if log is not None else open(os.devnull, "wb") as out:
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=out, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -180,9 +186,10 @@ def serving(argv: list[str], env: dict[str, str], port: int, log: Path) -> Itera
             except OSError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{argv[:4]} did not start: {log.read_text()[-2000:]}")
+                said = log.read_text()[-2000:] if log is not None else "(no log)"
+                raise RuntimeError(f"{argv[:4]} did not start: {said}")
             time.sleep(0.2)
-        yield
+        yield process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -200,28 +207,37 @@ def gunicorn_env(url: str, workers: int, tmp: Path) -> dict[str, str]:
 
 
 @contextmanager
-def scratch_database(kind: str) -> Iterator[str]:
-    """An empty database of its own (PostgreSQL: created and dropped; SQLite: a temp file)."""
+def scratch_database(kind: str, keep: bool = False, prefix: str = "kikt_bench") -> Iterator[str]:
+    """An empty database of its own (PostgreSQL: created on the server of
+    TEST_POSTGRES_URL and dropped; SQLite: a file in a temporary directory);
+    ``keep`` leaves it in place and says where."""
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
 
     if kind == "postgresql":
         admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"kikt_bench_{uuid.uuid4().hex[:8]}"
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
         try:
-            yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+            yield url
         finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if keep:
+                print(f"kept {url}")
+            else:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.dispose()
         return
-    directory = Path(tempfile.mkdtemp(prefix="kikt-bench-"))
+    directory = Path(tempfile.mkdtemp(prefix=f"{prefix.replace('_', '-')}-"))
     try:
         yield f"sqlite:///{directory / 'bench.sqlite3'}"
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        if keep:
+            print(f"kept {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def measure(

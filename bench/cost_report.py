@@ -25,19 +25,15 @@ changing quantity mid-year); 2 accepted special requests per municipality.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from ceiling import scratch_database
 
 from kommune_ikt import migrate
 from kommune_ikt.app import create_app
@@ -58,9 +54,6 @@ from service_catalog.models import (
 )
 from service_catalog.reference import reference_municipalities
 
-PG_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 YEAR = 2026
 MUNICIPALITIES, BASIC, OPTIONAL, SPECIAL = 400, 120, 70, 10
 SUBSCRIPTIONS_EACH, SPECIALS_EACH = 10, 2
@@ -265,26 +258,11 @@ def run(name: str, url: str, repeat: int) -> dict[str, Any]:
 def bench(repeat: int = 5, only: str | None = None, keep: bool = False) -> dict[str, Any]:
     """Both databases (or ``only`` one): ``{"sqlite": figures, "postgresql": figures}``."""
     results: dict[str, Any] = {}
-    if only in (None, "sqlite"):
-        workdir = Path(tempfile.mkdtemp(prefix="kikt-bench-"))
-        results["sqlite"] = run("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}", repeat)
-        if not keep:
-            for path in workdir.iterdir():
-                path.unlink()
-            workdir.rmdir()
-    if only in (None, "postgresql"):
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"kikt_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-            results["postgresql"] = run("PostgreSQL", url, repeat)
-        finally:
-            if not keep:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    for kind in ("sqlite", "postgresql"):
+        if only in (None, kind):
+            with scratch_database(kind, keep) as url:
+                results[kind] = run(names[kind], url, repeat)
     return results
 
 

@@ -15,18 +15,15 @@ fewer than 400 entries.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
-import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from ceiling import scratch_database
 
 from kommune_ikt import migrate
 from kommune_ikt.app import create_app
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SERVICES, MUNICIPALITIES, OUTAGES_PER_SERVICE, QUEUES = 200, 400, 50, 10
 
 
@@ -103,12 +100,7 @@ def load(url: str, tickets: int) -> None:
 
 def bench(tickets: int = 1_000_000, runs: int = 15, keep: bool = False) -> dict[str, float]:
     """Load, scrape and print; return the figures (bench/run_all.py collects them)."""
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"bench_metrics_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("postgresql", keep, prefix="bench_metrics") as url:
         migrate.upgrade(url)
         started = time.perf_counter()
         load(url, tickets)
@@ -149,11 +141,6 @@ def bench(tickets: int = 1_000_000, runs: int = 15, keep: bool = False) -> dict[
         )
         print(f"series: {series}")
         app.extensions["kommune_ikt.db"].engine.dispose()
-    finally:
-        if not keep:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
     return {
         "load_s": loaded,
         "cold_median_ms": statistics.median(cold) * 1000,

@@ -40,9 +40,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -57,11 +54,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ceiling import free_port, scratch_database, serving  # noqa: E402
 from soak_report import check, report  # noqa: E402
 
 from kommune_ikt import migrate  # noqa: E402
@@ -71,7 +68,6 @@ from kommune_ikt.db import Database, create_db_engine  # noqa: E402
 from kommune_ikt.demo import load_demo  # noqa: E402
 from servicedesk.demo import SAMPLES  # noqa: E402
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CLI = str(Path(sys.executable).parent / "kommune-ikt")
 MEMBERS = ("1505", "1554", "1557", "1560", "1563", "1566", "1573", "1576", "5061")
 WORDS = ("skriver", "journal", "feide", "vpn", "nett", "itslearning", "profil", "lisens")
@@ -225,57 +221,15 @@ def seed(url: str) -> People:
 
 
 @contextmanager
-def database(keep: bool) -> Iterator[str]:
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"kikt_soak_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serving(url: str, workers: int, log: Path) -> Iterator[int]:
+def running(url: str, workers: int, log: Path) -> Iterator[int]:
+    """``kommune-ikt serve`` (with the scheduler beside it) on a free port; yields the port."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "soak", "GUNICORN_ACCESSLOG": "",
            "LOG_LEVEL": "WARNING", "AUTH_FAILURES_PER_MINUTE": "1000000",
            "PROMETHEUS_MULTIPROC_DIR": str(log.parent / "metrics")}  # fmt: skip
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-            env=env, stdout=out, stderr=out, start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(log.read_text()[-3000:]) from None
-                time.sleep(0.2)
+    argv = [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    with serving(argv, env, port, log):
         yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 # --- the load -----------------------------------------------------------------------------
@@ -534,13 +488,16 @@ def main() -> int:
     args = parser.parse_args()
     args.load_before = round(os.getloadavg()[0], 2)
     print(f"{os.cpu_count()} cores, load average {args.load_before}")
-    with database(args.keep) as url, tempfile.TemporaryDirectory(prefix="kikt-soak-") as tmp:
+    with (
+        scratch_database("postgresql", args.keep, prefix="kikt_soak") as url,
+        tempfile.TemporaryDirectory(prefix="kikt-soak-") as tmp,
+    ):
         t0 = time.perf_counter()
         people = seed(url)
         print(f"seeded in {time.perf_counter() - t0:.1f} s; load for {args.duration:.0f} s "
               f"or {args.max_requests} requests", flush=True)  # fmt: skip
         log = Path(tmp) / "serve.log"
-        with serving(url, args.workers, log) as port:
+        with running(url, args.workers, log) as port:
             ledger, stats, elapsed = run_load(port, people, args)
         findings = check(url, ledger, people)
         result = report(stats, ledger, findings, elapsed, args)

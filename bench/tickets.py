@@ -37,19 +37,12 @@ import http.client
 import json
 import os
 import random
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -57,10 +50,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from ceiling import free_port, scratch_database, serving  # noqa: E402
 
 from kommune_ikt import migrate  # noqa: E402
 from kommune_ikt.auth import services as auth_services  # noqa: E402
@@ -72,7 +67,6 @@ from servicedesk.models import Queue, QueueAgent, RoutingRule  # noqa: E402
 from servicedesk.priority import priority_for  # noqa: E402
 from servicedesk.routing import Draft, first_match  # noqa: E402
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 OSLO = ZoneInfo("Europe/Oslo")
 MEMBERS = ("1505", "1554", "1557", "1560", "1563", "1566", "1573", "1576", "5061")
 PLACES = ("rådhuset", "sykehjemmet", "hjemmetjenesten", "barneskolen", "biblioteket")
@@ -154,34 +148,6 @@ def _add_stack_floor(app: Any) -> None:
 
 
 # --- databases -----------------------------------------------------------------------------
-
-
-@contextmanager
-def database(kind: str, keep: bool) -> Iterator[str]:
-    if kind == "postgresql":
-        admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"kikt_bench_tickets_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        try:
-            yield url
-        finally:
-            if keep:
-                print(f"kept {url}")
-            else:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
-        return
-    directory = Path(tempfile.mkdtemp(prefix="kikt-bench-"))
-    try:
-        yield f"sqlite:///{directory / 'bench.sqlite3'}"
-    finally:
-        if keep:
-            print(f"kept {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 @dataclass
@@ -446,12 +412,6 @@ def _sla_rows(cur: Any) -> None:
 # --- HTTP ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def request(
     port: int, method: str, path: str, token: str | None = None, body: Any = None
 ) -> tuple[int, bytes]:
@@ -491,29 +451,6 @@ def cpu_seconds(group: int) -> dict[str, float]:
     mine = os.times()
     used["client"] = mine.user + mine.system
     return used
-
-
-@contextmanager
-def serving(argv: list[str], env: dict[str, str], port: int) -> Iterator[int]:
-    process = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{argv} did not start")
-            time.sleep(0.2)
-        yield process.pid
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 def latencies(port: int, token: str, paths: list[str]) -> dict[str, float]:
@@ -582,7 +519,7 @@ def throughput(
 def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Print the figures; return them too (bench/run_all.py collects them)."""
     print(f"\n== {kind}: {args.tickets:,} tickets ==", flush=True)
-    with database(kind, args.keep) as url:
+    with scratch_database(kind, args.keep, prefix="kikt_bench_tickets") as url:
         t0 = time.perf_counter()
         migrate.upgrade(url)
         engine = create_db_engine(url)
