@@ -67,6 +67,21 @@ class QueueAgent(SQLModel, table=True):
     last_assigned_at: datetime | None = Field(default=None, sa_column=_now_column(True))
 
 
+class AgentLoad(SQLModel, table=True):
+    """Each assignee's open tickets (new, assigned, in progress, pending), kept by
+    triggers on ``tickets`` in the changing transaction, so the auto-assignment pick
+    reads a number instead of counting (migration 6f7a8b9c0d06)."""
+
+    __tablename__ = "agent_loads"
+
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    open_tickets: int = Field(default=0)
+
+
 class RoutingRule(SQLModel, table=True):
     """Tried by ``position`` (then id); the first whose ``match`` fits a ticket picks its queue."""
 

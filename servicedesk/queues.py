@@ -14,8 +14,7 @@ from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.types import utcnow
-from servicedesk.choices import OPEN_STATUSES
-from servicedesk.models import Queue, QueueAgent, Ticket
+from servicedesk.models import AgentLoad, Queue, QueueAgent
 
 # Who can be put in a queue or be given a ticket.
 ASSIGNABLE_ROLES = (Role.AGENT.value, Role.ADMIN.value)
@@ -199,16 +198,15 @@ def _pick_statements() -> tuple[Any, Any, Any]:
 
 
 def _candidate() -> Any:
-    """The agent to pick (a new statement per call: one standalone, one in the CTE)."""
-    open_count = (
-        sa.select(sa.func.count(Ticket.id))
-        .where(Ticket.assignee_id == QueueAgent.user_id, Ticket.status.in_(OPEN_STATUSES))
-        .correlate(QueueAgent)
-        .scalar_subquery()
-    )
+    """The agent to pick (a new statement per call: one standalone, one in the CTE).
+
+    Open tickets come from ``agent_loads``, which triggers keep (an agent with no
+    row has none), so the pick costs the same whatever the agents' backlogs.
+    """
     return (
         sa.select(QueueAgent.user_id, User.email)
         .join(User, User.id == QueueAgent.user_id)
+        .outerjoin(AgentLoad, AgentLoad.user_id == QueueAgent.user_id)
         .where(
             QueueAgent.queue_code == sa.bindparam("wanted_queue"),
             User.available.is_(True),
@@ -216,7 +214,7 @@ def _candidate() -> Any:
             User.role.in_(ASSIGNABLE_ROLES),
         )
         .order_by(
-            open_count,
+            sa.func.coalesce(AgentLoad.open_tickets, 0),
             QueueAgent.last_assigned_at.asc().nulls_first(),
             QueueAgent.user_id,
         )

@@ -1,12 +1,18 @@
 """The migrations build exactly the schema the models describe, and step back cleanly."""
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
 from kommune_ikt import migrate
-from kommune_ikt.db import create_db_engine
+from kommune_ikt.auth import services as auth_services
+from kommune_ikt.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.db import Database, create_db_engine
+from service_catalog.municipalities import add_municipality
+from servicedesk import services
 
 pytestmark = pytest.mark.db
 
@@ -45,3 +51,26 @@ def test_migration_file_names_are_date_prefixed():
     for revision in script.walk_revisions():
         name = revision.path.rsplit("/", 1)[-1]
         assert name[:8].isdigit() and name[8] == "_", name
+
+
+def test_agent_loads_migration_counts_the_open_tickets_already_there(fresh_database):
+    """Upgrading a database with tickets fills agent_loads from them (6f7a8b9c0d06)."""
+    engine = create_db_engine(fresh_database)
+    db = Database(engine)
+    with db.session() as session, session.begin():
+        add_municipality(session, SYSTEM, {"number": "1505", "joined_on": date(2019, 1, 1)})
+        agent = auth_services.create_user(session, SYSTEM, email="a@test.example", role="agent")
+        agent_id = agent.id
+    actor = Actor(user_id=agent_id, role=Role.AGENT, municipality=None, email="a@test.example")
+    with db.session() as session, session.begin():
+        body = {"title": "Skriver", "description": "Papirstopp", "type": "incident",
+                "impact": 2, "urgency": 2, "municipality": "1505", "assignee": agent_id}  # fmt: skip
+        for _ in range(3):
+            services.create_ticket(session, actor, body)
+    cfg = migrate.alembic_config(fresh_database)
+    command.downgrade(cfg, "5e6f7a8b9c05")
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT user_id, open_tickets FROM agent_loads")).all()
+    engine.dispose()
+    assert [tuple(row) for row in kept] == [(agent_id, 3)]

@@ -93,3 +93,61 @@ def test_assignment_is_remembered_for_the_tie_break(desk, agents, requester):
         sa.select(QueueAgent.last_assigned_at).where(QueueAgent.user_id == a.id)
     )
     assert last is not None
+
+
+OPEN = "('new', 'assigned', 'in_progress', 'pending')"
+
+
+def loads(session):
+    """(kept by the triggers, counted now): each agent's open tickets, zeros left out."""
+    kept = dict(
+        session.execute(
+            sa.text("SELECT user_id, open_tickets FROM agent_loads WHERE open_tickets <> 0")
+        ).all()
+    )
+    counted = dict(
+        session.execute(
+            sa.text(
+                "SELECT assignee_id, count(*) FROM tickets WHERE assignee_id IS NOT NULL "
+                f"AND status IN {OPEN} GROUP BY assignee_id"
+            )
+        ).all()
+    )
+    return kept, counted
+
+
+def test_open_ticket_counts_follow_every_change(desk, agents, requester):
+    """The counts the pick reads equal a live count after each kind of change."""
+    a, b, c = agents
+    desk.add_queue("DRIFT", agents=[a.id, b.id], auto_assign=True)
+    desk.add_rule(1, "DRIFT")
+    tickets = [desk.ticket(requester) for _ in range(4)]  # auto-assigned, two each
+    kept, counted = loads(desk.session)
+    assert kept == counted == {a.id: 2, b.id: 2}
+
+    first, second, third, fourth = (t["id"] for t in tickets)
+    steps = [
+        (first, {"assignee": c.id}),  # moved to another agent
+        (second, {"status": "in_progress"}),  # still open
+        (second, {"status": "resolved", "resolution": "Byttet toner."}),  # no longer open
+        (second, {"status": "in_progress"}),  # reopened
+        (third, {"status": "cancelled"}),
+        (fourth, {"assignee": None}),  # unassigned
+    ]
+    for ticket_id, change in steps:
+        desk.change(a, ticket_id, **change)
+        kept, counted = loads(desk.session)
+        assert kept == counted, change
+
+    desk.ticket(a, assignee=c.id, queue="DRIFT")  # placed by hand
+    desk.session.execute(sa.text("UPDATE tickets SET status = 'closed' WHERE status <> 'closed'"))
+    assert loads(desk.session) == ({}, {})
+
+
+def test_a_ticket_moved_between_two_agents_changes_both_counts(desk, agents, requester):
+    a, b, _ = agents
+    ticket = desk.ticket(a, assignee=a.id)
+    desk.ticket(b, assignee=b.id)
+    desk.change(a, ticket["id"], assignee=b.id)
+    kept, counted = loads(desk.session)
+    assert kept == counted == {b.id: 2}
