@@ -11,14 +11,16 @@ once (no later UPDATE for number and search document)::
     WITH counter AS (INSERT INTO ticket_counters ... ON CONFLICT DO UPDATE ... RETURNING last),
          t AS (INSERT INTO tickets (number, ..., search_document)
                VALUES ((SELECT 'INC-2026-' || lpad(...) FROM counter), ...) RETURNING id, number),
-         h AS (INSERT INTO ticket_history ... SELECT t.id, ... FROM t UNION ALL ...),
+         h AS (INSERT INTO ticket_history ... SELECT t.id, e.*
+               FROM t JOIN json_to_recordset(:history) e),
          s AS (INSERT INTO ticket_slas ... SELECT t.id, ... FROM t),
-         n AS (INSERT INTO notifications ... SELECT ..., context || {id, number}, t.id FROM t ...)
+         n AS (INSERT INTO notifications ... SELECT m.*, context || {id, number}, t.id
+               FROM t JOIN json_to_recordset(:mails) m)
     SELECT t.id, t.number FROM t
 
-The statement is built once per shape (ticket type, year, number of history
-rows and of e-mails) and reused with bound values. On SQLite (one writer at a
-time) the same rows are written one statement after the other.
+The statement is built once per ticket type and year and reused with bound
+values. On SQLite (one writer at a time) the same rows are written one
+statement after the other.
 """
 
 from __future__ import annotations
