@@ -435,7 +435,7 @@ def cpu_seconds(group: int) -> dict[str, float]:
     Read from /proc (Linux): where a request's cost goes, printed next to the rates.
     """
     tick = os.sysconf("SC_CLK_TCK")
-    used = {"server": 0.0, "postgresql": 0.0}
+    used = {"server": 0.0, "server_sys": 0.0, "postgresql": 0.0}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -446,6 +446,7 @@ def cpu_seconds(group: int) -> dict[str, float]:
         seconds = (int(fields[11]) + int(fields[12])) / tick
         if int(fields[2]) == group:
             used["server"] += seconds
+            used["server_sys"] += int(fields[12]) / tick
         elif name.startswith("postgres"):
             used["postgresql"] += seconds
     mine = os.times()
@@ -600,7 +601,8 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     for name, r in (("create", create), ("bare", ceiling), ("stack", stack)):
         cpu = r["cpu_ms"]
         print(
-            f"  CPU ms per request, {name}: gunicorn {cpu['server']:.2f}, "
+            f"  CPU ms per request, {name}: gunicorn {cpu['server']:.2f} "
+            f"(kernel {cpu['server_sys']:.2f}), "
             f"PostgreSQL {cpu['postgresql']:.2f}, load generator {cpu['client']:.2f}"
         )
     print(f"create / bare: {create['rps'] / ceiling['rps']:.2f}")

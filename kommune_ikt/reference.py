@@ -13,6 +13,14 @@ creation itself, so each process keeps what it loaded, keyed by the database's
 - ``cached(session, name, loader)`` reads the token (one primary-key lookup)
   and reuses what ``loader`` built for that token, or calls it again.
 
+Authentication, the first statement of every API request, reads the token as
+one more column (``token_column``) and leaves it on the session
+(``prefetched``), so a request that uses reference data does not read it
+again. That token stays good until the transaction writes anything through
+the session (or ends): the listeners at the bottom forget it then, and the
+next use reads the token afresh, the writer's own if it changed reference
+data.
+
 The token is random rather than a counter, so two databases (or one rolled
 back transaction and the next) can never show the same token for different
 contents: a change that rolls back leaves its token unreachable, and a
@@ -65,8 +73,27 @@ _cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
 _lock = threading.Lock()
 
 
+# Where a token read earlier in this transaction waits (Session.info survives commits,
+# so the listeners below drop it when the transaction writes or ends).
+_PREFETCHED = "kommune_ikt.reference_token"
+
+
+def token_column() -> Any:
+    """The token as one more column of a statement that runs first anyway (authentication)."""
+    return _TOKEN.scalar_subquery().label("reference_token")
+
+
+def prefetched(session: Session, value: str | None) -> None:
+    """Keep a token read by ``token_column`` for this transaction's next ``cached`` calls."""
+    if value is not None:
+        session.info[_PREFETCHED] = value
+
+
 def token(session: Session) -> str:
     """The database's current reference token, as this transaction sees it."""
+    value = session.info.get(_PREFETCHED)
+    if value is not None:
+        return value
     value = session.execute(_TOKEN).scalar_one_or_none()
     if value is None:  # pragma: no cover - the migration inserts the row
         raise RuntimeError("reference_version has no row: run `kommune-ikt db upgrade`")
@@ -86,6 +113,18 @@ def cached(session: Session, name: str, loader: Callable[[Session], T]) -> T:
         while len(_cache) > MAX_ENTRIES:
             _cache.popitem(last=False)
     return value
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _forget_before_a_write(state: Any) -> None:
+    if not state.is_select:
+        state.session.info.pop(_PREFETCHED, None)
+
+
+@sa.event.listens_for(Session, "after_flush")
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(_PREFETCHED, None)
 
 
 def clear() -> None:

@@ -159,7 +159,9 @@ def pick_agent(session: Session, queue_code: str, now: datetime) -> tuple[int, s
 
     On PostgreSQL the queue row is locked first, so two tickets created at once in
     the same queue are assigned one after the other and see each other's counts
-    (SQLite runs one writer at a time anyway).
+    (SQLite runs one writer at a time anyway): the function
+    ``servicedesk_pick_agent`` (migration 7a8b9c0d1e07) takes the lock and then
+    runs this module's pick rule as a statement of its own, in one round trip.
     """
     # Parameter names must not be column names: an UPDATE would take them as values to SET.
     params = {"wanted_queue": queue_code, "now": now}
@@ -169,36 +171,12 @@ def pick_agent(session: Session, queue_code: str, now: datetime) -> tuple[int, s
             return None
         note_assignment(session, picked.user_id, now)
         return picked.user_id, picked.email
-    session.execute(_LOCK_QUEUE, params)
-    picked = session.execute(_PICK_AND_NOTE, params).first()
-    return None if picked is None else (picked.user_id, picked.email)
-
-
-def _pick_statements() -> tuple[Any, Any, Any]:
-    """pick_agent's statements, built once (a reused statement keeps its cache key)."""
-    # NO KEY UPDATE (key_share): the creator already holds a KEY SHARE lock on the
-    # queue from its ticket's foreign key, and a plain FOR UPDATE would deadlock
-    # two creators against each other's KEY SHARE.
-    lock = (
-        sa.select(Queue.code)
-        .where(Queue.code == sa.bindparam("wanted_queue"))
-        .with_for_update(key_share=True)
-    )
-    # PostgreSQL: the pick and its note_assignment in one statement (the CTE is
-    # evaluated once; the UPDATE runs whether or not the outer SELECT reads it).
-    chosen = _candidate().cte("chosen")
-    agents = QueueAgent.__table__  # type: ignore[attr-defined]
-    noted = (
-        sa.update(agents)
-        .where(agents.c.user_id == sa.select(chosen.c.user_id).scalar_subquery())
-        .values(last_assigned_at=sa.bindparam("now", type_=agents.c.last_assigned_at.type))
-        .cte("noted")
-    )
-    return lock, _candidate(), sa.select(chosen.c.user_id, chosen.c.email).add_cte(noted)
+    picked = session.execute(_PICK_FUNCTION, params).first()
+    return None if picked is None else (picked.picked_user_id, picked.picked_email)
 
 
 def _candidate() -> Any:
-    """The agent to pick (a new statement per call: one standalone, one in the CTE).
+    """The agent to pick (SQLite; PostgreSQL's ``servicedesk_pick_agent`` has the same rule).
 
     Open tickets come from ``agent_loads``, which triggers keep (an agent with no
     row has none), so the pick costs the same whatever the agents' backlogs.
@@ -222,7 +200,12 @@ def _candidate() -> Any:
     )
 
 
-_LOCK_QUEUE, _CANDIDATE, _PICK_AND_NOTE = _pick_statements()
+_CANDIDATE = _candidate()
+_PICK_FUNCTION = sa.select(
+    sa.func.servicedesk_pick_agent(sa.bindparam("wanted_queue"), sa.bindparam("now"))
+    .table_valued(sa.column("picked_user_id", sa.Integer), sa.column("picked_email", sa.Text))
+    .render_derived()
+)
 
 
 def note_assignment(session: Session, user_id: int, now: datetime) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from kommune_ikt import reference
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES, Actor, Role
 from kommune_ikt.auth.models import ApiToken, User
 from kommune_ikt.db import refuses_writes
@@ -105,6 +106,7 @@ _BY_HASH = (
         User.municipality_number,
         User.email,
         User.active,
+        reference.token_column(),
     )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == sa.bindparam("wanted"))
@@ -115,7 +117,9 @@ def authenticate(session: Session, secret: str) -> Actor:
     """The actor behind a bearer token, or NotAuthenticated.
 
     Every request runs this, so it reads plain columns (no ORM entities) and
-    writes only when ``last_used_at`` is older than its resolution.
+    writes only when ``last_used_at`` is older than its resolution. The same
+    statement reads the reference token, which the request's use of reference
+    data then need not read again (kommune_ikt/reference.py).
     """
     wanted = hash_token(secret)
     row = session.execute(_BY_HASH, {"wanted": wanted}).first()
@@ -125,6 +129,7 @@ def authenticate(session: Session, secret: str) -> Actor:
         raise NotAuthenticated("Unknown or revoked token.")
     if row.revoked_at is not None or not row.active:
         raise NotAuthenticated("Unknown or revoked token.")
+    reference.prefetched(session, row.reference_token)
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         _note_use(session, row.id, now)

@@ -167,3 +167,30 @@ def test_a_rolled_back_change_is_never_used(desk, create_user):
         savepoint.rollback()
     assert snapshot(session) is before
     assert desk.ticket(requester, **{"title": TICKET["title"]})["queue"] == "SERVICEDESK"
+
+
+def test_authentication_reads_the_token_for_the_request(desk, create_user, count_queries):
+    """A creation reads the token once, as a column of the authentication statement."""
+    requester = create_user("requester", municipality="1505")
+    desk.ticket(requester)  # fills the snapshot
+    with count_queries() as statements:
+        desk.ticket(requester)
+    reads = [s for s in statements if "reference_version" in s]
+    assert len(reads) == 1
+    assert "api_tokens" in reads[0]
+
+
+@pytest.mark.parametrize("write", ["core", "orm", "end"])
+def test_a_prefetched_token_is_forgotten_when_the_transaction_writes(session, write):
+    """A token read before this transaction's own write must not be used after it:
+    the write may have changed reference data (and so the token)."""
+    reference.prefetched(session, "read-before-the-write")
+    assert reference.token(session) == "read-before-the-write"
+    if write == "core":
+        session.execute(sa.text(TOUCH["queues"]))
+    elif write == "orm":
+        session.add(Queue(code="SKRIVER", name="Skrivere"))
+        session.flush()
+    else:
+        session.begin_nested().commit()
+    assert reference.token(session) == current_token(session) != "read-before-the-write"
