@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,9 +69,14 @@ class NewTicket:
 
 @dataclass(frozen=True)
 class Filed:
-    """A new ticket with its SLA as the creation computed it (what the response shows)."""
+    """A new ticket with its SLA as the creation computed it (what the response shows).
 
-    ticket: Ticket
+    ``ticket`` is the stored row's values as attributes (every column but the
+    search document), not an ORM object: building one costs more than routing
+    and timing the ticket, and the API only shows it. ``attach`` makes it one.
+    """
+
+    ticket: SimpleNamespace
     sla: dict[str, Any]
 
 
@@ -78,7 +84,16 @@ def create_ticket(
     session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
 ) -> Ticket:
     """File a ticket: routed (or placed in the given queue), numbered, assigned, SLA-timed."""
-    return file_ticket(session, actor, data, now=now).ticket
+    return attach(session, file_ticket(session, actor, data, now=now).ticket)
+
+
+def attach(session: Session, stored: SimpleNamespace) -> Ticket:
+    """The ORM object of a ticket this transaction has just stored, in the session as if
+    loaded: later changes in the transaction (fulfilment) go through the ORM as usual."""
+    ticket = Ticket(**vars(stored))
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    return ticket
 
 
 def file_ticket(
@@ -127,7 +142,7 @@ def file_ticket(
 
 def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: datetime) -> Ticket:
     """Create a checked ticket; ``actor`` is who the history names for the filing."""
-    return _insert(session, actor, new, now=now).ticket
+    return attach(session, _insert(session, actor, new, now=now).ticket)
 
 
 def _insert(
@@ -175,7 +190,7 @@ def _insert(
     elif assignee is not None:
         note_assignment(session, assignee, now)
     status = S.NEW if assignee is None else S.ASSIGNED
-    ticket = Ticket(
+    ticket = SimpleNamespace(
         type=new.type.value,
         title=new.title,
         description=new.description,
@@ -218,10 +233,6 @@ def _insert(
         mails=[outbox_row(e, to, context) for e, to in _recipients(session, events, emails)],
     )
     ticket.id, ticket.number = filing.write(session, new.type, now, rows)
-    # The object joins the session as if loaded: later changes in this
-    # transaction (fulfilment) go through the ORM as usual.
-    make_transient_to_detached(ticket)
-    session.add(ticket)
     return Filed(ticket, sla.view())
 
 

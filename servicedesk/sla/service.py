@@ -233,7 +233,7 @@ def policy_of(
 
 
 def sla_for_new(
-    ref: Reference, ticket: Ticket, changes: Sequence[Change], now: datetime
+    ref: Reference, ticket: Any, changes: Sequence[Change], now: datetime
 ) -> tuple[dict[str, Any], SlaResult]:
     """A ticket being created: its ``ticket_slas`` row (column values) and its SLA at ``now``.
 
