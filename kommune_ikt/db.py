@@ -131,3 +131,54 @@ class Database:
             return True
         except sa.exc.SQLAlchemyError:
             return False
+
+
+class DriverStatement:
+    """A Core statement compiled once and sent with ``exec_driver_sql`` on PostgreSQL.
+
+    ``session.execute`` looks the statement up in SQLAlchemy's compiled cache,
+    builds its parameters and wraps the result for the ORM on every call. For
+    the few statements every ticket creation sends (authentication, the agent
+    pick, the filing write), that bookkeeping cost more CPU than the round trip
+    itself. Here the SQL text, the default values and each parameter's type
+    conversion are worked out once; each call converts the given values with
+    the processors SQLAlchemy would use and hands text and values to the driver
+    through the session's connection, so the statement runs in the session's
+    transaction, SQLAlchemy's error wrapping (DBAPIError) and execution events
+    still apply, and the result is an ordinary ``CursorResult``.
+
+    Rows come back as psycopg makes them (no result type processing), which is
+    final for what these statements return: numbers, text, booleans and
+    timestamps with their offset. Other databases (SQLite, whose timestamps are
+    text) run the statement through ``session.execute`` as usual. Plain bound
+    parameters only: a statement with expanding (IN) parameters is refused.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._form: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+
+    def _compile(self, dialect: sa.engine.Dialect) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        compiled = self.statement.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string or compiled.positional:
+            raise ValueError("DriverStatement takes named, non-expanding parameters only")
+        processors = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
+        }
+        defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        return compiled.string, defaults, processors
+
+    def execute(self, session: Session, params: dict[str, Any] | None = None) -> Any:
+        connection = session.connection()
+        if connection.dialect.name != "postgresql":
+            return session.execute(self.statement, params)
+        if self._form is None:
+            self._form = self._compile(connection.dialect)
+        sql, defaults, processors = self._form
+        values = {**defaults, **(params or {})}
+        for name, processor in processors.items():
+            if name in values:
+                values[name] = processor(values[name])
+        return connection.exec_driver_sql(sql, values)

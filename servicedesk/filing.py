@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from kommune_ikt.db import DriverStatement
 from kommune_ikt.notifications.models import Notification
 from servicedesk import search
 from servicedesk.choices import TicketType
@@ -84,7 +85,7 @@ def write(
         params["mails"] = [
             {k: m[k] for k in ("event", "recipient", "language", "context")} for m in rows.mails
         ]
-        ticket_id, number = session.execute(stmt, params).one()
+        ticket_id, number = stmt.execute(session, params).one()
         return ticket_id, number
 
     number = next_number(session, ticket_type, now)
@@ -117,7 +118,7 @@ def _bind(prefix: str, table: sa.Table, column: str) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _one_statement(ticket_type: TicketType, year: int) -> Any:
+def _one_statement(ticket_type: TicketType, year: int) -> DriverStatement:
     """PostgreSQL: the whole creation as one statement (see the module's docstring).
 
     History entries and e-mails come as one JSON array each (``json_to_recordset``),
@@ -176,7 +177,7 @@ def _one_statement(ticket_type: TicketType, year: int) -> Any:
         )
         .cte("n")
     )  # fmt: skip
-    return sa.select(t.c.id, t.c.number).add_cte(history, sla, outbox)
+    return DriverStatement(sa.select(t.c.id, t.c.number).add_cte(history, sla, outbox))
 
 
 def _records(param: str, name: str, **columns: Any) -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kommune_ikt import reference
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES, Actor, Role
 from kommune_ikt.auth.models import ApiToken, User
-from kommune_ikt.db import refuses_writes
+from kommune_ikt.db import DriverStatement, refuses_writes
 from kommune_ikt.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from kommune_ikt.types import utcnow
 
@@ -94,8 +94,8 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     return token
 
 
-# Built once (a reused statement keeps its SQLAlchemy cache key).
-_BY_HASH = (
+# Compiled once and sent to the driver directly (kommune_ikt.db.DriverStatement).
+_BY_HASH = DriverStatement(
     sa.select(
         ApiToken.id,
         ApiToken.token_hash,
@@ -122,7 +122,7 @@ def authenticate(session: Session, secret: str) -> Actor:
     data then need not read again (kommune_ikt/reference.py).
     """
     wanted = hash_token(secret)
-    row = session.execute(_BY_HASH, {"wanted": wanted}).first()
+    row = _BY_HASH.execute(session, {"wanted": wanted}).first()
     # compare_digest keeps the final comparison constant-time; the lookup is by
     # a hash, so timing reveals nothing about the secret itself.
     if row is None or not hmac.compare_digest(row.token_hash, wanted):

@@ -20,7 +20,9 @@ from servicedesk import filing  # noqa: E402 - needs every table defined
 
 @pytest.mark.parametrize("ticket_type", list(TicketType))
 def test_creation_statement_fits_psycopgs_caches(ticket_type):
-    compiled = filing._one_statement(ticket_type, 2026).compile(dialect=postgresql.dialect())
+    compiled = filing._one_statement(ticket_type, 2026).statement.compile(
+        dialect=postgresql.dialect()
+    )
     assert len(str(compiled)) <= _queries.MAX_CACHED_STATEMENT_LENGTH
     assert len(compiled.params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
 
