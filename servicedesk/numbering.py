@@ -44,14 +44,16 @@ def next_number(session: Session, ticket_type: TicketType, now: datetime) -> str
 
 
 @functools.lru_cache(maxsize=16)
-def number_expression_for(ticket_type: TicketType, year: int) -> Any:
+def number_expression_for(ticket_type: TicketType, year: int, after: Any = None) -> Any:
     """PostgreSQL: ``next_number`` as an SQL expression for the statement that stores it.
 
     The counter upsert becomes a CTE of that statement (same lock, same
     rollback), so taking the number and writing the ticket cost one round trip,
     which matters because the counter row stays locked until the creation
-    commits. Cached per type and year: the same object each time, so the
-    statement built on it (filing.py) is built once too.
+    commits. ``after``, a CTE of the same statement, is read to its end before
+    the counter is touched (so a lock it takes comes first). Cached per
+    arguments: the same object each time, so the statement built on it
+    (filing.py) is built once too.
     """
     table = TicketCounter.__table__  # type: ignore[attr-defined]
 
@@ -60,9 +62,13 @@ def number_expression_for(ticket_type: TicketType, year: int) -> Any:
     def sql(value: str | int) -> Any:
         return sa.literal_column(f"'{value}'" if isinstance(value, str) else str(value))
 
+    first = sa.select(sql(ticket_type.value), sql(year), sql(1))
+    if after is not None:
+        # count(*) reads every row of ``after`` before the one row it feeds the upsert.
+        first = first.select_from(sa.select(sa.func.count()).select_from(after).subquery())
     counter = (
         postgresql.insert(table)
-        .values(type=sql(ticket_type.value), year=sql(year), last=sql(1))
+        .from_select(["type", "year", "last"], first)
         .on_conflict_do_update(
             index_elements=[table.c.type, table.c.year], set_={"last": table.c.last + sql(1)}
         )

@@ -69,7 +69,8 @@ def index_ticket(session: Session, ticket_id: int, *, new: bool = False) -> None
 
 def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     """The weighted tsvector of SQL expressions for a ticket's text: number and title
-    weigh most, then description, then public comments."""
+    weigh most, then description, then public comments (None: none yet, the same
+    document as empty comments would give)."""
     config = sa.text("'norwegian'::regconfig")
     simple = sa.text("'simple'::regconfig")
     weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
@@ -82,8 +83,9 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
         ),
         sa.func.setweight(sa.func.to_tsvector(config, title), weight_a),
         sa.func.setweight(sa.func.to_tsvector(config, description), weight_b),
-        sa.func.to_tsvector(config, comments),
     ]
+    if comments is not None:
+        parts.append(sa.func.to_tsvector(config, comments))
     result = parts[0]
     for part in parts[1:]:
         result = result.op("||")(part)

@@ -25,7 +25,7 @@ from servicedesk import catalogue, filing, history, lifecycle, search
 from servicedesk.choices import FINAL_STATUSES, TicketStatus, TicketType
 from servicedesk.models import Ticket, TicketComment
 from servicedesk.priority import priority_for
-from servicedesk.queues import check_assignable, find_queue, note_assignment, pick_agent
+from servicedesk.queues import check_assignable, find_queue, note_assignment
 from servicedesk.reference import Reference, reference
 from servicedesk.routing import Draft
 from servicedesk.rules import route
@@ -179,15 +179,12 @@ def _insert(
             ),
         )
         queue, explanation = decision.queue, decision.explain()
-    # The queue's lock first (auto-assignment), then the number counter's, taken
-    # by the write itself at the very end (see filing.py).
+    # Auto-assignment is the write's first step (filing.py): the queue's lock,
+    # then the number counter's, both held until the transaction ends.
     emails = {actor.user_id: actor.email} if actor.user_id is not None and actor.email else {}
     assignee, by = new.assignee, actor
-    if assignee is None and queue.auto_assign:
-        picked = pick_agent(session, queue.code, now)
-        if picked is not None:
-            (assignee, emails[assignee]), by = picked, None
-    elif assignee is not None:
+    pick_queue = queue.code if assignee is None and queue.auto_assign else None
+    if assignee is not None:
         note_assignment(session, assignee, now)
     status = S.NEW if assignee is None else S.ASSIGNED
     ticket = SimpleNamespace(
@@ -217,22 +214,30 @@ def _insert(
         (None, "queue", None, queue.code),
     ]
     changes = [Change(now, "status", None, S.NEW.value)]
+    assigned = [(by, "assignee", None, assignee), (by, "status", S.NEW, S.ASSIGNED)]
     if assignee is not None:
-        entries += [(by, "assignee", None, assignee), (by, "status", S.NEW, S.ASSIGNED)]
-        changes.append(Change(now, "status", S.NEW.value, S.ASSIGNED.value))
-    # New and assigned run the same clocks, so one computation covers the creation.
+        entries += assigned
+    # New and assigned run the same clocks (NEW_AND_ASSIGNED_AGREE in the SLA tests),
+    # so one computation covers the creation, whether or not the write picks an agent.
     sla_row, sla = sla_for_new(ref, ticket, changes, now)
     events = [("ticket_created", new.requester_id)]
     if assignee is not None:
         events.append(("ticket_assigned", assignee))
-    context = {"title": ticket.title, "status": ticket.status, "priority": ticket.priority}
+    context = {"title": ticket.title, "priority": ticket.priority}
     rows = filing.NewRows(
         ticket={c: getattr(ticket, c) for c in filing.TICKET_COLUMNS},
         history=history.rows(now, entries),
         sla=sla_row,
         mails=[outbox_row(e, to, context) for e, to in _recipients(session, events, emails)],
+        pick_queue=pick_queue,
+        on_pick_history=history.rows(now, [(None, f, o, n) for _, f, o, n in assigned])
+        if pick_queue
+        else [],
+        on_pick_mails=[outbox_row("ticket_assigned", "", context)] if pick_queue else [],
     )
-    ticket.id, ticket.number = filing.write(session, new.type, now, rows)
+    stored = filing.write(session, new.type, now, rows)
+    ticket.id, ticket.number = stored.id, stored.number
+    ticket.assignee_id, ticket.status = stored.assignee_id, stored.status
     return Filed(ticket, sla.view())
 
 

@@ -7,7 +7,8 @@ granted, to see the picks committed by whoever held the lock before (READ
 COMMITTED gives each statement its own snapshot), so servicedesk/queues.py
 sent two statements. A VOLATILE function takes a fresh snapshot for each of
 its statements, so the same two statements in ``servicedesk_pick_agent`` cost
-one round trip, and PostgreSQL keeps their plans for the connection.
+no round trip of their own: the creation's one statement (servicedesk/filing.py)
+calls the function first, and PostgreSQL keeps its plans for the connection.
 
 The rule is the one of ``servicedesk.queues._candidate`` (which SQLite still
 runs); the assignment tests run the same cases on both databases. SQLite needs
@@ -33,6 +34,9 @@ CREATE FUNCTION servicedesk_pick_agent(wanted_queue text, assigned_at timestampt
 RETURNS TABLE (picked_user_id integer, picked_email text)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
+    IF wanted_queue IS NULL THEN
+        RETURN;  -- nothing to pick: the creation's one statement calls this for every ticket
+    END IF;
     -- NO KEY UPDATE: the creator may already hold a KEY SHARE lock on the queue
     -- (its ticket's foreign key), which a plain FOR UPDATE would wait for.
     PERFORM 1 FROM queues WHERE code = wanted_queue FOR NO KEY UPDATE;

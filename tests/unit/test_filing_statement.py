@@ -9,7 +9,7 @@ test: it checks the statement's shape, which decides the cost.
 
 import pytest
 from psycopg import _queries
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import psycopg
 
 from kommune_ikt.registry import load_models
 from servicedesk.choices import TicketType
@@ -20,9 +20,7 @@ from servicedesk import filing  # noqa: E402 - needs every table defined
 
 @pytest.mark.parametrize("ticket_type", list(TicketType))
 def test_creation_statement_fits_psycopgs_caches(ticket_type):
-    compiled = filing._one_statement(ticket_type, 2026).statement.compile(
-        dialect=postgresql.dialect()
-    )
+    compiled = filing._one_statement(ticket_type, 2026).statement.compile(dialect=psycopg.dialect())
     assert len(str(compiled)) <= _queries.MAX_CACHED_STATEMENT_LENGTH
     assert len(compiled.params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
 

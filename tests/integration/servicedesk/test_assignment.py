@@ -3,6 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
+from kommune_ikt.notifications.models import Notification
 from servicedesk.models import QueueAgent
 from tests.integration.servicedesk.conftest import HOST
 
@@ -29,10 +30,43 @@ def test_new_ticket_goes_to_the_agent_with_fewest_open_tickets(desk, agents, req
     ticket = desk.ticket(requester, title="Server svarer ikke")
     assert (ticket["assignee"], ticket["status"]) == (c.id, "assigned")
     history = desk.history(a, ticket["id"])
-    assert [(h["field"], h["actor"]) for h in history[-2:]] == [
-        ("assignee", None),
-        ("status", None),
+    assert [(h["field"], h["actor"], h["old"], h["new"]) for h in history[-2:]] == [
+        ("assignee", None, None, c.id),
+        ("status", None, "new", "assigned"),
     ]
+
+
+def test_the_picked_agent_is_mailed_with_the_ticket_as_assigned(desk, agents, requester):
+    a, _, _ = agents
+    desk.add_queue("DRIFT", agents=[a.id], auto_assign=True)
+    desk.add_rule(1, "DRIFT", keywords=["server"])
+    ticket = desk.ticket(requester, title="Server svarer ikke")
+    mails = desk.session.execute(
+        sa.select(Notification.event, Notification.recipient, Notification.context)
+        .where(Notification.ticket_id == ticket["id"])
+        .order_by(Notification.id)
+    ).all()
+    expected = {"id": ticket["id"], "number": ticket["number"], "status": "assigned"}
+    assert [(event, to) for event, to, _ in mails] == [
+        ("ticket_created", requester.email),
+        ("ticket_assigned", a.email),
+    ]
+    assert all(context.items() >= expected.items() for _, _, context in mails)
+
+
+def test_nobody_picked_means_no_assignment_entries_or_mail(desk, agents, requester):
+    a, _, _ = agents
+    desk.add_queue("DRIFT", agents=[a.id], auto_assign=True)
+    desk.add_rule(1, "DRIFT", keywords=["server"])
+    away = desk.client.put("/api/v1/me/availability", headers=a.headers, json={"available": False})
+    assert away.status_code == 200
+    ticket = desk.ticket(requester, title="Server svarer ikke")
+    assert (ticket["assignee"], ticket["status"]) == (None, "new")
+    assert [h["field"] for h in desk.history(a, ticket["id"])] == ["status", "routing", "queue"]
+    events = desk.session.scalars(
+        sa.select(Notification.event).where(Notification.ticket_id == ticket["id"])
+    ).all()
+    assert events == ["ticket_created"]
 
 
 def test_finished_tickets_do_not_count(desk, agents):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
 
 from kommune_ikt.types import utcnow
 from service_catalog.models import Service
+from servicedesk.reference import reference
 from servicedesk.sla.calendars import BUSINESS_DOCUMENT, spec_of
 from servicedesk.sla.clock import clock_for
+from servicedesk.sla.derive import Change
 from servicedesk.sla.models import TicketSla
-from servicedesk.sla.service import sla_views
+from servicedesk.sla.service import sla_for_new, sla_views
 from tests.integration.sla.conftest import HOST, oslo
 
 BUSINESS = clock_for(spec_of(BUSINESS_DOCUMENT))
@@ -187,3 +192,29 @@ def test_ticket_sla_of_another_municipality_is_404(client, clockwork, create_use
     assert response.status_code == 404
     own = client.get(f"/api/v1/tickets/{ticket.id}/sla", headers=clockwork.requester.headers)
     assert own.status_code == 200
+
+
+@pytest.mark.parametrize("service_hours", ["business", "24x7"])
+@pytest.mark.parametrize("priority", [1, 2, 3, 4])
+def test_new_and_assigned_start_the_same_clocks(
+    session, create_municipality, service_hours, priority
+):
+    """A creation computes its SLA before the write knows whether an agent is picked
+    (servicedesk/filing.py), so being assigned at creation must not change it."""
+    create_municipality(HOST)
+    session.add(Service(code="EPJ", name="Journal", tier="basic", service_hours=service_hours))
+    session.flush()
+    ref = reference(session)
+    now = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+    new = SimpleNamespace(
+        municipality_number=HOST, service_code="EPJ", priority=priority, status="new",
+        created_at=now, responded_at=None, resolved_at=None,
+    )  # fmt: skip
+    assigned = SimpleNamespace(**{**vars(new), "status": "assigned"})
+    filed = [Change(now, "status", None, "new")]
+    as_new = sla_for_new(ref, new, filed, now)
+    as_assigned = sla_for_new(
+        ref, assigned, [*filed, Change(now, "status", "new", "assigned")], now
+    )
+    assert as_new[0] == as_assigned[0]
+    assert as_new[1].view() == as_assigned[1].view()
