@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -59,18 +59,22 @@ def contains_keyword(text: str, keyword: str) -> bool:
     return keyword_pattern(keyword).search(normalise(text)) is not None
 
 
-def matches_any_keyword(text: str, keywords: Iterable[str]) -> bool:
-    folded = normalise(text)
-    return any(keyword_pattern(k).search(folded) for k in keywords)
+def folded_text(draft: Draft) -> str:
+    """The draft's title and description as keywords are matched against."""
+    return normalise(f"{draft.title}\n{draft.description}")
 
 
-def rule_matches(match: Mapping[str, Any], draft: Draft) -> bool:
-    """Every criterion in ``match`` holds for ``draft`` (keywords: at least one of them)."""
+def rule_matches(match: Mapping[str, Any], draft: Draft, folded: str | None = None) -> bool:
+    """Every criterion in ``match`` holds for ``draft`` (keywords: at least one of them).
+
+    ``folded``: ``folded_text(draft)`` if the caller has it (one per draft, not per rule).
+    """
     for key, wanted in match.items():
         if wanted is None:
             continue
         if key == "keywords":
-            if wanted and not matches_any_keyword(f"{draft.title}\n{draft.description}", wanted):
+            text = folded if folded is not None else folded_text(draft)
+            if wanted and not any(keyword_pattern(k).search(text) for k in wanted):
                 return False
         elif key == "category":
             if draft.category is None or normalise(draft.category) != normalise(wanted):
@@ -85,7 +89,8 @@ def rule_matches(match: Mapping[str, Any], draft: Draft) -> bool:
 
 def first_match(rules: Sequence[R], draft: Draft) -> R | None:
     """The first rule (in the given order: by position) whose match fits, or None."""
+    folded = folded_text(draft)
     for rule in rules:
-        if rule_matches(rule.match, draft):
+        if rule_matches(rule.match, draft, folded):
             return rule
     return None

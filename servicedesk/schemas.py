@@ -73,13 +73,6 @@ class TicketSchema(AutoSchema):
     sla = fields.Nested(SlaSchema, dump_only=True)
 
 
-class TicketEtagSchema(ma.Schema):
-    """What the ETag of a ticket is computed from: it changes with every change of the ticket."""
-
-    id = fields.Integer()
-    version = fields.Integer()
-
-
 class TicketCreateSchema(ma.Schema):
     title = Text(200, required=True)
     description = Text(20_000, required=True)
