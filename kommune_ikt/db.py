@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.rows import namedtuple_row
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -134,24 +136,28 @@ class Database:
 
 
 class DriverStatement:
-    """A Core statement compiled once and sent with ``exec_driver_sql`` on PostgreSQL.
+    """A Core statement compiled once and sent straight to psycopg on PostgreSQL.
 
     ``session.execute`` looks the statement up in SQLAlchemy's compiled cache,
-    builds its parameters and wraps the result for the ORM on every call. For
-    the few statements every ticket creation sends (authentication, the agent
-    pick, the filing write), that bookkeeping cost more CPU than the round trip
-    itself. Here the SQL text, the default values and each parameter's type
-    conversion are worked out once; each call converts the given values with
-    the processors SQLAlchemy would use and hands text and values to the driver
-    through the session's connection, so the statement runs in the session's
-    transaction, SQLAlchemy's error wrapping (DBAPIError) and execution events
-    still apply, and the result is an ordinary ``CursorResult``.
+    builds its parameters and wraps the result for the ORM on every call, and
+    ``exec_driver_sql`` still builds result metadata from the cursor each time.
+    For the few statements every ticket creation sends (authentication and the
+    filing write) that bookkeeping cost more CPU than the statement itself. Here
+    the SQL text, the default values and each parameter's conversion are worked
+    out once; each call converts the values with the processors SQLAlchemy would
+    use and runs the text on the session's own connection (so in its
+    transaction), with psycopg's named-tuple rows.
 
-    Rows come back as psycopg makes them (no result type processing), which is
-    final for what these statements return: numbers, text, booleans and
-    timestamps with their offset. Other databases (SQLite, whose timestamps are
-    text) run the statement through ``session.execute`` as usual. Plain bound
-    parameters only: a statement with expanding (IN) parameters is refused.
+    What ``Connection.execute`` would add and still holds: a driver error is
+    raised as SQLAlchemy's ``DBAPIError`` subclass (IntegrityError, OperationalError,
+    ...), and a lost connection is invalidated, so the edge answers as for any
+    other statement (409, 503). Not kept: SQLAlchemy's execution events do not
+    see these statements, and rows are not type-processed (numbers, text,
+    booleans and timestamps with their offset come as psycopg makes them).
+
+    Other databases (SQLite, whose timestamps are text) run the statement through
+    ``session.execute``. Plain bound parameters only: expanding (IN) parameters
+    are refused when the statement is compiled.
     """
 
     def __init__(self, statement: Any) -> None:
@@ -171,6 +177,7 @@ class DriverStatement:
         return compiled.string, defaults, processors
 
     def execute(self, session: Session, params: dict[str, Any] | None = None) -> Any:
+        """The result: ``.first()`` (a row or None) and ``.one()`` on either database."""
         connection = session.connection()
         if connection.dialect.name != "postgresql":
             return session.execute(self.statement, params)
@@ -181,4 +188,33 @@ class DriverStatement:
         for name, processor in processors.items():
             if name in values:
                 values[name] = processor(values[name])
-        return connection.exec_driver_sql(sql, values)
+        fairy = connection.connection
+        try:
+            with fairy.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+                cursor.execute(sql, values)
+                return _Rows(cursor.fetchall() if cursor.description else [])
+        except psycopg.Error as exc:
+            lost = connection.dialect.is_disconnect(exc, fairy.dbapi_connection, None)
+            if lost:
+                connection.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(
+                sql, values, exc, psycopg.Error, connection_invalidated=lost,
+                dialect=connection.dialect,
+            ) from exc  # fmt: skip
+
+
+class _Rows:
+    """The fetched rows of a DriverStatement, read as a SQLAlchemy result would be."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    def first(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def one(self) -> Any:
+        if not self.rows:
+            raise sa.exc.NoResultFound("No row was found when one was required")
+        if len(self.rows) > 1:
+            raise sa.exc.MultipleResultsFound("Multiple rows were found when one was required")
+        return self.rows[0]
