@@ -14,6 +14,11 @@ The rule is the one of ``servicedesk.queues._candidate`` (which SQLite still
 runs); the assignment tests run the same cases on both databases. SQLite needs
 nothing: it runs one writer at a time.
 
+Also: a new ticket's row in ``agent_loads`` is counted by a function of its
+own (one upsert) instead of the general one of 6f7a8b9c0d06, which works out
+an old and a new agent and loops over them; every auto-assigned creation runs
+it, and the general one cost PostgreSQL about 50 µs of a creation's 0.8 ms.
+
 Revision ID: 7a8b9c0d1e07
 Revises: 6f7a8b9c0d06
 Create Date: 2026-11-23 23:00:00+00:00
@@ -61,11 +66,33 @@ END $$
 """
 
 
+COUNT_NEW_TICKET = """
+CREATE FUNCTION agent_loads_count_new_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO agent_loads (user_id, open_tickets) VALUES (NEW.assignee_id, 1)
+    ON CONFLICT (user_id) DO UPDATE SET open_tickets = agent_loads.open_tickets + 1;
+    RETURN NULL;
+END $$
+"""
+# The trigger's condition is 6f7a8b9c0d06's (the open statuses when this was written).
+INSERT_TRIGGER = (
+    "CREATE TRIGGER tickets_agent_loads_insert AFTER INSERT ON tickets FOR EACH ROW "
+    "WHEN (NEW.assignee_id IS NOT NULL AND NEW.status IN ('new', 'assigned', 'in_progress', 'pending')) "
+    "EXECUTE FUNCTION {function}()"
+)
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(PICK_FUNCTION)
+        op.execute(COUNT_NEW_TICKET)
+        op.execute("DROP TRIGGER tickets_agent_loads_insert ON tickets")
+        op.execute(INSERT_TRIGGER.format(function="agent_loads_count_new_ticket"))
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER tickets_agent_loads_insert ON tickets")
+        op.execute(INSERT_TRIGGER.format(function="agent_loads_follow_tickets"))
+        op.execute("DROP FUNCTION agent_loads_count_new_ticket()")
         op.execute("DROP FUNCTION IF EXISTS servicedesk_pick_agent(text, timestamptz)")

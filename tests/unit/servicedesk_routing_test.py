@@ -5,8 +5,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from servicedesk.routing import Draft, contains_keyword, first_match, rule_matches
+from servicedesk.routing import (
+    Draft,
+    any_keyword_pattern,
+    contains_keyword,
+    first_match,
+    keyword_pattern,
+    normalise,
+    rule_matches,
+)
 
 DRAFT = Draft(
     type="incident",
@@ -106,3 +116,18 @@ def test_no_match_is_none():
 def test_unknown_criterion_is_an_error():
     with pytest.raises(ValueError):
         rule_matches({"colour": "blue"}, DRAFT)
+
+
+WORDS = ["skriver", "skriveren", "bøt", "bøtte", "vpn", "e-post", "dips", "å", "pc"]
+
+
+@given(
+    keywords=st.lists(st.sampled_from([*WORDS, "ikke svar", "dips  arena"]), min_size=1),
+    text=st.lists(st.sampled_from([*WORDS, "ikke", "svar", "arena", "-", "ø", " ", "\n"])).map(
+        " ".join
+    ),
+)
+def test_one_pattern_per_rule_matches_as_its_keywords_would(keywords, text):
+    folded = normalise(text)
+    each = any(keyword_pattern(k).search(folded) for k in keywords)
+    assert bool(any_keyword_pattern(tuple(keywords)).search(folded)) == each
