@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gc
 import os
+from collections import namedtuple
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from psycopg.rows import namedtuple_row
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -146,7 +146,7 @@ class DriverStatement:
     the SQL text, the default values and each parameter's conversion are worked
     out once; each call converts the values with the processors SQLAlchemy would
     use and runs the text on the session's own connection (so in its
-    transaction), with psycopg's named-tuple rows.
+    transaction), with rows as named tuples of the statement's columns.
 
     What ``Connection.execute`` would add and still holds: a driver error is
     raised as SQLAlchemy's ``DBAPIError`` subclass (IntegrityError, OperationalError,
@@ -163,6 +163,10 @@ class DriverStatement:
     def __init__(self, statement: Any) -> None:
         self.statement = statement
         self._form: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+        # Rows as named tuples of the statement's own column names (psycopg's
+        # named-tuple rows would work them out from the cursor on every call).
+        columns = getattr(statement, "selected_columns", None)
+        self._row = namedtuple("Row", columns.keys(), rename=True) if columns else None  # type: ignore[misc]
 
     def _compile(self, dialect: sa.engine.Dialect) -> tuple[str, dict[str, Any], dict[str, Any]]:
         compiled = self.statement.compile(dialect=dialect)
@@ -190,9 +194,10 @@ class DriverStatement:
                 values[name] = processor(values[name])
         fairy = connection.connection
         try:
-            with fairy.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+            with fairy.driver_connection.cursor() as cursor:
                 cursor.execute(sql, values)
-                return _Rows(cursor.fetchall() if cursor.description else [])
+                row = self._row
+                return _Rows([row._make(r) for r in cursor.fetchall()] if row else [])
         except psycopg.Error as exc:
             lost = connection.dialect.is_disconnect(exc, fairy.dbapi_connection, None)
             if lost:
