@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import request
@@ -69,7 +70,7 @@ def _etag_data(ticket: Any) -> dict[str, Any]:
     return {"id": ticket.id, "version": ticket.version}
 
 
-def _ticket_response(view: queries.TicketView, status: int = 200) -> Any:
+def _ticket_response(view: Any, status: int = 200) -> Any:
     tickets_blp.set_etag(_etag_data(view))
     headers = {"Location": f"/api/v1/tickets/{view.id}"} if status == 201 else {}
     return view, status, headers
@@ -94,7 +95,8 @@ class Tickets(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """File a ticket; it is numbered, routed, maybe auto-assigned and SLA-timed."""
         filed = services.file_ticket(db_session(), current_actor(), data)
-        return _ticket_response(queries.TicketView(filed.ticket, filed.sla), 201)
+        # The stored values with the SLA: read directly, not through TicketView's lookups.
+        return _ticket_response(SimpleNamespace(**vars(filed.ticket), sla=filed.sla), 201)
 
 
 @tickets_blp.route("/tickets/<int:ticket_id>")

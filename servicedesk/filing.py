@@ -62,6 +62,13 @@ HISTORY_COLUMNS = tuple(c.name for c in HISTORY.columns if c.name not in ("id", 
 SLA_COLUMNS = tuple(c.name for c in SLAS.columns if c.name != "ticket_id")
 MAIL_COLUMNS = tuple(c.name for c in MAILS.columns if c.name not in ("id", "ticket_id"))
 ASSIGNED = TicketStatus.ASSIGNED.value
+SLA_FLAGS = ("response_warned", "response_breached", "resolution_warned", "resolution_breached",
+             "stale")  # fmt: skip
+TICKET_PARAMS = tuple(
+    c for c in TICKET_COLUMNS
+    if c not in ("resolution", "responded_at", "resolved_at", "version", "created_at", "updated_at")
+)  # fmt: skip
+SLA_PARAMS = tuple(c for c in SLA_COLUMNS if c not in (*SLA_FLAGS, "computed_at"))
 
 
 @dataclass(frozen=True)
@@ -98,12 +105,20 @@ class Stored:
     status: str
 
 
+# What every new ticket and its SLA row hold: PostgreSQL's statement writes these as
+# constants (or the creation instant) rather than as parameters, and ``write`` checks them.
+NEW_TICKET = {"resolution": None, "responded_at": None, "resolved_at": None, "version": 1}
+NEW_SLA = {flag: False for flag in SLA_FLAGS}
+AT_CREATION = (("ticket", "created_at"), ("ticket", "updated_at"), ("sla", "computed_at"))
+
+
 def write(session: Session, ticket_type: TicketType, now: datetime, rows: NewRows) -> Stored:
     """Pick the agent (if asked), store the rows and take the ticket's number."""
     if session.get_bind().dialect.name == "postgresql":
+        _check_new(rows, now)
         stmt = _one_statement(TicketType(ticket_type), now.astimezone(OSLO).year)
-        params = {f"t_{k}": rows.ticket[k] for k in TICKET_COLUMNS}
-        params.update({f"s_{k}": rows.sla[k] for k in SLA_COLUMNS})
+        params = {f"t_{k}": rows.ticket[k] for k in TICKET_PARAMS}
+        params.update({f"s_{k}": rows.sla[k] for k in SLA_PARAMS})
         params["now"] = now
         params["pick_queue"] = rows.pick_queue
         entries = [(e, False) for e in rows.history] + [(e, True) for e in rows.on_pick_history]
@@ -154,6 +169,15 @@ _INSERT_SLA = sa.insert(SLAS)
 _INSERT_MAILS = sa.insert(MAILS).returning(MAILS.c.id)
 
 
+def _check_new(rows: NewRows, now: datetime) -> None:
+    """The rows are a new ticket's, as the statement's constants assume."""
+    wrong = [k for k, v in NEW_TICKET.items() if rows.ticket[k] != v]
+    wrong += [k for k, v in NEW_SLA.items() if rows.sla[k] != v]
+    wrong += [k for part, k in AT_CREATION if getattr(rows, part)[k] != now]
+    if wrong:
+        raise ValueError(f"not a new ticket's rows: {', '.join(wrong)}")
+
+
 def _bind(prefix: str, table: sa.Table, column: str) -> Any:
     """A parameter typed as ``table.column`` (so its value is converted as the column's)."""
     return sa.bindparam(f"{prefix}{column}", type_=table.c[column].type)
@@ -179,8 +203,9 @@ def _one_statement(ticket_type: TicketType, year: int) -> DriverStatement:
     pick = sa.select(agent.c.picked_user_id, agent.c.picked_email).cte("pick")
     # The queue's lock first, then the counter's (the order every creator takes them).
     number = number_expression_for(ticket_type, year, after=pick)
-    values: dict[str, Any] = {c: _bind("t_", TICKETS, c) for c in TICKET_COLUMNS}
-    values["number"] = number
+    values: dict[str, Any] = {c: _bind("t_", TICKETS, c) for c in TICKET_PARAMS}
+    values.update({c: _constant(v) for c, v in NEW_TICKET.items()})
+    values.update(created_at=now, updated_at=now, number=number)
     values["assignee_id"] = sa.func.coalesce(
         sa.select(pick.c.picked_user_id).scalar_subquery(), values["assignee_id"]
     )
@@ -227,7 +252,9 @@ def _one_statement(ticket_type: TicketType, year: int) -> DriverStatement:
         sa.insert(SLAS)
         .values(
             ticket_id=sa.select(t.c.id).scalar_subquery(),
-            **{c: _bind("s_", SLAS, c) for c in SLA_COLUMNS},
+            **{c: _bind("s_", SLAS, c) for c in SLA_PARAMS},
+            **{c: _constant(v) for c, v in NEW_SLA.items()},
+            computed_at=now,
         )
         .cte("s")
     )
@@ -261,6 +288,10 @@ def _one_statement(ticket_type: TicketType, year: int) -> DriverStatement:
     return DriverStatement(
         sa.select(t.c.id, t.c.number, t.c.assignee_id, t.c.status).add_cte(history, sla, outbox)
     )
+
+
+def _constant(value: Any) -> Any:
+    return sa.null() if value is None else sa.literal_column(str(value).lower())
 
 
 def _records(param: str, name: str, **columns: Any) -> Any:
