@@ -1,10 +1,13 @@
 """Auto-assignment: the available agent of the queue with the fewest open tickets."""
 
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 
 from kommune_ikt.notifications.models import Notification
 from servicedesk.models import QueueAgent
+from servicedesk.queues import pick_agent
 from tests.integration.servicedesk.conftest import HOST
 
 pytestmark = pytest.mark.db
@@ -185,3 +188,18 @@ def test_a_ticket_moved_between_two_agents_changes_both_counts(desk, agents, req
     desk.change(a, ticket["id"], assignee=b.id)
     kept, counted = loads(desk.session)
     assert kept == counted == {b.id: 2}
+
+
+def test_pick_agent_on_its_own_picks_and_stamps(desk, agents):
+    """queues.pick_agent outside a creation (PostgreSQL: the servicedesk_pick_agent
+    function by itself) follows the same rule and notes the pick for the tie-break."""
+    a, b, _ = agents
+    desk.add_queue("DRIFT", agents=[a.id, b.id], auto_assign=True)
+    desk.ticket(a, assignee=a.id)  # a has one open ticket, b none
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert pick_agent(desk.session, "DRIFT", now) == (b.id, b.email)
+    stamped = desk.session.scalar(
+        sa.select(QueueAgent.last_assigned_at).where(QueueAgent.user_id == b.id)
+    )
+    assert stamped == now
+    assert pick_agent(desk.session, "NOSUCHQUEUE", now) is None
