@@ -29,7 +29,6 @@ from servicedesk.queues import check_assignable, find_queue, note_assignment
 from servicedesk.reference import Reference, reference
 from servicedesk.routing import Draft
 from servicedesk.rules import route
-from servicedesk.sla.derive import Change
 from servicedesk.sla.service import apply_sla, sla_for_new
 
 S = TicketStatus
@@ -213,13 +212,12 @@ def _insert(
         (None, "routing", None, explanation),
         (None, "queue", None, queue.code),
     ]
-    changes = [Change(now, "status", None, S.NEW.value)]
     assigned = [(by, "assignee", None, assignee), (by, "status", S.NEW, S.ASSIGNED)]
     if assignee is not None:
         entries += assigned
-    # New and assigned run the same clocks (NEW_AND_ASSIGNED_AGREE in the SLA tests),
-    # so one computation covers the creation, whether or not the write picks an agent.
-    sla_row, sla = sla_for_new(ref, ticket, changes, now)
+    # New and assigned run the same clocks (test_at_creation_is_derive's "assigned"
+    # case), so one computation covers the creation, whether or not the write picks an agent.
+    sla_row, sla = sla_for_new(ref, ticket, now)
     events = [("ticket_created", new.requester_id)]
     if assignee is not None:
         events.append(("ticket_assigned", assignee))

@@ -236,6 +236,44 @@ def derive(
     )
 
 
+def at_creation(
+    *, created_at: datetime, priority: int, target: Target, clocks: Mapping[str, BusinessClock]
+) -> SlaResult:
+    """``derive`` of a ticket at the instant it is filed, worked out directly.
+
+    At that instant (status ``new`` or ``assigned``, its creation the only
+    history, nothing counted yet) both clocks run from the creation on the
+    calendar of ``target``: each target falls due, and its warning fires, that
+    much business time later. ``derive`` reaches the same result by replaying
+    the history (tests/unit/test_sla_derive.py holds the two equal); this is
+    what every ticket creation computes, at a quarter of the cost.
+    """
+    clock = clocks[target.calendar]
+    start = to_us(created_at)
+
+    def running(minutes: int) -> ClockResult:
+        amount = minutes * US_PER_MINUTE
+        due = from_us(clock.add_us(start, amount))
+        warn = clock.add_us(start, amount * WARNING_FRACTION[0] // WARNING_FRACTION[1])
+        return ClockResult(
+            due=due,
+            breached=False,
+            warn_trigger=from_us(warn),
+            breach_trigger=due,
+            elapsed_seconds=0.0,
+            running=True,
+        )
+
+    return SlaResult(
+        response=running(target.response_minutes),
+        resolution=running(target.resolution_minutes),
+        responded_at=None,
+        resolved_at=None,
+        paused=False,
+        priority=priority,
+    )
+
+
 def _initial(changes: list[Change], field: str, current: object) -> object:
     """The value at creation: the ``old`` of the field's first change (or its ``new``
     when that change is the creation entry itself), else the current value."""

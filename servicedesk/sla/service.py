@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +28,7 @@ from servicedesk.models import Ticket, TicketHistory
 from servicedesk.reference import Reference, reference
 from servicedesk.sla.calendars import ALWAYS
 from servicedesk.sla.clock import BusinessClock
-from servicedesk.sla.derive import Change, SlaResult, Target, derive
+from servicedesk.sla.derive import Change, SlaResult, Target, at_creation, derive
 from servicedesk.sla.models import TicketSla
 
 DEFAULT_SET = "default"
@@ -232,23 +231,37 @@ def policy_of(
     return name, policy
 
 
-def sla_for_new(
-    ref: Reference, ticket: Any, changes: Sequence[Change], now: datetime
-) -> tuple[dict[str, Any], SlaResult]:
-    """A ticket being created: its ``ticket_slas`` row (column values) and its SLA at ``now``.
+def sla_for_new(ref: Reference, ticket: Any, now: datetime) -> tuple[dict[str, Any], SlaResult]:
+    """A ticket being created at ``now``: its ``ticket_slas`` row (column values) and its SLA.
 
-    Pure: the ticket's only history is its creation (``changes``: the status and
-    priority entries the creation writes), so nothing needs reading; the result
-    equals what ``apply_sla`` and ``sla_views`` would derive from the database.
+    Pure: nothing is counted yet, so the targets and triggers come straight from
+    the policy and the calendar (``derive.at_creation``); they equal what
+    ``apply_sla`` and ``sla_views`` derive from the stored ticket and history.
     """
     set_name, policy = policy_of(ref, ticket.municipality_number, ticket.service_code)
-    # A plain namespace for ``store`` to fill: an ORM object costs more than the rest.
-    row: Any = SimpleNamespace(policy_set=set_name, policy=policy, priority=ticket.priority)
-    for flag in NEW_ROW_FLAGS:
-        setattr(row, flag, False)
-    result = _derive(ticket, policy, changes, ref.clocks, now)
-    store(row, result, now)
-    return {name: getattr(row, name) for name in NEW_ROW_COLUMNS}, result
+    target = policy[str(ticket.priority)]
+    result = at_creation(
+        created_at=now,
+        priority=ticket.priority,
+        target=Target(target["response_minutes"], target["resolution_minutes"], target["calendar"]),
+        clocks=ref.clocks,
+    )
+    row = {
+        "policy_set": set_name,
+        "policy": policy,
+        "priority": ticket.priority,
+        "calendar": target["calendar"],
+        "response_minutes": target["response_minutes"],
+        "resolution_minutes": target["resolution_minutes"],
+        "response_warn_at": result.response.warn_trigger,
+        "response_breach_at": result.response.breach_trigger,
+        "resolution_warn_at": result.resolution.warn_trigger,
+        "resolution_breach_at": result.resolution.breach_trigger,
+        **dict.fromkeys(NEW_ROW_FLAGS, False),
+        "stale": False,
+        "computed_at": now,
+    }
+    return row, result
 
 
 def mark_stale(session: Session, calendar: str) -> int:

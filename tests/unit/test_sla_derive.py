@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from servicedesk.sla.calendars import ALWAYS_DOCUMENT, BUSINESS_DOCUMENT, spec_of
 from servicedesk.sla.clock import clock_for
-from servicedesk.sla.derive import Change, Target, derive
+from servicedesk.sla.derive import Change, Target, at_creation, derive
 
 OSLO = ZoneInfo("Europe/Oslo")
 CLOCKS = {
@@ -246,6 +246,34 @@ def test_due_instant_is_exactly_the_target_in_business_time(created, priority, u
     target = DEFAULT[priority].resolution_minutes * 60
     assert business.seconds_between(created, result.resolution.due) == target
     assert result.resolution.breached == (now > result.resolution.due)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    created=st.datetimes(
+        min_value=datetime(2025, 12, 20), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+    priority=st.integers(1, 4),
+    calendar=st.sampled_from(sorted(CLOCKS)),
+    response=st.integers(0, 5 * 24 * 60),
+    resolution=st.integers(0, 60 * 24 * 60),
+    assigned=st.booleans(),
+)
+def test_at_creation_is_derive(created, priority, calendar, response, resolution, assigned):
+    """The creation's shortcut equals replaying its history, filed as new or as assigned
+    (an agent picked in the same write), on any calendar, at any instant, any target."""
+    policy = {**DEFAULT, priority: Target(response, resolution, calendar)}
+    changes = [status(created, None, "new")]
+    if assigned:
+        changes.append(status(created, "new", "assigned"))
+    replayed = sla(
+        created, changes, status="assigned" if assigned else "new", priority=priority,
+        now=created, policy=policy,
+    )  # fmt: skip
+    direct = at_creation(
+        created_at=created, priority=priority, target=policy[priority], clocks=CLOCKS
+    )
+    assert direct == replayed
 
 
 def test_priority_raised_after_the_response_leaves_the_response_alone():

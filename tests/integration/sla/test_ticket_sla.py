@@ -9,12 +9,12 @@ import pytest
 
 from kommune_ikt.types import utcnow
 from service_catalog.models import Service
+from servicedesk.models import Ticket
 from servicedesk.reference import reference
 from servicedesk.sla.calendars import BUSINESS_DOCUMENT, spec_of
 from servicedesk.sla.clock import clock_for
-from servicedesk.sla.derive import Change
 from servicedesk.sla.models import TicketSla
-from servicedesk.sla.service import sla_for_new, sla_views
+from servicedesk.sla.service import NEW_ROW_COLUMNS, apply_sla, sla_for_new, sla_views
 from tests.integration.sla.conftest import HOST, oslo
 
 BUSINESS = clock_for(spec_of(BUSINESS_DOCUMENT))
@@ -195,26 +195,40 @@ def test_ticket_sla_of_another_municipality_is_404(client, clockwork, create_use
 
 
 @pytest.mark.parametrize("service_hours", ["business", "24x7"])
-@pytest.mark.parametrize("priority", [1, 2, 3, 4])
-def test_new_and_assigned_start_the_same_clocks(
-    session, create_municipality, service_hours, priority
+@pytest.mark.parametrize("impact, urgency", [(1, 1), (1, 2), (2, 2), (3, 3)])
+@pytest.mark.parametrize("auto_assign", [False, True])
+def test_creation_stores_what_the_history_derives(
+    clockwork, session, service_hours, impact, urgency, auto_assign
 ):
-    """A creation computes its SLA before the write knows whether an agent is picked
-    (servicedesk/filing.py), so being assigned at creation must not change it."""
-    create_municipality(HOST)
+    """A creation computes its SLA row without reading or replaying anything
+    (sla_for_new, before the write knows whether an agent is picked); recomputing
+    it from the stored ticket and history (apply_sla) must change nothing."""
     session.add(Service(code="EPJ", name="Journal", tier="basic", service_hours=service_hours))
-    session.flush()
-    ref = reference(session)
+    queue = clockwork.default_queue()
+    queue.auto_assign = auto_assign
+    session.commit()
+    clockwork.queue_agents(clockwork.agent)
+    # Friday afternoon before the Easter-free weekend: the dues cross closed days.
+    at = oslo(2026, 3, 6, 15, 10)
+    ticket = clockwork.file(at, impact=impact, urgency=urgency, service_code="EPJ")
+    assert ticket.status == ("assigned" if auto_assign else "new")
+    columns = [c for c in NEW_ROW_COLUMNS if c != "computed_at"]
+
+    def stored() -> dict:
+        session.expire_all()
+        row = session.get(TicketSla, ticket.id)
+        return {c: getattr(row, c) for c in columns}
+
+    filed = stored()
+    apply_sla(session, session.get(Ticket, ticket.id), at)
+    session.commit()
+    assert stored() == filed
+    assert clockwork.sla(ticket, at) == sla_for_new(reference(session), ticket, at)[1].view()
+
+
+def test_new_row_has_every_column(session, create_municipality):
+    create_municipality(HOST)
     now = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
-    new = SimpleNamespace(
-        municipality_number=HOST, service_code="EPJ", priority=priority, status="new",
-        created_at=now, responded_at=None, resolved_at=None,
-    )  # fmt: skip
-    assigned = SimpleNamespace(**{**vars(new), "status": "assigned"})
-    filed = [Change(now, "status", None, "new")]
-    as_new = sla_for_new(ref, new, filed, now)
-    as_assigned = sla_for_new(
-        ref, assigned, [*filed, Change(now, "status", "new", "assigned")], now
-    )
-    assert as_new[0] == as_assigned[0]
-    assert as_new[1].view() == as_assigned[1].view()
+    ticket = SimpleNamespace(municipality_number=HOST, service_code=None, priority=3)
+    row, _ = sla_for_new(reference(session), ticket, now)
+    assert tuple(row) == NEW_ROW_COLUMNS
