@@ -243,6 +243,7 @@ def step_tickets(results: Results, sizes: dict, _tmp: Path) -> None:
             seconds=sizes["tickets_seconds"],
             samples=sizes["tickets_samples"],
             workers=sizes["workers"],
+            rounds=3,
             keep=False,
         )
         figures = tickets.run(kind, args)

@@ -1,7 +1,7 @@
 """Ticket throughput and latency through `kommune-ikt serve`, with a million tickets loaded.
 
     .venv/bin/python bench/tickets.py [--db postgresql|sqlite|both] [--tickets 1000000]
-        [--clients 8] [--seconds 20] [--samples 300] [--workers 5] [--keep]
+        [--clients 8] [--seconds 20] [--rounds 3] [--samples 300] [--workers 5] [--keep]
 
 For each database: a database of its own (PostgreSQL: created on the server
 of TEST_POSTGRES_URL, default postgres@127.0.0.1:5432, and dropped at the
@@ -22,12 +22,20 @@ ops/gunicorn.conf.py):
    ``GET /tickets/{id}`` (random ids): p50, p95, mean;
 2. create throughput: ``--clients`` threads POSTing tickets (8 requesters of
    different municipalities, titles that the rules route to every queue,
-   auto-assignment on) for ``--seconds``: requests per second.
+   auto-assignment on) for ``--seconds`` in all: requests per second.
 
-Last, the ceiling: a bare Flask endpoint in the same app (``bare_app()``
-below) that parses the JSON body and does one INSERT, served by gunicorn
-with the same config and worker count, under the same clients; the script
-prints create ÷ bare (target ≥ 0.5 on PostgreSQL).
+The ceiling: a bare Flask endpoint in the same app (``bare_app()`` below)
+that parses the JSON body and does one INSERT, served by gunicorn with the
+same config and worker count, under the same clients; the script prints
+create ÷ bare (target ≥ 0.5 on PostgreSQL). Beside it, the same INSERT
+through the API's own stack (``_add_stack_floor``).
+
+Both servers run side by side and the three throughputs take turns in
+``--rounds`` rounds of ``--seconds / --rounds`` each (create, bare, stack,
+create, ...): this machine's speed drifts by 10-20 % over a minute, and
+measured one after the other the ratio moved with whatever ran in a slow
+spell. Each figure is its requests over its summed time; the per-round
+ratios are printed too.
 """
 
 from __future__ import annotations
@@ -515,7 +523,7 @@ def throughput(
     answered = max(sum(done) + sum(failed), 1)
     cpu_ms = {k: round((after[k] - before[k]) * 1000 / answered, 2) for k in before}
     return {"rps": sum(done) / elapsed, "created": sum(done), "failures": sum(failed),
-            "cpu_ms": cpu_ms}  # fmt: skip
+            "cpu_ms": cpu_ms, "elapsed": elapsed}  # fmt: skip
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -563,24 +571,37 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         port = free_port()
         serve = [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
                  "--no-scheduler"]  # fmt: skip
+        bare_port = free_port()
+        bare = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "ops" / "gunicorn.conf.py"),
+                "--bind", f"127.0.0.1:{bare_port}", "--pythonpath", str(ROOT / "bench"),
+                "tickets:bare_app()"]  # fmt: skip
+        tokens: list[str | None] = list(seeded.tokens[: args.clients])
+        while len(tokens) < args.clients:
+            tokens.append(seeded.tokens[len(tokens) % len(seeded.tokens)])
         results: dict[str, Any] = {}
-        with serving(serve, env, port) as group:
+        # Both servers run throughout (the idle one uses no CPU); the three
+        # throughputs take turns in --rounds rounds, so a slow spell of the
+        # machine falls on all of them rather than on whichever ran then.
+        with serving(serve, env, port) as group, serving(bare, env, bare_port) as bare_group:
             for name, paths in (("list", list_paths), ("search", search_paths),
                                 ("get", get_paths)):  # fmt: skip
                 results[name] = latencies(port, seeded.reader, paths)
-            tokens: list[str | None] = list(seeded.tokens[: args.clients])
-            while len(tokens) < args.clients:
-                tokens.append(seeded.tokens[len(tokens) % len(seeded.tokens)])
-            results["create"] = throughput(port, "/api/v1/tickets", tokens, args.seconds, group)
-        port = free_port()
-        bare = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "ops" / "gunicorn.conf.py"),
-                "--bind", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "bench"),
-                "tickets:bare_app()"]  # fmt: skip
-        with serving(bare, env, port) as group:
-            results["bare"] = throughput(
-                port, "/bench/insert", [None] * args.clients, args.seconds, group
-            )
-            results["stack"] = throughput(port, "/api/v1/bench/insert", tokens, args.seconds, group)
+            rounds: dict[str, list[dict[str, Any]]] = {"create": [], "bare": [], "stack": []}
+            share = args.seconds / args.rounds
+            for _ in range(args.rounds):
+                rounds["create"].append(throughput(port, "/api/v1/tickets", tokens, share, group))
+                rounds["bare"].append(
+                    throughput(bare_port, "/bench/insert", [None] * args.clients, share,
+                               bare_group)
+                )  # fmt: skip
+                rounds["stack"].append(
+                    throughput(bare_port, "/api/v1/bench/insert", tokens, share, bare_group)
+                )
+        for name, measured in rounds.items():
+            results[name] = combined(measured)
+        results["round_ratios"] = [
+            c["rps"] / b["rps"] for c, b in zip(rounds["create"], rounds["bare"], strict=True)
+        ]
 
     print(f"{'request':<34}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'errors':>8}")
     labels = {
@@ -609,8 +630,25 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             f"(kernel {cpu['server_sys']:.2f}), "
             f"PostgreSQL {cpu['postgresql']:.2f}, load generator {cpu['client']:.2f}"
         )
-    print(f"create / bare: {create['rps'] / ceiling['rps']:.2f}")
+    ratios = ", ".join(f"{r:.2f}" for r in results["round_ratios"])
+    print(f"create / bare: {create['rps'] / ceiling['rps']:.2f} (rounds: {ratios})")
     return results
+
+
+def combined(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One endpoint's rounds as one measurement: requests over the summed time and CPU."""
+    answered = [r["created"] + r["failures"] for r in rounds]
+    total = max(sum(answered), 1)
+    weights = list(zip(rounds, answered, strict=True))
+    return {
+        "rps": sum(r["created"] for r in rounds) / sum(r["elapsed"] for r in rounds),
+        "created": sum(r["created"] for r in rounds),
+        "failures": sum(r["failures"] for r in rounds),
+        "cpu_ms": {
+            k: round(sum(r["cpu_ms"][k] * n for r, n in weights) / total, 2)
+            for k in rounds[0]["cpu_ms"]
+        },
+    }
 
 
 def main() -> None:
@@ -621,6 +659,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="turns the throughputs take, sharing --seconds"
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
