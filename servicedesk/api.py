@@ -95,7 +95,7 @@ class Tickets(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """File a ticket; it is numbered, routed, maybe auto-assigned and SLA-timed."""
         filed = services.file_ticket(db_session(), current_actor(), data)
-        # The stored values with the SLA: read directly, not through TicketView's lookups.
+        # The stored values with the SLA, as queries.present shows a ticket.
         return _ticket_response(SimpleNamespace(**vars(filed.ticket), sla=filed.sla), 201)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,9 +58,17 @@ def list_tickets(
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[Ticket]:
-    """Tickets the actor may see, newest first, filtered; access rules apply before paging."""
+    """Tickets the actor may see, newest first, filtered; access rules apply before paging.
+
+    The page is found first as ``(created_at, id)`` pairs, which the composite
+    index of the filters (ending in ``created_at, id``) answers on its own, and
+    its tickets are read by id after. Asked for whole rows at once, PostgreSQL
+    may instead walk the plain ``created_at`` index and filter, betting that
+    matches are spread evenly over time; they are not (the newest tickets are
+    the open ones), and a page of closed tickets then read some 10 000 rows.
+    """
     municipality = actor.check_municipality_filter(municipality)
-    stmt = visible_tickets(sa.select(Ticket), actor)
+    stmt = visible_tickets(sa.select(Ticket.created_at, Ticket.id), actor)
     if municipality is not None:
         stmt = stmt.where(Ticket.municipality_number == municipality)
     if status is not None:
@@ -81,7 +89,12 @@ def list_tickets(
         raise ValidationFailed("created_to", "Must be after created_from.")
     if q is not None and q.strip():
         stmt = stmt.where(search.search_clause(session, q))
-    return paginate(session, stmt, [Ticket.created_at, Ticket.id], limit=limit, cursor=cursor)
+    keys = paginate(
+        session, stmt, [Ticket.created_at, Ticket.id], limit=limit, cursor=cursor, scalars=False
+    )
+    ids = [row.id for row in keys.items]
+    found = {t.id: t for t in session.scalars(sa.select(Ticket).where(Ticket.id.in_(ids)))}
+    return Page(items=[found[i] for i in ids if i in found], next_cursor=keys.next_cursor)
 
 
 def _assignee_clause(actor: Actor, assignee: str) -> Any:
@@ -127,27 +140,29 @@ def _ascending(
     return Page(items=rows, next_cursor=next_cursor)
 
 
-@dataclass
-class TicketView:
-    """A ticket with its ``sla`` object, as the API shows it."""
-
-    ticket: Ticket
-    sla: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.ticket, name)
+# The columns a ticket view carries (every mapped column of Ticket).
+VIEW_COLUMNS = tuple(c.key for c in sa.inspect(Ticket).column_attrs)
 
 
 def present(
     session: Session, tickets: Sequence[Ticket], now: datetime | None = None
-) -> list[TicketView]:
-    """Views of many tickets with their SLA state, computed in one batch."""
+) -> list[SimpleNamespace]:
+    """Views of many tickets with their SLA state (``sla``), computed in one batch.
+
+    A view is the ticket's column values as plain attributes: the response schema
+    reads some twenty of them per ticket, and asking an ORM instance (or an object
+    that forwards to one) goes through its attribute machinery every time, which
+    cost a page of 50 tickets about a third of its time.
+    """
     now = now or utcnow()
     slas = sla_views(session, tickets, now) if tickets else {}
-    return [TicketView(t, slas.get(t.id) or _no_sla()) for t in tickets]  # type: ignore[arg-type]
+    return [
+        SimpleNamespace(**{c: getattr(t, c) for c in VIEW_COLUMNS}, sla=slas.get(t.id) or _no_sla())
+        for t in tickets
+    ]
 
 
-def present_one(session: Session, ticket: Ticket) -> TicketView:
+def present_one(session: Session, ticket: Ticket) -> SimpleNamespace:
     return present(session, [ticket])[0]
 
 

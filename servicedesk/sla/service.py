@@ -78,7 +78,7 @@ def apply_many(session: Session, tickets: Sequence[Ticket], now: datetime) -> li
             )
             session.add(row)
             rows[ticket.id] = row
-    results = _derive_many(session, tickets, rows, now)
+    results = _derive_many(session, tickets, {i: row.policy for i, row in rows.items()}, now)
     for ticket in tickets:
         store(rows[ticket.id], results[ticket.id], now)
     session.flush()
@@ -106,33 +106,20 @@ def sla_views(session: Session, tickets: Sequence[Any], now: datetime) -> dict[i
     if not tickets:
         return {}
     ids = [t.id for t in tickets]
-    rows = {
-        row.ticket_id: row
-        for row in session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(ids)))
-    }
-    missing = [t for t in tickets if t.id not in rows]
+    # Only the policy snapshots: whole TicketSla entities cost a page of 50 more
+    # than deriving its SLAs does.
+    snapshots = sa.select(TicketSla.ticket_id, TicketSla.policy).where(TicketSla.ticket_id.in_(ids))
+    policies: dict[int, Any] = {i: policy for i, policy in session.execute(snapshots)}
+    missing = [t for t in tickets if t.id not in policies]
     if missing:
         # Tickets that never went through apply_sla (e.g. loaded in bulk): show what
         # the current policy would give them, without writing from a read.
-        for ticket, (set_name, policy) in zip(
+        for ticket, (_set_name, policy) in zip(
             missing, policy_snapshots(session, missing), strict=True
         ):
-            rows[ticket.id] = _unsaved_row(ticket, set_name, policy)
-    results = _derive_many(session, tickets, rows, now)
+            policies[ticket.id] = policy
+    results = _derive_many(session, tickets, policies, now)
     return {ticket_id: result.view() for ticket_id, result in results.items()}
-
-
-def _unsaved_row(ticket: Any, set_name: str, policy: dict[str, dict[str, Any]]) -> TicketSla:
-    """A row with the policy snapshot only (targets and triggers come from ``store``)."""
-    return TicketSla(
-        ticket_id=ticket.id,
-        policy_set=set_name,
-        policy=policy,
-        priority=ticket.priority,
-        calendar="",
-        response_minutes=0,
-        resolution_minutes=0,
-    )
 
 
 def sla_results(session: Session, tickets: Sequence[Ticket], now: datetime) -> dict[int, SlaResult]:
@@ -142,16 +129,21 @@ def sla_results(session: Session, tickets: Sequence[Ticket], now: datetime) -> d
         row.ticket_id: row
         for row in session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(ids)))
     }
-    return _derive_many(session, [t for t in tickets if t.id in rows], rows, now)
+    policies = {ticket_id: row.policy for ticket_id, row in rows.items()}
+    return _derive_many(session, [t for t in tickets if t.id in rows], policies, now)
 
 
 def _derive_many(
-    session: Session, tickets: Sequence[Any], rows: Mapping[int, TicketSla], now: datetime
+    session: Session,
+    tickets: Sequence[Any],
+    policies: Mapping[int, Mapping[str, Mapping[str, Any]]],
+    now: datetime,
 ) -> dict[int, SlaResult]:
+    """Each ticket's SLA at ``now`` under its policy snapshot (``policies`` by ticket id)."""
     clocks = load_clocks(session)
     changes = _clock_changes(session, [t.id for t in tickets])
     return {
-        ticket.id: _derive(ticket, rows[ticket.id].policy, changes.get(ticket.id, ()), clocks, now)
+        ticket.id: _derive(ticket, policies[ticket.id], changes.get(ticket.id, ()), clocks, now)
         for ticket in tickets
     }
 
