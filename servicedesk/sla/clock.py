@@ -109,6 +109,10 @@ class BusinessClock:
         self._special = dict(spec.special_hours)
         self._years: dict[int, _Year] = {}
         self._year_starts: dict[int, int] = {}
+        # The bounds [start, next start) of the local year last asked for, and the
+        # year: a ticket's instants mostly fall in one year (replaced whole, so
+        # threads sharing the clock always read a consistent triple).
+        self._last_year: tuple[int, int, int] = (0, 0, 0)
 
     # -- public API ---------------------------------------------------------
 
@@ -172,11 +176,15 @@ class BusinessClock:
 
     def _year_of(self, us: int) -> int:
         """The local calendar year an instant falls in."""
+        start, end, year = self._last_year
+        if start <= us < end:
+            return year
         year = 1970 + us // US_PER_YEAR
         while us < self._year_start(year):
             year -= 1
         while us >= self._year_start(year + 1):
             year += 1
+        self._last_year = (self._year_start(year), self._year_start(year + 1), year)
         return year
 
     def _year(self, year: int) -> _Year:

@@ -171,3 +171,26 @@ def test_due_instant_is_inside_open_hours_or_at_their_end(start, minutes):
 
 def test_holidays_of_other_years_are_loaded_on_demand():
     assert date(2030, 4, 18) in BUSINESS.closed_dates(2030)  # skjærtorsdag 2030
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    instants=st.lists(
+        st.datetimes(
+            min_value=datetime(2024, 12, 31, 22), max_value=datetime(2027, 1, 1, 1),
+            timezones=st.just(UTC),
+        ),
+        min_size=2, max_size=8,
+    ),
+    minutes=st.integers(0, 3000),
+)  # fmt: skip
+def test_a_shared_clock_answers_as_a_fresh_one_across_new_year(instants, minutes):
+    """The clock remembers the local year it was last asked about; hopping between years
+    (around Oslo's midnight of 1 January, 23:00 UTC) must not change any answer."""
+    shared = BusinessClock(spec_of(BUSINESS_DOCUMENT))
+    for instant in instants:
+        fresh = BusinessClock(spec_of(BUSINESS_DOCUMENT))
+        assert shared.add_minutes(instant, minutes) == fresh.add_minutes(instant, minutes)
+        assert shared.seconds_between(instants[0], instant) == fresh.seconds_between(
+            instants[0], instant
+        )
