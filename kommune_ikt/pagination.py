@@ -73,18 +73,33 @@ def paginate(
     then rows inserted while a client pages never make a page repeat or skip
     what it already showed.
     """
+    result = session.execute(keyset(stmt, keys, limit=limit, cursor=cursor, kinds=kinds))
+    return page_of(list(result.scalars() if scalars else result.all()), keys, limit)
+
+
+def keyset(
+    stmt: Select[Any],
+    keys: Sequence[Any],
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    kinds: Sequence[type] | None = None,
+) -> Select[Any]:
+    """``paginate``'s statement: ``stmt`` after ``cursor``, ordered by ``keys`` descending,
+    one row more than a page (so ``page_of`` can tell whether another page follows)."""
     kinds = kinds or [datetime] * (len(keys) - 1) + [int]
     if cursor:
         after = decode_cursor(cursor, kinds)
         stmt = stmt.where(_before(keys, after))
-    stmt = stmt.order_by(*(k.desc() for k in keys)).limit(limit + 1)
-    result = session.execute(stmt)
-    rows = list(result.scalars() if scalars else result.all())
+    return stmt.order_by(*(k.desc() for k in keys)).limit(limit + 1)
+
+
+def page_of(rows: list[Any], keys: Sequence[Any], limit: int) -> Page[Any]:
+    """The page of the rows a ``keyset`` statement returned (in its order)."""
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([_key_value(last, k) for k in keys])
+        next_cursor = encode_cursor([_key_value(rows[-1], k) for k in keys])
     return Page(items=rows, next_cursor=next_cursor)
 
 
@@ -100,5 +115,8 @@ def _before(keys: Sequence[Any], values: Sequence[Any]) -> Any:
 def _key_value(row: Any, key: Any) -> Any:
     name = key.key if hasattr(key, "key") else key.name
     if hasattr(row, "_mapping"):
-        return row._mapping[key]
+        try:
+            return row._mapping[key]
+        except sa.exc.NoSuchColumnError:  # a row of table columns, keyed by an ORM attribute
+            return row._mapping[name]
     return getattr(row, name)

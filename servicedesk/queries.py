@@ -13,7 +13,7 @@ from sqlalchemy.sql import Select
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import NotFound, ValidationFailed
-from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, paginate
+from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, keyset, page_of
 from kommune_ikt.tenancy import scope_to_actor
 from kommune_ikt.types import utcnow
 from servicedesk import search
@@ -22,6 +22,7 @@ from servicedesk.sla.service import sla_views
 
 # The columns a ticket view carries (every mapped column of Ticket).
 VIEW_COLUMNS = tuple(c.key for c in sa.inspect(Ticket).column_attrs)
+_VIEW = tuple(Ticket.__table__.c[c] for c in VIEW_COLUMNS)  # type: ignore[attr-defined]
 
 
 def visible_tickets(stmt: Select[Any], actor: Actor) -> Select[Any]:
@@ -63,16 +64,17 @@ def list_tickets(
 ) -> Page[Any]:
     """Tickets the actor may see, newest first, filtered; access rules apply before paging.
 
-    The page is found first as ``(created_at, id)`` pairs, which the composite
-    index of the filters (ending in ``created_at, id``) answers on its own, and
-    its tickets are read by id after. Asked for whole rows at once, PostgreSQL
-    may instead walk the plain ``created_at`` index and filter, betting that
-    matches are spread evenly over time; they are not (the newest tickets are
-    the open ones), and a page of closed tickets then read some 10 000 rows.
-    The items are rows of the ticket's columns (``VIEW_COLUMNS``), read by name.
+    One statement: the page's ids are found by a subquery that reads only
+    ``(created_at, id)``, which the composite index of the filters (ending in
+    ``created_at, id``) answers on its own, and the outer query reads those
+    tickets by id. Asked for whole rows directly, PostgreSQL may instead walk the
+    plain ``created_at`` index and filter, betting that matches are spread
+    evenly over time; they are not (the newest tickets are the open ones), and a
+    page of closed tickets then read some 10 000 rows. The items are rows of the
+    ticket's columns (``VIEW_COLUMNS``), read by name.
     """
     municipality = actor.check_municipality_filter(municipality)
-    stmt = visible_tickets(sa.select(Ticket.created_at, Ticket.id), actor)
+    stmt = visible_tickets(sa.select(Ticket.id), actor)
     if municipality is not None:
         stmt = stmt.where(Ticket.municipality_number == municipality)
     if status is not None:
@@ -93,15 +95,12 @@ def list_tickets(
         raise ValidationFailed("created_to", "Must be after created_from.")
     if q is not None and q.strip():
         stmt = stmt.where(search.search_clause(session, q))
-    keys = paginate(
-        session, stmt, [Ticket.created_at, Ticket.id], limit=limit, cursor=cursor, scalars=False
-    )
-    ids = [row.id for row in keys.items]
-    # The columns as rows (what ``present`` reads), not ORM instances: loading 50
-    # instances cost more than the two queries.
-    columns = sa.select(*(Ticket.__table__.c[c] for c in VIEW_COLUMNS))  # type: ignore[attr-defined]
-    found = {r.id: r for r in session.connection().execute(columns.where(Ticket.id.in_(ids)))}
-    return Page(items=[found[i] for i in ids if i in found], next_cursor=keys.next_cursor)
+    order = [Ticket.created_at, Ticket.id]
+    page_ids = keyset(stmt, order, limit=limit, cursor=cursor)
+    rows = sa.select(*_VIEW).where(Ticket.id.in_(page_ids)).order_by(*(k.desc() for k in order))
+    # Rows of the columns (what ``present`` reads), not ORM instances: loading
+    # 50 instances cost more than the query.
+    return page_of(list(session.connection().execute(rows)), order, limit)
 
 
 def _assignee_clause(actor: Actor, assignee: str) -> Any:

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from kommune_ikt.types import utcnow
@@ -108,8 +109,11 @@ def sla_views(session: Session, tickets: Sequence[Any], now: datetime) -> dict[i
     ids = [t.id for t in tickets]
     # Only the policy snapshots: whole TicketSla entities cost a page of 50 more
     # than deriving its SLAs does.
-    snapshots = sa.select(TicketSla.ticket_id, TicketSla.policy).where(TicketSla.ticket_id.in_(ids))
-    policies: dict[int, Any] = {i: policy for i, policy in session.execute(snapshots)}
+    connection = session.connection()
+    snapshots = sa.select(TicketSla.ticket_id, TicketSla.policy).where(
+        one_of(TicketSla.ticket_id, ids, connection.dialect.name)
+    )
+    policies: dict[int, Any] = {i: policy for i, policy in connection.execute(snapshots).all()}
     missing = [t for t in tickets if t.id not in policies]
     if missing:
         # Tickets that never went through apply_sla (e.g. loaded in bulk): show what
@@ -185,15 +189,24 @@ def _clock_changes(session: Session, ticket_ids: Iterable[int]) -> dict[int, lis
             _scalar_text(TicketHistory.new, connection.dialect.name),
         )
         .where(
-            TicketHistory.ticket_id.in_(list(ticket_ids)),
+            one_of(TicketHistory.ticket_id, list(ticket_ids), connection.dialect.name),
             TicketHistory.field.in_(CLOCK_FIELDS),
         )
         .order_by(TicketHistory.ticket_id, TicketHistory.id)
     )
     out: dict[int, list[Change]] = defaultdict(list)
-    for ticket_id, at, field, old, new in connection.execute(stmt):
-        out[ticket_id].append(Change(at, field, old, new))
+    for row in connection.execute(stmt).all():
+        out[row[0]].append(Change._make(row[1:]))
     return out
+
+
+def one_of(column: Any, ids: list[int], dialect: str) -> Any:
+    """``column IN (ids)``; on PostgreSQL as ``= ANY(array)``, one parameter whatever the
+    number of ids, so psycopg converts the statement once and PostgreSQL can keep its
+    plan (a page's 50 ids as 50 parameters were parsed and planned on every call)."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
 
 
 def _scalar_text(column: Any, dialect: str) -> Any:
