@@ -106,6 +106,8 @@ def sla_views(session: Session, tickets: Sequence[Any], now: datetime) -> dict[i
     response_breached, resolution_breached, paused}}`` exact at ``now``, in one batch."""
     if not tickets:
         return {}
+    # Core statements below (no ORM autoflush): what the transaction changed counts.
+    session.flush()
     ids = [t.id for t in tickets]
     # Only the policy snapshots: whole TicketSla entities cost a page of 50 more
     # than deriving its SLAs does.
@@ -179,6 +181,7 @@ def _clock_changes(session: Session, ticket_ids: Iterable[int]) -> dict[int, lis
     plain text of the stored JSON scalars ("closed", "2"), which is all ``derive`` reads:
     a page of 50 tickets has some 250 of them, and decoding each as JSON cost more than
     the query."""
+    session.flush()  # a Core statement: pending entries of this transaction count
     connection = session.connection()
     stmt = (
         sa.select(

@@ -9,7 +9,7 @@ import pytest
 
 from kommune_ikt.types import utcnow
 from service_catalog.models import Service
-from servicedesk.models import Ticket
+from servicedesk.models import Ticket, TicketHistory
 from servicedesk.reference import reference
 from servicedesk.sla.calendars import BUSINESS_DOCUMENT, spec_of
 from servicedesk.sla.clock import clock_for
@@ -232,3 +232,14 @@ def test_new_row_has_every_column(session, create_municipality):
     ticket = SimpleNamespace(municipality_number=HOST, service_code=None, priority=3)
     row, _ = sla_for_new(reference(session), ticket, now)
     assert tuple(row) == NEW_ROW_COLUMNS
+
+
+def test_views_count_changes_not_yet_flushed(clockwork, session):
+    """The views read over Core, which does not autoflush; a status change still
+    pending in the session's transaction must count, as it did through the ORM."""
+    ticket = clockwork.file(oslo(2026, 3, 9, 9, 0))
+    session.refresh(ticket)  # loaded, so reading it queries (and autoflushes) nothing
+    at = oslo(2026, 3, 9, 9, 30)
+    session.add(TicketHistory(ticket_id=ticket.id, at=at, field="status", old="new", new="pending"))
+    ticket.status = "pending"
+    assert clockwork.sla(ticket, oslo(2026, 3, 9, 11, 0))["paused"] is True
