@@ -99,7 +99,8 @@ def list_tickets(
     page_ids = keyset(stmt, order, limit=limit, cursor=cursor)
     rows = sa.select(*_VIEW).where(Ticket.id.in_(page_ids)).order_by(*(k.desc() for k in order))
     # Rows of the columns (what ``present`` reads), not ORM instances: loading
-    # 50 instances cost more than the query.
+    # 50 instances cost more than the query. Core does not autoflush, so flush.
+    session.flush()
     return page_of(list(session.connection().execute(rows)), order, limit)
 
 
