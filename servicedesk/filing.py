@@ -1,6 +1,6 @@
 """Storing a new ticket's rows: the ticket, its history, its SLA row and its e-mails.
 
-``services._insert`` decides everything it can before writing (queue, SLA,
+``services.plan_ticket`` decides everything it can before writing (queue, SLA,
 recipients, history) and hands the rows here; this module picks the agent
 when the queue auto-assigns, takes the ticket's number and writes the rows.
 

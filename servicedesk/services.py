@@ -147,12 +147,37 @@ def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: dateti
 def _insert(
     session: Session, actor: Actor, new: NewTicket, *, now: datetime, ref: Reference | None = None
 ) -> Filed:
-    """``insert_ticket`` with the SLA view.
+    """``insert_ticket`` with the SLA view: ``plan_ticket``, then one write (filing.py)."""
+    planned = plan_ticket(session, actor, new, now=now, ref=ref)
+    if new.assignee is not None:
+        note_assignment(session, new.assignee, now)
+    stored = filing.write(session, new.type, now, planned.rows)
+    ticket = planned.ticket
+    ticket.id, ticket.number = stored.id, stored.number
+    ticket.assignee_id, ticket.status = stored.assignee_id, stored.status
+    return Filed(ticket, planned.sla)
 
-    Reference data (routing rules, queues, SLA policies and calendars) comes
-    from the process's snapshot and the new ticket's SLA is computed without
-    reading anything, so what reaches the database is the agent pick (when the
-    queue auto-assigns) and one write of every row (filing.py).
+
+@dataclass(frozen=True)
+class Planned:
+    """A new ticket decided but not stored: ``rows`` for ``filing.write``; ``ticket`` (the
+    row's values, without id and number) and ``sla`` (its view) for the response."""
+
+    ticket: SimpleNamespace
+    rows: filing.NewRows
+    sla: dict[str, Any]
+
+
+def plan_ticket(
+    session: Session, actor: Actor, new: NewTicket, *, now: datetime, ref: Reference | None = None
+) -> Planned:
+    """Everything a creation decides before it writes: queue, priority, SLA, history, e-mails.
+
+    It only reads: the recipients' addresses, and reference data (routing rules,
+    queues, SLA policies and calendars) when the process's snapshot of it is
+    stale. The new ticket's SLA is computed without reading anything, so what
+    reaches the database after this is the agent pick (when the queue
+    auto-assigns) and one write of every row (filing.py).
 
     The two locks a creation takes, the queue row (auto-assignment) and the
     number counter row, are held until the transaction ends, so every other
@@ -183,8 +208,6 @@ def _insert(
     emails = {actor.user_id: actor.email} if actor.user_id is not None and actor.email else {}
     assignee, by = new.assignee, actor
     pick_queue = queue.code if assignee is None and queue.auto_assign else None
-    if assignee is not None:
-        note_assignment(session, assignee, now)
     status = S.NEW if assignee is None else S.ASSIGNED
     ticket = SimpleNamespace(
         type=new.type.value,
@@ -233,10 +256,7 @@ def _insert(
         else [],
         on_pick_mails=[outbox_row("ticket_assigned", "", context)] if pick_queue else [],
     )
-    stored = filing.write(session, new.type, now, rows)
-    ticket.id, ticket.number = stored.id, stored.number
-    ticket.assignee_id, ticket.status = stored.assignee_id, stored.status
-    return Filed(ticket, sla.view())
+    return Planned(ticket, rows, sla.view())
 
 
 def update_ticket(
