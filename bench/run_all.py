@@ -272,6 +272,14 @@ def step_tickets(results: Results, sizes: dict, _tmp: Path) -> None:
             "req/s",
             "insert",
         )
+        results.add(
+            "tickets",
+            kind,
+            "the creation's write through the API stack (tickets.py's own)",
+            figures["write"]["rps"],
+            "req/s",
+            "insert",
+        )
 
 
 def step_cost_report(results: Results, sizes: dict, _tmp: Path) -> None:
