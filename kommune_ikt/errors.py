@@ -50,10 +50,17 @@ class DomainError(Exception):
             if self.errors
             else None
         )
+        # Words among the values (what was not found) are translated too; other values
+        # (numbers, e-mails, codes) are not in the catalogue and stay as they are.
+        params = (
+            {k: translate(v) if isinstance(v, str) else v for k, v in self.params.items()}
+            if self.params
+            else None
+        )
         return problem(
             self.status,
             translate(self.title),
-            _fill(translate(self.template), self.params),
+            _fill(translate(self.template), params),
             errors=errors,
             **self.extra,
         )
