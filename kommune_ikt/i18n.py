@@ -63,6 +63,8 @@ LIBRARY_MESSAGES = (
     N_("Invalid value."),
     N_("Invalid JSON body."),
     N_("String does not match expected pattern."),
+    N_("At most 2 decimals."),
+    N_("Must be greater than or equal to 1 and less than or equal to 200."),
 )
 
 
