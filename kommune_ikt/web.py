@@ -22,7 +22,7 @@ from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.services import authenticate
 from kommune_ikt.db import Database, refuses_writes
 from kommune_ikt.errors import DomainError, NotAuthenticated, flatten_messages, problem
-from kommune_ikt.i18n import gettext, translate_problem
+from kommune_ikt.i18n import current_language, gettext, translate_problem
 from kommune_ikt.messages import N_
 from kommune_ikt.schemas import ProblemSchema
 
@@ -37,6 +37,9 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
     response = current_app.response_class(
         json.dumps(translate_problem(body)), status=body["status"], mimetype=PROBLEM_MIMETYPE
     )
+    # Say which language the texts are in, and that another Accept-Language may get another.
+    response.headers["Content-Language"] = current_language()
+    response.vary.add("Accept-Language")
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response

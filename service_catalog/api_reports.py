@@ -73,4 +73,7 @@ def _csv(text: str, filename: str) -> Response:
         text.encode("utf-8"), content_type="text/csv; charset=utf-8; header=present"
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    # The Excel dialect's headings are in the reader's language.
+    response.headers["Content-Language"] = current_language()
+    response.vary.add("Accept-Language")
     return response

@@ -28,6 +28,8 @@ def test_deployment_default_applies_without_accept_language():
 def test_accept_language_picks_swedish(client):
     response = client.get("/api/v1/municipalities", headers={"Accept-Language": "sv-SE,sv;q=0.9"})
     assert response.json["title"] == "Inte autentiserad"
+    assert response.headers["Content-Language"] == "sv"
+    assert "Accept-Language" in response.headers["Vary"]
     assert response.json["type"].endswith("/not-authenticated")
 
 
