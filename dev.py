@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The README's commands: `python3 dev.py demo`, `python3 dev.py test`, `python3 dev.py bench`.
+"""The README's commands: `python3 dev.py demo`, `python3 dev.py test`, `python3 dev.py bench`,
+`python3 dev.py messages`.
 
 Needs nothing but Python 3.11+: it makes ./.venv, installs the project into it
 (again only when pyproject.toml changed), then runs the service or the tests.
@@ -67,9 +68,18 @@ def bench(args: list[str]) -> None:
     run(BIN / "python", ROOT / "bench" / "run_all.py", *args)
 
 
-COMMANDS = {"demo": demo, "test": test, "bench": bench}
+def messages(args: list[str]) -> None:
+    """Re-extract the translatable texts into the catalogues and compile them (pybabel's work).
+
+    `--compile-only` compiles the .po files to .mo without extracting.
+    """
+    ensure_env()
+    run(BIN / "python", "-m", "kommune_ikt.catalogues", *args)
+
+
+COMMANDS = {"demo": demo, "test": test, "bench": bench, "messages": messages}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        sys.exit("usage: python3 dev.py demo | test [pytest args] | bench [--full]")
+        sys.exit("usage: python3 dev.py demo | test [pytest args] | bench [--full] | messages")
     COMMANDS[sys.argv[1]](sys.argv[2:])

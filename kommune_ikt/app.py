@@ -14,6 +14,8 @@ from kommune_ikt import __version__
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database, create_db_engine
 from kommune_ikt.errors import problem
+from kommune_ikt.i18n import init_i18n
+from kommune_ikt.messages import N_
 from kommune_ikt.web import ProblemApi, database, init_edge, problem_response
 
 
@@ -86,6 +88,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.extensions["kommune_ikt.db"] = Database(engine)
 
+    init_i18n(app)
     api = ProblemApi(app)
     app.extensions["kommune_ikt.api"] = api
     # Metrics before the edge: Flask runs before_request hooks in this order and
@@ -111,7 +114,7 @@ def _register_health(app: Flask) -> None:
         if database().ping():
             return jsonify(status="ok")
         return problem_response(
-            problem(503, "Service unavailable", "The database is not answering.")
+            problem(503, N_("Service unavailable"), N_("The database is not answering."))
         )
 
 

@@ -93,6 +93,23 @@ def user_add(email: str, role: str, municipality: str | None, name: str) -> None
     click.echo(secret)
 
 
+@user.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def user_deactivate(email: str) -> None:
+    """Deactivate a user and revoke all its tokens and sessions at once (offboarding)."""
+
+    def deactivate(session: Any) -> int:
+        found = auth_services.deactivate_user(session, SYSTEM, email)
+        return found.id  # type: ignore[return-value]
+
+    try:
+        user_id = run_in_session(deactivate)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail)
+    click.echo(f"deactivated {email.strip().lower()} (user {user_id}); its tokens are revoked")
+
+
 @main.group()
 def demo() -> None:
     """Demo data."""

@@ -38,7 +38,10 @@ class Settings:
     smtp_password: str | None = None
     smtp_sender: str = "servicedesk@kommune-ikt.local"
     smtp_starttls: bool = False
-    notification_language: str = "nb"
+    # Language of texts when the user has none and the request names none (nb, nn, sv, en).
+    default_language: str = "nb"
+    # Language of e-mails to recipients without a language of their own; None: default_language.
+    notification_language: str | None = None
     log_level: str = "INFO"
 
     @classmethod

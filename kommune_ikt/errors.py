@@ -1,74 +1,133 @@
-"""Domain errors, and their rendering as problem+json (RFC 9457)."""
+"""Domain errors, and their rendering as problem+json (RFC 9457).
+
+Titles and details are English message ids: the edge translates them into the
+caller's language (kommune_ikt/i18n.py). A detail with values in it is a
+template marked with ``N_`` plus ``params`` (``NotFound(N_("User %(id)s not
+found."), params={"id": 7})``), so the template, not the filled-in text, is
+what the catalogue translates. Domain code needs nothing but this module.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from kommune_ikt.messages import N_
+
+
+def _same(text: str) -> str:
+    return text
 
 
 class DomainError(Exception):
     """Base of every error a service function raises on purpose."""
 
     status = 400
-    title = "Bad request"
+    title = N_("Bad request")
 
     def __init__(
         self,
         detail: str | None = None,
         *,
         errors: dict[str, list[str]] | None = None,
+        params: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+        self.template = detail or self.title
+        self.params = params
+        self.detail = _fill(self.template, params)
+        super().__init__(self.detail)
         self.errors = errors
         self.extra = extra
 
-    def to_problem(self) -> dict[str, Any]:
-        return problem(self.status, self.title, self.detail, errors=self.errors, **self.extra)
+    def to_problem(self, translate: Callable[[str], str] = _same) -> dict[str, Any]:
+        """The problem body, its texts passed through ``translate`` (the caller's language)."""
+        errors = (
+            {
+                field: [_fill(translate(m), self.params) for m in messages]
+                for field, messages in self.errors.items()
+            }
+            if self.errors
+            else None
+        )
+        # Words among the values (what was not found) are translated too; other values
+        # (numbers, e-mails, codes) are not in the catalogue and stay as they are.
+        params = (
+            {k: translate(v) if isinstance(v, str) else v for k, v in self.params.items()}
+            if self.params
+            else None
+        )
+        return problem(
+            self.status,
+            translate(self.title),
+            _fill(translate(self.template), params),
+            errors=errors,
+            **self.extra,
+        )
+
+
+def _fill(template: str, params: dict[str, Any] | None) -> str:
+    if not params:
+        return template
+    try:
+        return template % params
+    except (KeyError, ValueError, TypeError):
+        # A translation that broke its placeholders must not turn an error into a 500.
+        return template
 
 
 class NotAuthenticated(DomainError):
     status = 401
-    title = "Not authenticated"
+    title = N_("Not authenticated")
 
 
 class Forbidden(DomainError):
     status = 403
-    title = "Forbidden"
+    title = N_("Forbidden")
 
 
 class NotFound(DomainError):
     status = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 class Conflict(DomainError):
     status = 409
-    title = "Conflict"
+    title = N_("Conflict")
 
 
 class ValidationFailed(DomainError):
     """Input that parsed but breaks a rule; ``errors`` names the field."""
 
     status = 422
-    title = "Validation failed"
+    title = N_("Validation failed")
 
     def __init__(self, field: str | None = None, message: str | None = None, **kw: Any) -> None:
         errors = kw.pop("errors", None) or (
-            {field: [message or "Invalid value."]} if field else None
+            {field: [message or N_("Invalid value.")]} if field else None
         )
-        detail = kw.pop("detail", None) or (f"{field}: {message}" if field else message)
-        super().__init__(detail, errors=errors, **kw)
+        detail = kw.pop("detail", None)
+        # The detail names the field ("municipality: ..."); the field name is never translated.
+        self.field = field if detail is None and field and message else None
+        super().__init__(detail or message, errors=errors, **kw)
+        if self.field:
+            self.detail = f"{self.field}: {self.detail}"
+
+    def to_problem(self, translate: Callable[[str], str] = _same) -> dict[str, Any]:
+        body = super().to_problem(translate)
+        if self.field:
+            body["detail"] = f"{self.field}: {body['detail']}"
+        return body
 
 
 class PreconditionFailed(DomainError):
     status = 412
-    title = "Precondition failed"
+    title = N_("Precondition failed")
 
 
 class ServiceUnavailable(DomainError):
     status = 503
-    title = "Service unavailable"
+    title = N_("Service unavailable")
 
 
 PROBLEM_TYPES = {

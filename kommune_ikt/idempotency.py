@@ -15,6 +15,7 @@ from sqlmodel import Field
 
 from kommune_ikt.db import SQLModel
 from kommune_ikt.errors import Conflict, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.types import UTCDateTime, utcnow
 from kommune_ikt.web import current_actor, db_session
 
@@ -70,7 +71,7 @@ def idempotent(view: F) -> F:
             return view(*args, **kwargs)
         key = key.strip()
         if not key or len(key) > 200:
-            raise ValidationFailed(HEADER, "Must be 1 to 200 characters.")
+            raise ValidationFailed(HEADER, N_("Must be 1 to 200 characters."))
         actor = current_actor()
         session = db_session()
         fingerprint = request_fingerprint()
@@ -110,9 +111,11 @@ def idempotent(view: F) -> F:
 
 def _replay(existing: IdempotencyKey, fingerprint: str) -> Response:
     if existing.request_hash != fingerprint or existing.path != request.path:
-        raise ValidationFailed(HEADER, "This key was used for a different request; use a new key.")
+        raise ValidationFailed(
+            HEADER, N_("This key was used for a different request; use a new key.")
+        )
     if existing.status_code == 0:
-        raise Conflict("The first request with this Idempotency-Key is still running; retry.")
+        raise Conflict(N_("The first request with this Idempotency-Key is still running; retry."))
     response = current_app.response_class(
         existing.response_body, status=existing.status_code, mimetype="application/json"
     )

@@ -10,6 +10,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
 
+from kommune_ikt.messages import N_
 from kommune_ikt.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from kommune_ikt.types import CENT, DecimalText, Money, UTCDateTime
 
@@ -22,10 +23,10 @@ class DecimalString(fields.Field):
     """
 
     default_error_messages = {
-        "type": 'Must be a decimal string, e.g. "1234.50", not a number.',
-        "invalid": "Not a valid decimal.",
+        "type": N_('Must be a decimal string, e.g. "1234.50", not a number.'),
+        "invalid": N_("Not a valid decimal."),
         "places": "At most {places} decimals.",
-        "negative": "Must not be negative.",
+        "negative": N_("Must not be negative."),
     }
 
     def __init__(self, *, places: int | None = None, allow_negative: bool = False, **kw: Any):
@@ -81,7 +82,7 @@ class AwareDateTime(fields.AwareDateTime):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
         if not EARLIEST <= moment < LATEST:
-            raise ma.ValidationError("Must be in the years 1900 to 2999.")
+            raise ma.ValidationError(N_("Must be in the years 1900 to 2999."))
         return moment
 
 

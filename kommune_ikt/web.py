@@ -22,6 +22,8 @@ from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.services import authenticate
 from kommune_ikt.db import Database, refuses_writes
 from kommune_ikt.errors import DomainError, NotAuthenticated, flatten_messages, problem
+from kommune_ikt.i18n import current_language, gettext, translate_problem
+from kommune_ikt.messages import N_
 from kommune_ikt.schemas import ProblemSchema
 
 log = logging.getLogger(__name__)
@@ -31,9 +33,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """A problem+json response, its texts in the caller's language."""
     response = current_app.response_class(
-        json.dumps(body), status=body["status"], mimetype=PROBLEM_MIMETYPE
+        json.dumps(translate_problem(body)), status=body["status"], mimetype=PROBLEM_MIMETYPE
     )
+    # Say which language the texts are in, and that another Accept-Language may get another.
+    response.headers["Content-Language"] = current_language()
+    response.vary.add("Accept-Language")
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
@@ -67,16 +73,23 @@ class ProblemApi(Api):
         messages = data.get("errors") or data.get("messages")
         errors = flatten_messages(messages) if messages else None
         detail = data.get("message") or error.description
+        if errors:
+            errors = {k: [gettext(m) for m in v] for k, v in errors.items()}
         if status == 400 and errors:
             detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         elif status == 422 and errors:
-            detail = "The request has invalid fields: " + ", ".join(sorted(errors)) + "."
+            detail = invalid_fields(errors)
         elif status == 428:
-            detail = "This request needs an If-Match header with the resource's current ETag."
+            detail = N_("This request needs an If-Match header with the resource's current ETag.")
         elif status == 412:
-            detail = "The resource changed since you read it; fetch it again and retry."
-        title = {422: "Validation failed"}.get(status, error.name)
+            detail = N_("The resource changed since you read it; fetch it again and retry.")
+        title = {422: N_("Validation failed")}.get(status, error.name)
         return problem_response(problem(status, title, detail, errors=errors), data.get("headers"))
+
+
+def invalid_fields(errors: dict[str, list[str]]) -> str:
+    """The detail of a 422: which fields are invalid (in the caller's language)."""
+    return gettext("The request has invalid fields: %(fields)s.", fields=", ".join(sorted(errors)))
 
 
 def database() -> Database:
@@ -111,7 +124,7 @@ def roles(*allowed: Role) -> Callable[[F], F]:
 def current_actor() -> Actor:
     actor = g.get("actor")
     if actor is None:
-        raise NotAuthenticated("Send Authorization: Bearer <token>.")
+        raise NotAuthenticated(N_("Send Authorization: Bearer <token>."))
     return actor
 
 
@@ -140,9 +153,9 @@ class FailedAuthLimiter:
 
 
 NUL = "\x00"
-NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
+NUL_MESSAGE = N_("Text may not contain NUL (\\u0000) characters.")
 INT_LIMIT = 2**31 - 1
-INT_MESSAGE = f"Whole numbers must lie between {-INT_LIMIT - 1} and {INT_LIMIT}."
+INT_MESSAGE = N_("Whole numbers must lie between -2147483648 and 2147483647.")
 # A JSON body worth walking: an escaped NUL, or a run of ten or more digits.
 SUSPECT_BODY = re.compile(rb"\\u0000|\d{10}")
 
@@ -155,7 +168,7 @@ def _refuse_unstorable_input() -> Response | None:
     whole number beyond that range; ids in paths are bounded the same way.
     """
     if NUL in request.path:
-        return problem_response(problem(404, "Not found", "No such resource."))
+        return problem_response(problem(404, N_("Not found"), N_("No such resource.")))
     errors = {
         name or "query": [NUL_MESSAGE]
         for name, value in request.args.items(multi=True)
@@ -166,8 +179,9 @@ def _refuse_unstorable_input() -> Response | None:
             errors.setdefault(path or "body", []).append(message)
     if not errors:
         return None
-    detail = "The request has invalid fields: " + ", ".join(sorted(errors)) + "."
-    return problem_response(problem(422, "Validation failed", detail, errors=errors))
+    return problem_response(
+        problem(422, N_("Validation failed"), invalid_fields(errors), errors=errors)
+    )
 
 
 def _unstorable(value: Any, path: str) -> list[tuple[str, str]]:
@@ -205,12 +219,12 @@ def init_edge(app: Flask) -> None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return problem_response(
-                problem(401, "Not authenticated", "Send Authorization: Bearer <token>."),
+                problem(401, N_("Not authenticated"), N_("Send Authorization: Bearer <token>.")),
                 {"WWW-Authenticate": "Bearer"},
             )
         if limiter.blocked(address, limit):
             return problem_response(
-                problem(429, "Too many requests", "Too many failed authentications; wait."),
+                problem(429, N_("Too many requests"), N_("Too many failed authentications; wait.")),
                 {"Retry-After": "60"},
             )
         try:
@@ -226,7 +240,7 @@ def init_edge(app: Flask) -> None:
             )
             if limiter.blocked(address, limit):
                 log.warning("%s refused for a minute: %d failed authentications", address, limit)
-            return problem_response(exc.to_problem(), {"WWW-Authenticate": "Bearer"})
+            return problem_response(exc.to_problem(gettext), {"WWW-Authenticate": "Bearer"})
         return _refuse_unstorable_input()
 
     @app.after_request
@@ -243,7 +257,7 @@ def init_edge(app: Flask) -> None:
             session.rollback()
             log.info("integrity error at commit: %s", exc.orig)
             return problem_response(
-                problem(409, "Conflict", "The change conflicts with existing data.")
+                problem(409, N_("Conflict"), N_("The change conflicts with existing data."))
             )
         except sa.exc.DBAPIError as exc:
             session.rollback()
@@ -261,7 +275,7 @@ def init_edge(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Response:
-        return problem_response(exc.to_problem())
+        return problem_response(exc.to_problem(gettext))
 
     @app.errorhandler(sa.exc.IntegrityError)
     def _integrity_error(exc: sa.exc.IntegrityError) -> Response:
@@ -280,19 +294,24 @@ def init_edge(app: Flask) -> None:
             return app.extensions["kommune_ikt.api"].handle_http_exception(exc)
         log.exception("unhandled error")
         return problem_response(
-            problem(500, "Internal server error", "Something broke on our side.")
+            problem(500, N_("Internal server error"), N_("Something broke on our side."))
         )
 
 
 # Why the database cannot take a request, as the client is told (503 with Retry-After).
 UNAVAILABLE = {
-    "full": "The database's disk is full: nothing can be saved until an operator frees "
-    "space. Reading still works.",
-    "read_only": "The database is read-only at the moment: nothing can be saved. "
-    "Reading still works.",
-    "cannot_open": "The database file cannot be opened (is its disk read-only or gone?); "
-    "an operator must look at it.",
-    "down": "The database is not answering; retry shortly.",
+    "full": N_(
+        "The database's disk is full: nothing can be saved until an operator frees "
+        "space. Reading still works."
+    ),
+    "read_only": N_(
+        "The database is read-only at the moment: nothing can be saved. Reading still works."
+    ),
+    "cannot_open": N_(
+        "The database file cannot be opened (is its disk read-only or gone?); "
+        "an operator must look at it."
+    ),
+    "down": N_("The database is not answering; retry shortly."),
 }
 
 
@@ -314,7 +333,9 @@ def _database_problem(exc: sa.exc.DBAPIError) -> Response:
     if reason is not None:
         log.warning("database unavailable (%s): %s", reason, exc.orig)
         return problem_response(
-            problem(503, "Service unavailable", UNAVAILABLE[reason]), {"Retry-After": "5"}
+            problem(503, N_("Service unavailable"), UNAVAILABLE[reason]), {"Retry-After": "5"}
         )
     log.exception("database error")
-    return problem_response(problem(500, "Internal server error", "Something broke on our side."))
+    return problem_response(
+        problem(500, N_("Internal server error"), N_("Something broke on our side."))
+    )

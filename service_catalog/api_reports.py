@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
+from kommune_ikt.i18n import current_language
 from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import cost_reports, report_csv
 from service_catalog.catalogue import check_year
@@ -55,12 +56,13 @@ class CostReport(MethodView):
         if number is None and actor.is_it:
             report = cost_reports.collaboration_report(session, actor, year)
             if wants_csv:
-                return _csv(report_csv.collaboration_csv(report, dialect), f"kostnader-{year}")
+                text = report_csv.collaboration_csv(report, dialect, current_language())
+                return _csv(text, f"kostnader-{year}")
             return current_app.json.response(CollaborationReportSchema().dump(report))
         municipal = cost_reports.municipality_report(session, actor, year, number)
         if wants_csv:
             return _csv(
-                report_csv.municipality_csv(municipal, dialect),
+                report_csv.municipality_csv(municipal, dialect, current_language()),
                 f"kostnader-{year}-{municipal.municipality}",
             )
         return municipal
@@ -71,4 +73,7 @@ def _csv(text: str, filename: str) -> Response:
         text.encode("utf-8"), content_type="text/csv; charset=utf-8; header=present"
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    # The Excel dialect's headings are in the reader's language.
+    response.headers["Content-Language"] = current_language()
+    response.vary.add("Accept-Language")
     return response

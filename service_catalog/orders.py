@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page
 from kommune_ikt.types import utcnow
 from service_catalog import queries, signals
@@ -281,8 +282,8 @@ def get_subscription(
     actor.require(*SUBSCRIPTION_EDITORS)
     subscription = session.get(Subscription, subscription_id, with_for_update=for_update)
     if subscription is None:
-        raise NotFound("Subscription not found.")
-    actor.ensure_visible(subscription.municipality_number, "Subscription")
+        raise NotFound(N_("%(what)s not found."), params={"what": N_("Subscription")})
+    actor.ensure_visible(subscription.municipality_number, N_("Subscription"))
     return SubscriptionView(subscription, _changes(session, subscription.id))
 
 

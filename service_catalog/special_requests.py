@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.types import CENT, utcnow
 from service_catalog.catalogue import budget_year, find_service, price_for
 from service_catalog.choices import (
@@ -73,8 +74,8 @@ def get_request(
     actor.require(Role.ORDERER, Role.AGENT, Role.CATALOGUE_MANAGER, Role.OPERATIONS)
     request = session.get(SpecialRequest, request_id, with_for_update=for_update)
     if request is None:
-        raise NotFound("Special request not found.")
-    actor.ensure_visible(request.municipality_number, "Special request")
+        raise NotFound(N_("%(what)s not found."), params={"what": N_("Special request")})
+    actor.ensure_visible(request.municipality_number, N_("Special request"))
     return request
 
 

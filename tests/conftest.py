@@ -36,6 +36,12 @@ PG_ADMIN_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 RUN_ID = uuid.uuid4().hex[:8]
+# The tests assert the English message ids; the deployment default (nb) and the other
+# languages are tested where they ask for them (tests/integration/test_language.py).
+# Set here, before any app or served process reads it, so every one of them speaks English.
+# E-mails keep the deployment's own default (bokmål), which the mail tests assert.
+os.environ.setdefault("DEFAULT_LANGUAGE", "en")
+os.environ.setdefault("NOTIFICATION_LANGUAGE", "nb")
 
 
 def _postgres_error() -> str | None:

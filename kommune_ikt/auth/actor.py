@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kommune_ikt.errors import Forbidden, NotFound
+from kommune_ikt.messages import N_
 
 
 class Role(StrEnum):
@@ -29,6 +30,8 @@ class Actor:
     role: Role
     municipality: str | None = None
     email: str | None = None
+    # The user's language setting (nb, nn, sv, en); None: the request's or the default.
+    language: str | None = None
 
     @property
     def is_municipal(self) -> bool:
@@ -45,7 +48,9 @@ class Actor:
         """Raise 403 unless the actor holds one of ``roles`` (admin holds all)."""
         if not self.has(*roles):
             allowed = ", ".join(sorted(r.value for r in roles)) or "admin"
-            raise Forbidden(f"This action needs one of the roles: {allowed}.")
+            raise Forbidden(
+                N_("This action needs one of the roles: %(roles)s."), params={"roles": allowed}
+            )
 
     def can_see_municipality(self, number: str | None) -> bool:
         return not self.is_municipal or number == self.municipality
@@ -53,13 +58,13 @@ class Actor:
     def ensure_visible(self, number: str | None, what: str = "Object") -> None:
         """404 (never a hint that it exists) for another municipality's object."""
         if not self.can_see_municipality(number):
-            raise NotFound(f"{what} not found.")
+            raise NotFound(N_("%(what)s not found."), params={"what": what})
 
     def check_municipality_filter(self, number: str | None) -> str | None:
         """The municipality a list may show: 403 when a municipal actor asks for another."""
         if self.is_municipal:
             if number is not None and number != self.municipality:
-                raise Forbidden("You may only list objects of your own municipality.")
+                raise Forbidden(N_("You may only list objects of your own municipality."))
             return self.municipality
         return number
 

@@ -27,6 +27,10 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime, nullable=False)
     )
+    # nb, nn, sv or en; None: the browser's Accept-Language, then DEFAULT_LANGUAGE.
+    language: str | None = Field(default=None, sa_column=sa.Column(sa.String(8)))
+    # When the user last authenticated (to the minute, like a token's last_used_at).
+    last_seen_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime))
 
 
 class ApiToken(SQLModel, table=True):

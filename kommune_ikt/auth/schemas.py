@@ -7,7 +7,23 @@ from marshmallow import fields, validate
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.auth.models import ApiToken, User
-from kommune_ikt.schemas import AutoSchema
+from kommune_ikt.messages import LANGUAGES
+from kommune_ikt.schemas import AutoSchema, ListArgs, page_schema
+
+LANGUAGE_FIELD_DOC = {
+    "description": "Language of the user's texts (problem details, e-mails, CSV headers, "
+    "pages): one of nb, nn, sv, en; null follows the browser's Accept-Language, then "
+    "the deployment's DEFAULT_LANGUAGE."
+}
+
+
+def language_field(**kwargs: object) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        validate=validate.OneOf(LANGUAGES),
+        metadata=LANGUAGE_FIELD_DOC,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 class UserSchema(AutoSchema):
@@ -19,13 +35,16 @@ class UserSchema(AutoSchema):
             "name",
             "role",
             "municipality",
+            "language",
             "active",
             "available",
             "created_at",
+            "last_seen_at",
         )
-        dump_only = ("id", "created_at", "active", "available")
+        dump_only = ("id", "created_at", "active", "available", "last_seen_at")
 
     municipality = fields.String(attribute="municipality_number", allow_none=True)
+    language = language_field()
 
 
 class UserCreateSchema(ma.Schema):
@@ -35,6 +54,27 @@ class UserCreateSchema(ma.Schema):
     municipality = fields.String(
         load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{4}$")
     )
+    language = language_field(load_default=None)
+
+
+class UserPatchSchema(ma.Schema):
+    """What an admin may change; deactivation and role or municipality changes sign out."""
+
+    name = fields.String(validate=validate.Length(max=200))
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    municipality = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{4}$"))
+    language = language_field()
+    active = fields.Boolean()
+
+
+class MePatchSchema(ma.Schema):
+    """What users change about themselves."""
+
+    name = fields.String(validate=validate.Length(max=200))
+    language = language_field()
+
+
+UserPageSchema = page_schema(UserSchema, "UserPage")
 
 
 class TokenSchema(AutoSchema):
@@ -52,6 +92,9 @@ class IssuedTokenSchema(TokenSchema):
     )
 
 
+TokenPageSchema = page_schema(TokenSchema, "TokenPage")
+
+
 class TokenCreateSchema(ma.Schema):
     name = fields.String(load_default="", validate=validate.Length(max=100))
 
@@ -59,6 +102,9 @@ class TokenCreateSchema(ma.Schema):
 class MeSchema(UserSchema):
     class Meta(UserSchema.Meta):
         pass
+
+
+UserListArgs = ListArgs
 
 
 class AvailabilitySchema(ma.Schema):

@@ -1,4 +1,4 @@
-"""Use cases for users and tokens: create, issue, authenticate, revoke."""
+"""Use cases for users and tokens: create, change, offboard, issue, authenticate, revoke."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,6 +17,8 @@ from kommune_ikt.auth.actor import MUNICIPAL_ROLES, Actor, Role
 from kommune_ikt.auth.models import ApiToken, User
 from kommune_ikt.db import DriverStatement, refuses_writes
 from kommune_ikt.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from kommune_ikt.messages import LANGUAGES, N_
+from kommune_ikt.pagination import DEFAULT_LIMIT, Page, paginate
 from kommune_ikt.types import utcnow
 
 TOKEN_PREFIX = "kikt_"  # noqa: S105 - a marker, not a secret  # nosec B105
@@ -42,17 +45,54 @@ def create_user(
     role: str,
     municipality: str | None = None,
     name: str = "",
+    language: str | None = None,
 ) -> User:
     """Create a user with one role; municipal roles need a municipality, IT roles none."""
     actor.require(Role.ADMIN)
+    role = _check_role(role)
+    _check_municipality(session, role, municipality)
+    _check_language(language)
+    email = email.strip().lower()
+    if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise Conflict(
+            N_("A user with e-mail %(email)s exists."),
+            params={"email": email},
+            errors={"email": [N_("Already in use.")]},
+        )
+    user = User(
+        email=email,
+        role=role.value,
+        municipality_number=municipality,
+        name=name,
+        language=language,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _check_role(role: str) -> Role:
     try:
-        role = Role(role)
+        return Role(role)
     except ValueError:
-        raise ValidationFailed("role", f"Unknown role; one of {', '.join(r.value for r in Role)}.")
+        raise ValidationFailed(
+            "role",
+            N_("Unknown role; one of %(roles)s."),
+            params={"roles": ", ".join(r.value for r in Role)},
+        )
+
+
+def _check_municipality(session: Session, role: Role, municipality: str | None) -> None:
     if role in MUNICIPAL_ROLES and not municipality:
-        raise ValidationFailed("municipality", f"Role {role} belongs to a municipality.")
+        raise ValidationFailed(
+            "municipality", N_("Role %(role)s belongs to a municipality."), params={"role": role}
+        )
     if role not in MUNICIPAL_ROLES and municipality:
-        raise ValidationFailed("municipality", f"Role {role} belongs to the IT unit, not to one.")
+        raise ValidationFailed(
+            "municipality",
+            N_("Role %(role)s belongs to the IT unit, not to a municipality."),
+            params={"role": role},
+        )
     if municipality is not None:
         # The municipality table belongs to service_catalog, which depends on
         # us, so it is named here rather than imported.
@@ -61,14 +101,135 @@ def create_user(
             sa.select(municipalities.c.number).where(municipalities.c.number == municipality)
         )
         if found is None:
-            raise ValidationFailed("municipality", f"Unknown municipality {municipality}.")
-    email = email.strip().lower()
-    if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"A user with e-mail {email} exists.", errors={"email": ["Already in use."]})
-    user = User(email=email, role=role.value, municipality_number=municipality, name=name)
-    session.add(user)
+            raise ValidationFailed(
+                "municipality",
+                N_("Unknown municipality %(number)s."),
+                params={"number": municipality},
+            )
+
+
+def _check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise ValidationFailed(
+            "language",
+            N_("Unknown language; one of %(languages)s, or null."),
+            params={"languages": ", ".join(LANGUAGES)},
+        )
+
+
+def get_user_for_admin(
+    session: Session, actor: Actor, user_id: int, *, for_update: bool = False
+) -> User:
+    """One user (admin)."""
+    actor.require(Role.ADMIN)
+    user = session.get(User, user_id, with_for_update=for_update)
+    if user is None:
+        raise NotFound(N_("User not found."))
+    return user
+
+
+# Changing any of these ends everything the user is signed in with.
+REVOKING_CHANGES = ("role", "municipality_number", "active")
+
+
+def update_user(session: Session, actor: Actor, user: User, changes: dict[str, Any]) -> User:
+    """Change a user (admin): name, role, municipality, language, active.
+
+    Deactivation, or a change of role or municipality, revokes all the user's
+    tokens and web sessions at once (``revoke_sessions``): what they were
+    granted was granted to the old role and municipality.
+    """
+    actor.require(Role.ADMIN)
+    changes = dict(changes)
+    if "municipality" in changes:
+        changes["municipality_number"] = changes.pop("municipality")
+    role = _check_role(changes.get("role", user.role))
+    municipality = changes.get("municipality_number", user.municipality_number)
+    if "role" in changes or "municipality_number" in changes:
+        _check_municipality(session, role, municipality)
+    if "language" in changes:
+        _check_language(changes["language"])
+    active = changes.get("active", user.active)
+    if user.role == Role.ADMIN and user.active and (role != Role.ADMIN or not active):
+        _keep_an_admin(session, user)
+    revoke = any(
+        name in changes and changes[name] != getattr(user, name) for name in REVOKING_CHANGES
+    )
+    if "role" in changes:
+        changes["role"] = role.value
+    for name in ("name", "role", "municipality_number", "language", "active"):
+        if name in changes:
+            setattr(user, name, changes[name])
+    if revoke:
+        revoke_sessions(session, user.id)  # type: ignore[arg-type]
     session.flush()
     return user
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    others = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise Conflict(
+            N_("This is the last active admin; make another admin first."),
+            errors={"role": [N_("The deployment needs an active admin.")]},
+        )
+
+
+def deactivate_user(session: Session, actor: Actor, email: str) -> User:
+    """Deactivate the user with ``email`` and revoke everything they are signed in with."""
+    actor.require(Role.ADMIN)
+    user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(N_("No user with e-mail %(email)s."), params={"email": email})
+    return update_user(session, actor, user, {"active": False})
+
+
+def revoke_sessions(session: Session, user_id: int, *, now: datetime | None = None) -> int:
+    """End everything ``user_id`` is signed in with, at once; the number of tokens revoked.
+
+    Today that is every unrevoked bearer token. The web interface's sessions
+    join here (revoke its rows for ``user_id`` in this same function), so that
+    deactivation and role or municipality changes end them too; the request
+    that authenticates next is refused because its token or session is revoked.
+    """
+    result = session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def update_me(session: Session, actor: Actor, changes: dict[str, Any]) -> User:
+    """The signed-in user changes their own ``name`` or ``language``."""
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound(N_("User not found."))
+    if "language" in changes:
+        _check_language(changes["language"])
+        user.language = changes["language"]
+    if "name" in changes:
+        user.name = changes["name"]
+    session.flush()
+    return user
+
+
+def list_tokens(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[ApiToken]:
+    """A user's tokens, newest first (admin); never the secret, which is not stored."""
+    get_user_for_admin(session, actor, user_id)
+    stmt = sa.select(ApiToken).where(ApiToken.user_id == user_id)
+    return paginate(session, stmt, [ApiToken.id], limit=limit, cursor=cursor, kinds=[int])
 
 
 def issue_token(session: Session, actor: Actor, user_id: int, name: str = "") -> IssuedToken:
@@ -76,7 +237,7 @@ def issue_token(session: Session, actor: Actor, user_id: int, name: str = "") ->
     actor.require(Role.ADMIN)
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret), prefix=secret[:12])
     session.add(token)
@@ -88,7 +249,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     actor.require(Role.ADMIN)
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound("Token not found.")
+        raise NotFound(N_("Token not found."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
@@ -106,6 +267,8 @@ _BY_HASH = DriverStatement(
         User.municipality_number,
         User.email,
         User.active,
+        User.language,
+        User.last_seen_at,
         reference.token_column(),
     )
     .join(User, User.id == ApiToken.user_id)
@@ -126,43 +289,54 @@ def authenticate(session: Session, secret: str) -> Actor:
     # compare_digest keeps the final comparison constant-time; the lookup is by
     # a hash, so timing reveals nothing about the secret itself.
     if row is None or not hmac.compare_digest(row.token_hash, wanted):
-        raise NotAuthenticated("Unknown or revoked token.")
+        raise NotAuthenticated(N_("Unknown or revoked token."))
     if row.revoked_at is not None or not row.active:
-        raise NotAuthenticated("Unknown or revoked token.")
+        raise NotAuthenticated(N_("Unknown or revoked token."))
     reference.prefetched(session, row.reference_token)
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        _note_use(session, row.id, now)
+    token_stale = row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION
+    user_stale = row.last_seen_at is None or now - row.last_seen_at > LAST_USED_RESOLUTION
+    if token_stale or user_stale:
+        _note_use(
+            session, row.id if token_stale else None, row.user_id if user_stale else None, now
+        )
     return Actor(
         user_id=row.user_id,
         role=Role(row.role),
         municipality=row.municipality_number,
         email=row.email,
+        language=row.language,
     )
 
 
-def _note_use(session: Session, token_id: int, now: datetime) -> None:
-    """Record the token's use, if the database takes writes: a read-only or full database
-    must still let callers read (the write is a savepoint that is rolled back then)."""
+def _note_use(session: Session, token_id: int | None, user_id: int | None, now: datetime) -> None:
+    """Record the token's use and the user's, if the database takes writes: a read-only or
+    full database must still let callers read (the write is a savepoint rolled back then)."""
     try:
         with session.begin_nested():
-            session.execute(
-                sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-            )
+            if token_id is not None:
+                session.execute(
+                    sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                )
+            if user_id is not None:
+                session.execute(sa.update(User).where(User.id == user_id).values(last_seen_at=now))
     except sa.exc.DBAPIError as exc:
         if refuses_writes(exc) is None:
             raise
 
 
-def list_users(session: Session, actor: Actor) -> list[User]:
+def list_users(
+    session: Session, actor: Actor, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[User]:
+    """Users, newest first (admin)."""
     actor.require(Role.ADMIN)
-    return list(session.scalars(sa.select(User).order_by(User.id)))
+    return paginate(session, sa.select(User), [User.id], limit=limit, cursor=cursor, kinds=[int])
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or (actor.user_id != user_id and not actor.has(Role.ADMIN)):
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     return user
 
 
@@ -170,6 +344,6 @@ def set_availability(session: Session, actor: Actor, available: bool) -> User:
     """An agent marks themselves (un)available for auto-assignment."""
     user = session.get(User, actor.user_id)
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     user.available = available
     return user

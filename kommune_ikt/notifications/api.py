@@ -33,8 +33,10 @@ class NotificationView:
 
 
 def _present(items: list[Notification]) -> list[NotificationView]:
-    language = current_app.config["SETTINGS"].notification_language
-    texts = services.rendered(items, language)
+    settings = current_app.config["SETTINGS"]
+    language = settings.notification_language or settings.default_language
+    languages = services.recipient_languages(db_session(), [n.recipient for n in items])
+    texts = services.rendered(items, language, languages)
     return [NotificationView(n, *texts[n.id]) for n in items]  # type: ignore[index]
 
 

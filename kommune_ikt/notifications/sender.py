@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database
 from kommune_ikt.notifications.models import Notification
-from kommune_ikt.notifications.services import FAILED, PENDING, SENDING, SENT
+from kommune_ikt.notifications.services import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    recipient_languages,
+)
 from kommune_ikt.notifications.texts import render
 from kommune_ikt.types import utcnow
 
@@ -132,9 +138,11 @@ def claim(session: Session, settings: Settings, now: datetime, limit: int) -> li
         )
     )
     domain = settings.smtp_sender.rpartition("@")[2] or "kommune-ikt.local"
+    default_language = settings.notification_language or settings.default_language
+    languages = recipient_languages(session, [n.recipient for n in rows if n.language is None])
     claimed = []
     for n in rows:
-        language = n.language or settings.notification_language
+        language = n.language or languages.get(n.recipient.lower()) or default_language
         subject, body = render(n.event, language, n.context)
         n.status = SENDING
         n.claimed_at = now

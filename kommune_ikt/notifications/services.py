@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.auth.models import User
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.notifications.models import Notification
 from kommune_ikt.notifications.texts import EVENTS, LANGUAGES, render
@@ -148,16 +149,37 @@ def check_status(status: str | None) -> None:
         raise ValidationFailed("status", f"One of {', '.join(STATUSES)}.")
 
 
+def recipient_languages(session: Session, emails: Sequence[str]) -> dict[str, str]:
+    """The language setting of each recipient who is a user and has one, by e-mail."""
+    wanted = sorted({e.strip().lower() for e in emails if e})
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(User.email, User.language).where(
+            User.email.in_(wanted), User.language.is_not(None)
+        )
+    )
+    return {email: language for email, language in rows}
+
+
 def rendered(
-    notifications: Sequence[Notification], default_language: str
+    notifications: Sequence[Notification],
+    default_language: str,
+    languages: dict[str, str] | None = None,
 ) -> dict[int, tuple[str, str]]:
-    """Subject and body of each notification: as sent, or as it would be sent now."""
+    """Subject and body of each notification: as sent, or as it would be sent now.
+
+    The language is the notification's own, else its recipient's (``languages``,
+    by e-mail, from ``recipient_languages``), else ``default_language``.
+    """
+    languages = languages or {}
     out: dict[int, tuple[str, str]] = {}
     for n in notifications:
         if n.subject is not None and n.body is not None:
             out[n.id] = (n.subject, n.body)  # type: ignore[index]
         else:
-            out[n.id] = render(n.event, n.language or default_language, n.context)  # type: ignore[index]
+            language = n.language or languages.get(n.recipient.lower()) or default_language
+            out[n.id] = render(n.event, language, n.context)  # type: ignore[index]
     return out
 
 

@@ -82,7 +82,9 @@ def desk(backend, tmp_path_factory):
                 ("anne@averoy.example", "requester", "1554"),
             ]
             agent, agent2, requester, requester2 = pool.map(lambda u: server.add_user(*u), users)
-        ids = {u["email"]: u["id"] for u in server.request("GET", "/api/v1/users", admin).json}
+        ids = {
+            u["email"]: u["id"] for u in server.request("GET", "/api/v1/users", admin).json["items"]
+        }
         yield Desk(
             server,
             admin,

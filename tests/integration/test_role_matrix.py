@@ -126,7 +126,13 @@ TABLE: dict[tuple[str, str], Rule] = {
         ADMIN, ok=201, params=shared("user", "user_id"), body=body({"name": "skript"})
     ),
     ("DELETE", "/tokens/<int:token_id>"): Rule(ADMIN, ok=204, params=shared("token", "token_id")),
+    ("GET", "/users/<int:user_id>"): Rule(ADMIN, params=shared("user", "user_id")),
+    ("PATCH", "/users/<int:user_id>"): Rule(
+        ADMIN, params=shared("user", "user_id"), body=body({"name": "Nytt Navn"}), if_match=True
+    ),
+    ("GET", "/users/<int:user_id>/tokens"): Rule(ADMIN, params=shared("user", "user_id")),
     ("GET", "/me"): Rule(EVERYONE),
+    ("PATCH", "/me"): Rule(EVERYONE, body=body({"language": "nn"})),
     ("PUT", "/me/availability"): Rule(EVERYONE, body=body({"available": False})),
     # --- municipalities ---------------------------------------------------------------
     ("GET", "/municipalities"): Rule(EVERYONE),

@@ -1,4 +1,4 @@
-"""Notification texts: bokmål by default, English on request, never failing on a gap."""
+"""Notification texts: bokmål by default, nn, sv and en on request, never failing on a gap."""
 
 from __future__ import annotations
 
@@ -17,8 +17,20 @@ CONTEXT = {
 }
 
 
-def test_every_event_has_bokmal_and_english():
-    assert all(set(TEXTS[event]) == set(LANGUAGES) for event in EVENTS)
+def test_every_event_is_translated_into_every_language():
+    assert set(TEXTS) == EVENTS
+    for event in EVENTS:
+        english = render(event, "en", CONTEXT)
+        others = {language: render(event, language, CONTEXT) for language in ("nb", "nn", "sv")}
+        assert all(text != english for text in others.values()), event
+        assert len({*others.values()}) == 3, event
+
+
+def test_swedish_and_nynorsk_texts():
+    _subject, body = render("sla_warning", "sv", CONTEXT)
+    assert "lösningstiden" in body
+    subject, _body = render("ticket_resolved", "nn", CONTEXT)
+    assert subject.startswith("[INC-2026-000042] Saka er løyst")
 
 
 @pytest.mark.parametrize("event", sorted(EVENTS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -136,18 +137,71 @@ def test_csv_is_rfc4180_utf8_with_norwegian_letters(client, books, create_user, 
 def test_csv_excel_no_has_bom_semicolons_and_decimal_commas(client, books, year):
     orderer = books()
     response = _get(
-        client, orderer, f"/api/v1/cost-reports/{year}?dialect=excel-no", Accept="text/csv"
+        client,
+        orderer,
+        f"/api/v1/cost-reports/{year}?dialect=excel-no",
+        Accept="text/csv",
+        **{"Accept-Language": "nb"},
     )
     raw = response.get_data()
     assert raw.startswith("\ufeff".encode())
     text = raw.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    assert rows[0][:4] == ["year", "municipality", "municipality_name", "month"]
+    assert rows[0][:4] == ["År", "Kommunenummer", "Kommune", "Måned"]
     special = next(r for r in rows if r[6] == "special")
     assert special[-1] == "26000,00"
     assert special[-2] == "40"  # hours
     basic = next(r for r in rows if r[6] == "basic")
     assert basic[-2].startswith("0,")  # the share
+
+
+@pytest.mark.parametrize(
+    ("language", "headings"),
+    [
+        ("sv", ["År", "Kommunnummer", "Kommun", "Månad"]),
+        ("nn", ["År", "Kommunenummer", "Kommune", "Månad"]),
+        ("en", ["Year", "Municipality number", "Municipality", "Month"]),
+    ],
+)
+def test_csv_excel_headings_follow_the_readers_language(client, books, year, language, headings):
+    orderer = books()
+    text = _get(
+        client,
+        orderer,
+        f"/api/v1/cost-reports/{year}?dialect=excel-no",
+        Accept="text/csv",
+        **{"Accept-Language": language},
+    ).get_data(as_text=True)
+    assert text.lstrip("\ufeff").split("\r\n")[0].split(";")[:4] == headings
+
+
+def test_csv_excel_keeps_months_and_municipality_numbers_as_text(client, books, create_user, year):
+    orderer = books()
+    text = _get(
+        client, orderer, f"/api/v1/cost-reports/{year}?dialect=excel-no", Accept="text/csv"
+    ).get_data(as_text=True)
+    lines = text.lstrip("\ufeff").split("\r\n")[1:-1]
+    cells = [line.split(";") for line in lines]
+    # Written as Excel's text formula, unquoted: ="1573";...;="2024-01"
+    assert all(c[1] == f'="{orderer.municipality}"' for c in cells)
+    monthly = [c[3] for c in cells if c[3]]
+    assert monthly and all(re.fullmatch(r'="\d{4}-\d{2}"', m) for m in monthly)
+    agent = create_user("agent")
+    totals = _get(
+        client, agent, f"/api/v1/cost-reports/{year}?dialect=excel-no", Accept="text/csv"
+    ).get_data(as_text=True)
+    rows = [line.split(";") for line in totals.lstrip("\ufeff").split("\r\n")[1:-1]]
+    assert all(re.fullmatch(r'="\d{4}"', r[1]) for r in rows[:-1])
+    assert rows[-1][1] == ""  # the collaboration's sums have no municipality
+
+
+def test_csv_rfc4180_keeps_plain_values(client, books, year):
+    orderer = books()
+    text = _get(client, orderer, f"/api/v1/cost-reports/{year}", Accept="text/csv").get_data(
+        as_text=True
+    )
+    assert '="' not in text
+    assert text.split("\r\n")[0].startswith("year,municipality,")
 
 
 def test_municipality_csv_has_one_row_per_line(client, books, year):
