@@ -87,7 +87,7 @@ def municipality_csv(report: MunicipalityReport, dialect: Dialect) -> str:
 
 
 def collaboration_csv(report: CollaborationReport, dialect: Dialect) -> str:
-    """One row per municipality, then the collaboration's sums (municipality left empty)."""
+    """One row per municipality, one per unallocated month, then the collaboration's sums."""
     rows: list[tuple[Any, ...]] = [
         (
             report.year,
@@ -97,6 +97,18 @@ def collaboration_csv(report: CollaborationReport, dialect: Dialect) -> str:
         )
         for row in report.municipalities
     ]
+    for line in report.unallocated:
+        rows.append(
+            (
+                report.year,
+                "",
+                f"Unallocated {line.service_code} {line.month}",
+                _number(line.amount, dialect),
+                _number(Decimal(0), dialect),
+                _number(Decimal(0), dialect),
+                _number(line.amount, dialect),
+            )
+        )
     rows.append(
         (
             report.year,
