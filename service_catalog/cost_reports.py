@@ -37,7 +37,7 @@ from service_catalog.models import (
     Subscription,
     SubscriptionChange,
 )
-from service_catalog.municipalities import OSLO
+from service_catalog.municipalities import OSLO, today
 from service_catalog.report_types import (
     CollaborationReport,
     CollaborationRow,
@@ -255,11 +255,20 @@ def check_keys_complete(session: Session) -> None:
     keys = load_keys(session)
     municipalities = list(session.scalars(sa.select(Municipality).order_by(Municipality.number)))
     participants = _participants(session, {r.year for r in rows})
+    latest: dict[str, int] = {}
+    for code, year, _ in rows:
+        latest[code] = max(year, latest.get(code, year))
+    now = today()
     for code, year, key_name in rows:
         key = keys.get(key_name or "")
         if not isinstance(key, allocation.FixedKey):
             continue
         taking_part = participants.get((code, year))
+        if taking_part is None and year == latest[code]:
+            # The key carries the service on: every member now or to come needs a share.
+            for m in municipalities:
+                if (m.left_on is None or m.left_on > now) and m.number not in key.shares:
+                    raise _missing_share(key, m.number)
         members = [
             allocation.Member(m.number, 0, m.joined_on, m.left_on)
             for m in municipalities
@@ -271,6 +280,19 @@ def check_keys_complete(session: Session) -> None:
                 continue
             with _explained():
                 allocator.weights(key, month)
+
+
+def _missing_share(key: allocation.FixedKey, number: str) -> ValidationFailed:
+    message = (
+        f"Allocation key {key.name!r} shares basic services and has no fixed share for "
+        f"municipality {number}, a member now or from a later date."
+    )
+    return ValidationFailed(
+        errors={f"fixed_shares.{number}": [message]},
+        detail=message,
+        municipality=number,
+        allocation_key=key.name,
+    )
 
 
 def _participants(session: Session, years: set[int]) -> dict[tuple[str, int], frozenset[str]]:
