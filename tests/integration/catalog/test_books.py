@@ -23,6 +23,7 @@ from service_catalog.models import (
     MunicipalityPopulation,
     Order,
     ServicePrice,
+    SpecialRequest,
     SubscriptionChange,
 )
 from service_catalog.municipalities import today
@@ -214,6 +215,10 @@ def test_a_closed_year_stays_put_to_the_ore_after_every_kind_of_edit(
         ),
         _etag_patch(client, agent, f"/api/v1/subscriptions/{orkide_2024}", {"end_on": f"{CLOSED}-09-01"}),
     ]  # fmt: skip
+    special = session.scalar(sa.select(SpecialRequest.id))
+    refused.append(
+        _etag_patch(client, manager, f"/api/v1/special-requests/{special}", {"actual_hours": "1"})
+    )
     assert [r.status_code for r in refused] == [409] * len(refused), [r.json for r in refused]
 
     # ... edits that touch later years only go through ...
