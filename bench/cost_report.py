@@ -46,6 +46,7 @@ from service_catalog.models import (
     AllocationKey,
     AllocationKeyShare,
     Municipality,
+    MunicipalityPopulation,
     Service,
     ServicePrice,
     SpecialRequest,
@@ -109,7 +110,18 @@ def build(url: str) -> str:
          "is_default": False},
     ]  # fmt: skip
     for key in keys:
-        key.update(description="", created_at=now, updated_at=now)
+        # The reference figures are SSB's 2024 (populations are held per year).
+        key.update(
+            description="",
+            population_year=2024 if key["equal_weight"] is not None else None,
+            created_at=now,
+            updated_at=now,
+        )
+    populations = [
+        {"municipality_number": m["number"], "year": m["population_year"],
+         "population": m["population"], "source": "", "updated_at": now}
+        for m in municipalities
+    ]  # fmt: skip
     shares = [{"key_id": 3, "municipality_number": n, "share": Decimal("0.0025")} for n in numbers]
     services, prices = [], []
     periods = ("month", "year", "once")
@@ -141,6 +153,7 @@ def build(url: str) -> str:
 
     with engine.begin() as conn:
         conn.execute(sa.insert(Municipality), municipalities)
+        conn.execute(sa.insert(MunicipalityPopulation), populations)
         conn.execute(sa.insert(AllocationKey), keys)
         conn.execute(sa.insert(AllocationKeyShare), shares)
         conn.execute(sa.insert(Service), services)

@@ -75,6 +75,14 @@ class WeightedKey:
     name: str
     equal_weight: Decimal
     population_weight: Decimal
+    # Whose figures: this year's for every budget year, or None for the year before it.
+    population_year: int | None = None
+
+    def figures_for(self, budget_year: int) -> int | None:
+        """The population year a budget year uses, or None when populations play no part."""
+        if not self.population_weight:
+            return None
+        return self.population_year or budget_year - 1
 
 
 @dataclass(frozen=True)

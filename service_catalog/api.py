@@ -16,11 +16,14 @@ from service_catalog import (
     api_requests,
     municipalities,
 )
+from service_catalog.catalogue import check_year
 from service_catalog.schemas import (
     MunicipalityCreateSchema,
     MunicipalityListArgs,
     MunicipalityPatchSchema,
     MunicipalitySchema,
+    PopulationPageSchema,
+    PopulationSchema,
 )
 
 municipality_blp = Blueprint(
@@ -63,6 +66,31 @@ class MunicipalityItem(MethodView):
         item = municipalities.get_municipality(session, actor, number, for_update=True)
         municipality_blp.check_etag(item, MunicipalitySchema)
         return municipalities.update_municipality(session, actor, item, changes)
+
+
+@municipality_blp.route("/municipalities/<string:number>/populations")
+class Populations(MethodView):
+    @municipality_blp.response(200, PopulationPageSchema)
+    def get(self, number: str) -> Any:
+        """A municipality's population figures, oldest year first (everyone signed in)."""
+        return {"items": municipalities.list_populations(db_session(), number), "next_cursor": None}
+
+
+@municipality_blp.route("/municipalities/<string:number>/populations/<int:year>")
+class PopulationItem(MethodView):
+    @municipality_blp.response(200, PopulationSchema)
+    def get(self, number: str, year: int) -> Any:
+        """A municipality's population in one year (everyone signed in)."""
+        check_year(year)
+        return municipalities.get_population(db_session(), number, year)
+
+    @roles(Role.ADMIN)
+    @municipality_blp.arguments(PopulationSchema)
+    @municipality_blp.response(200, PopulationSchema)
+    def put(self, data: dict[str, Any], number: str, year: int) -> Any:
+        """Record a year's population (admin); a year a closed budget year used is 409."""
+        check_year(year)
+        return municipalities.set_population(db_session(), current_actor(), number, year, data)
 
 
 def blueprints() -> list[Blueprint]:

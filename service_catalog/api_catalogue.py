@@ -9,11 +9,14 @@ from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.web import current_actor, db_session, roles
-from service_catalog import catalogue, keys, queries
+from service_catalog import budget_years, catalogue, keys, participants, queries
 from service_catalog.schemas import (
     AllocationKeyPageSchema,
     AllocationKeyPutSchema,
     AllocationKeySchema,
+    BudgetYearPageSchema,
+    BudgetYearSchema,
+    ParticipantsSchema,
     PricePageSchema,
     PricePutSchema,
     PriceSchema,
@@ -84,6 +87,43 @@ class ServicePriceItem(MethodView):
     def put(self, data: dict[str, Any], code: str, year: int) -> Any:
         """Set a service's price for a budget year; the shape follows the tier."""
         return catalogue.set_price(db_session(), current_actor(), code, year, data)
+
+
+@blp.route("/services/<string:code>/participants/<int:year>")
+class ServiceParticipants(MethodView):
+    @blp.response(200, ParticipantsSchema)
+    def get(self, code: str, year: int) -> Any:
+        """Who shares a basic service's cost in a budget year (everyone signed in)."""
+        return participants.get_participants(db_session(), code, year)
+
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.arguments(ParticipantsSchema)
+    @blp.response(200, ParticipantsSchema)
+    def put(self, data: dict[str, Any], code: str, year: int) -> Any:
+        """Name the members sharing a basic service's cost in a budget year."""
+        return participants.set_participants(
+            db_session(), current_actor(), code, year, data["municipalities"]
+        )
+
+
+@blp.route("/budget-years")
+class BudgetYears(MethodView):
+    @blp.response(200, BudgetYearPageSchema)
+    def get(self) -> Any:
+        """Budget years with a price or closed, oldest first, with their state (everyone)."""
+        return {
+            "items": budget_years.list_years(db_session(), current_actor()),
+            "next_cursor": None,
+        }
+
+
+@blp.route("/budget-years/<int:year>/close")
+class BudgetYearClose(MethodView):
+    @roles(Role.CATALOGUE_MANAGER)
+    @blp.response(200, BudgetYearSchema)
+    def post(self, year: int) -> Any:
+        """Close a budget year: its cost reports are frozen; edits that would change it are 409."""
+        return budget_years.close_year(db_session(), current_actor(), year)
 
 
 @blp.route("/allocation-keys")

@@ -18,6 +18,7 @@ from service_catalog.schemas_orders import (
     OrderPageSchema,
     OrderReasonSchema,
     OrderSchema,
+    SubscriptionEditPageSchema,
     SubscriptionListArgs,
     SubscriptionPageSchema,
     SubscriptionPatchSchema,
@@ -123,3 +124,15 @@ class SubscriptionItem(MethodView):
         view = orders.get_subscription(session, actor, subscription_id, for_update=True)
         blp.check_etag(view, SubscriptionSchema)
         return orders.update_subscription(session, actor, view, changes)
+
+
+@blp.route("/subscriptions/<int:subscription_id>/changes")
+class SubscriptionChanges(MethodView):
+    @roles(Role.ORDERER, Role.AGENT)
+    @blp.response(200, SubscriptionEditPageSchema)
+    def get(self, subscription_id: int) -> Any:
+        """Every change of a subscription, oldest first: who, when, old and new."""
+        return {
+            "items": orders.list_edits(db_session(), current_actor(), subscription_id),
+            "next_cursor": None,
+        }

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.types import utcnow
+from service_catalog import closing
 from service_catalog.choices import PRICE_MODEL_OF_TIER, PriceModel, ServiceStatus, Tier
 from service_catalog.models import AllocationKey, Service, ServicePrice
 from service_catalog.municipalities import today
@@ -156,6 +157,7 @@ def set_price(
     actor.require(*MANAGERS)
     check_year(year)
     service = get_service(session, code, for_update=True)
+    closing.refuse_closed_year(session, year, "year", f"changing {code}'s price")
     model = PRICE_MODEL_OF_TIER[Tier(service.tier)]
     values = _check_price(session, service, model, data)
     price = price_for(session, code, year)
@@ -167,6 +169,10 @@ def set_price(
     price.model = model.value
     price.updated_at = utcnow()
     session.flush()
+    if model is PriceModel.ALLOCATION:
+        from service_catalog.cost_reports import check_keys_complete
+
+        check_keys_complete(session)
     return price
 
 

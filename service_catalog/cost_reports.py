@@ -23,24 +23,30 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import ValidationFailed
-from service_catalog import allocation, charges
-from service_catalog.choices import ChargeRule, SpecialRequestStatus, Tier
+from service_catalog import allocation, charges, closing
+from service_catalog.choices import ChargeRule, PriceModel, SpecialRequestStatus, Tier
 from service_catalog.keys import load_keys
 from service_catalog.models import (
+    FrozenCostReport,
     Municipality,
+    MunicipalityPopulation,
     Service,
+    ServiceParticipant,
     ServicePrice,
     SpecialRequest,
     Subscription,
     SubscriptionChange,
 )
-from service_catalog.municipalities import OSLO
+from service_catalog.municipalities import OSLO, today
 from service_catalog.report_types import (
     CollaborationReport,
     CollaborationRow,
     MunicipalityReport,
     ReportLine,
     Totals,
+    UnallocatedLine,
+    collaboration_from_json,
+    municipality_from_json,
 )
 
 TIER_ORDER = {Tier.BASIC.value: 0, Tier.OPTIONAL.value: 1, Tier.SPECIAL.value: 2}
@@ -82,23 +88,60 @@ class _YearData:
     subscriptions: Sequence[sa.Row[Any]]
     changes: dict[int, list[tuple[date, int]]] = field(default_factory=dict)
     specials: Sequence[sa.Row[Any]] = ()
+    # (municipality, year) → population; service code → its participants, if named.
+    populations: dict[tuple[str, int], int] = field(default_factory=dict)
+    participants: dict[str, frozenset[str]] = field(default_factory=dict)
+    _allocators: dict[tuple[int | None, frozenset[str] | None], allocation.Allocator] = field(
+        default_factory=dict
+    )
 
     @cached_property
     def prices(self) -> dict[str, ServicePrice]:
         return {service.code: price for service, price in self.priced}
 
-    @cached_property
-    def allocator(self) -> allocation.Allocator:
-        members = [
-            allocation.Member(m.number, m.population, m.joined_on, m.left_on)
-            for m in self.municipalities.values()
-        ]
-        return allocation.Allocator.for_year(self.year, members)
+    def allocator_for(self, service_code: str, key: allocation.Key) -> allocation.Allocator:
+        """The year's membership as one service's key sees it: its participants, its figures.
 
-    @cached_property
-    def month_populations(self) -> list[int]:
-        """Each month's members' total population (for the weighted keys' descriptions)."""
-        return [sum(m.population for m in ms) for ms in self.allocator.monthly_members]
+        Services sharing participants and population year share one allocator
+        (and so its cached weights and splits).
+        """
+        figures = key.figures_for(self.year) if isinstance(key, allocation.WeightedKey) else None
+        taking_part = self.participants.get(service_code)
+        found = self._allocators.get((figures, taking_part))
+        if found is not None:
+            return found
+        members = []
+        for m in self.municipalities.values():
+            if taking_part is not None and m.number not in taking_part:
+                continue
+            population = 0
+            if figures is not None:
+                known = self.populations.get((m.number, figures))
+                if known is None and _member_in(m, self.year):
+                    raise ValidationFailed(
+                        errors={
+                            "population": [
+                                f"No {figures} population figure for {m.number} {m.name}."
+                            ]
+                        },
+                        detail=f"Allocation key {key.name!r} shares {self.year} by the "
+                        f"{figures} populations, and {m.number} {m.name} has no {figures} "
+                        f"figure; add it with PUT /municipalities/{m.number}/populations/"
+                        f"{figures}.",
+                        municipality=m.number,
+                        population_year=figures,
+                        allocation_key=key.name,
+                    )
+                population = known or 0
+            members.append(allocation.Member(m.number, population, m.joined_on, m.left_on))
+        found = allocation.Allocator.for_year(self.year, members)
+        self._allocators[(figures, taking_part)] = found
+        return found
+
+
+def _member_in(municipality: Municipality, year: int) -> bool:
+    """A member on the first day of some month of ``year`` (so the allocation counts it)."""
+    return any(municipality.is_member_on(day) for day in allocation.first_days(year))
 
 
 # --- entry points -------------------------------------------------------------------
@@ -115,6 +158,11 @@ def municipality_report(
     municipality = session.get(Municipality, number)
     if municipality is None:
         raise ValidationFailed("municipality", f"Unknown municipality {number}.")
+    if closing.is_closed(session, year):
+        frozen = session.get(FrozenCostReport, (year, number))
+        if frozen is None:  # not a member that year: nothing was owed
+            return MunicipalityReport(year, number, municipality.name, [], Totals().as_money())
+        return municipality_from_json(frozen.body)
     data = _load(session, year, number)
     lines = _basic_lines(data, number) + _optional_lines(data) + _special_lines(data)
     lines.sort(key=lambda ln: (TIER_ORDER[ln.tier], ln.service_code, ln.month or "", ln.rule))
@@ -127,18 +175,24 @@ def municipality_report(
 def collaboration_report(session: Session, actor: Actor, year: int) -> CollaborationReport:
     """Totals per municipality and the collaboration's sums (IT roles)."""
     actor.require(Role.AGENT, Role.CATALOGUE_MANAGER, Role.OPERATIONS)
+    if closing.is_closed(session, year):
+        frozen = session.get(FrozenCostReport, (year, "*"))
+        if frozen is not None:
+            return collaboration_from_json(frozen.body)
     data = _load(session, year, None)
     per: dict[str, Totals] = defaultdict(Totals)
-    allocator = data.allocator
+    unallocated: list[UnallocatedLine] = []
     for service, price in data.priced:
         if service.tier != Tier.BASIC:
             continue
         key = _key(data, price)
+        allocator = data.allocator_for(service.code, key)
         annual = allocation.to_ore(price.annual_cost or Decimal(0))
         with _explained():
             shares = allocator.totals(annual, key)
         for number, amount in shares.items():
             per[number].basic += amount
+        unallocated.extend(_unallocated(data, service, allocator, annual))
     for subscription in data.subscriptions:
         for charge in _subscription_charges(data, subscription):
             per[subscription.municipality_number].optional += charge.amount_ore
@@ -156,7 +210,102 @@ def collaboration_report(session: Session, actor: Actor, year: int) -> Collabora
         totals = per.get(number, Totals())
         collaboration.merge(totals)
         rows.append(CollaborationRow(number, data.municipalities[number].name, totals.as_money()))
-    return CollaborationReport(year, rows, collaboration.as_money())
+    # Money nobody carried is still the collaboration's cost: never dropped.
+    for line in unallocated:
+        collaboration.basic += allocation.to_ore(line.amount)
+    return CollaborationReport(year, rows, collaboration.as_money(), unallocated)
+
+
+def _unallocated(
+    data: _YearData, service: Service, allocator: allocation.Allocator, annual: int
+) -> list[UnallocatedLine]:
+    """The months of a basic service's cost with no participating member to carry them."""
+    lines = []
+    for month, cost in enumerate(allocation.monthly_costs(annual), start=1):
+        if cost and not allocator.monthly_members[month - 1]:
+            lines.append(
+                UnallocatedLine(
+                    service_code=service.code,
+                    service_name=service.name,
+                    month=f"{data.year}-{month:02d}",
+                    description=f"{data.year}-{month:02d}: {allocation.from_ore(cost)} NOK of "
+                    f"{service.code}'s annual cost; no participating member on "
+                    f"{data.year}-{month:02d}-01 to carry it",
+                    amount=allocation.from_ore(cost),
+                )
+            )
+    return lines
+
+
+def check_keys_complete(session: Session) -> None:
+    """422 naming the municipality when an open year's basic service cannot split a month.
+
+    Run after every change to keys, prices, participants or memberships, so a
+    report never meets a fixed-shares key without a member's share.
+    """
+    closed = set(closing.closed_years(session))
+    rows = session.execute(
+        sa.select(ServicePrice.service_code, ServicePrice.year, ServicePrice.allocation_key).where(
+            ServicePrice.model == PriceModel.ALLOCATION.value
+        )
+    ).all()
+    rows = [r for r in rows if r.year not in closed]
+    if not rows:
+        return
+    keys = load_keys(session)
+    municipalities = list(session.scalars(sa.select(Municipality).order_by(Municipality.number)))
+    participants = _participants(session, {r.year for r in rows})
+    latest: dict[str, int] = {}
+    for code, year, _ in rows:
+        latest[code] = max(year, latest.get(code, year))
+    now = today()
+    for code, year, key_name in rows:
+        key = keys.get(key_name or "")
+        if not isinstance(key, allocation.FixedKey):
+            continue
+        taking_part = participants.get((code, year))
+        if taking_part is None and year == latest[code]:
+            # The key carries the service on: every member now or to come needs a share.
+            for m in municipalities:
+                if (m.left_on is None or m.left_on > now) and m.number not in key.shares:
+                    raise _missing_share(key, m.number)
+        members = [
+            allocation.Member(m.number, 0, m.joined_on, m.left_on)
+            for m in municipalities
+            if taking_part is None or m.number in taking_part
+        ]
+        allocator = allocation.Allocator.for_year(year, members)
+        for month in allocation.MONTHS:
+            if not allocator.monthly_members[month - 1]:
+                continue
+            with _explained():
+                allocator.weights(key, month)
+
+
+def _missing_share(key: allocation.FixedKey, number: str) -> ValidationFailed:
+    message = (
+        f"Allocation key {key.name!r} shares basic services and has no fixed share for "
+        f"municipality {number}, a member now or from a later date."
+    )
+    return ValidationFailed(
+        errors={f"fixed_shares.{number}": [message]},
+        detail=message,
+        municipality=number,
+        allocation_key=key.name,
+    )
+
+
+def _participants(session: Session, years: set[int]) -> dict[tuple[str, int], frozenset[str]]:
+    found: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for code, year, number in session.execute(
+        sa.select(
+            ServiceParticipant.service_code,
+            ServiceParticipant.year,
+            ServiceParticipant.municipality_number,
+        ).where(ServiceParticipant.year.in_(years))
+    ):
+        found[(code, year)].add(number)
+    return {k: frozenset(v) for k, v in found.items()}
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -209,14 +358,34 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
     if number is not None:
         specials_stmt = specials_stmt.where(SpecialRequest.municipality_number == number)
     specials = session.execute(specials_stmt.order_by(SpecialRequest.id)).all()
+    keys = load_keys(session)
+    figure_years = {
+        figures
+        for k in keys.values()
+        if isinstance(k, allocation.WeightedKey) and (figures := k.figures_for(year)) is not None
+    }
+    populations = {
+        (number, population_year): population
+        for number, population_year, population in session.execute(
+            sa.select(
+                MunicipalityPopulation.municipality_number,
+                MunicipalityPopulation.year,
+                MunicipalityPopulation.population,
+            ).where(MunicipalityPopulation.year.in_(figure_years))
+        )
+    }
     data = _YearData(
         year=year,
         municipalities=municipalities,
         priced=priced,
-        keys=load_keys(session),
+        keys=keys,
         subscriptions=subscriptions,
         changes=changes,
         specials=specials,
+        populations=populations,
+        participants={
+            code: numbers for (code, _), numbers in _participants(session, {year}).items()
+        },
     )
     unpriced = sorted({s.service_code for s in subscriptions} - set(data.prices))
     if unpriced:
@@ -259,12 +428,12 @@ def _explained() -> Iterator[None]:
 
 
 def _basic_lines(data: _YearData, number: str) -> list[ReportLine]:
-    allocator = data.allocator
     lines = []
     for service, price in data.priced:
         if service.tier != Tier.BASIC:
             continue
         key = _key(data, price)
+        allocator = data.allocator_for(service.code, key)
         annual = price.annual_cost or Decimal(0)
         monthly = allocation.monthly_costs(allocation.to_ore(annual))
         for month, cost in enumerate(monthly, start=1):
@@ -308,11 +477,12 @@ def _basic_description(
         f"({rest}), shared by the {len(members)} members on {data.year}-{month:02d}-01"
     )
     if isinstance(key, allocation.WeightedKey):
-        me = data.municipalities[number]
-        total = data.month_populations[month - 1]
+        me = next(m for m in members if m.number == number)
+        total = sum(m.population for m in members)
+        figures = key.figures_for(data.year)
         how = (
             f"key {key.name!r}: {key.equal_weight} ÷ {len(members)} + {key.population_weight} × "
-            f"{me.population}/{total} inhabitants ({me.population_year})"
+            f"{me.population}/{total} inhabitants ({figures})"
         )
     else:
         member_total = sum((key.shares[m.number] for m in members), Decimal(0))

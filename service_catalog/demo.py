@@ -41,9 +41,11 @@ ROR = "https://www.ror-ikt.no/tjenester-og-prosjekter/ror-ikts-tjenester/inklude
 DEFAULT_KEY = {
     "name": "1/3 likt + 2/3 innbyggjartal",
     "description": "IKT Nordhordland's published split of basic services: 33.3 % equally, "
-    "66.7 % by population (SSB). Used here for IKT Orkidé, whose key is not published.",
+    "66.7 % by population (SSB 2024). Used here for IKT Orkidé, whose key is not published.",
     "equal_weight": Decimal("0.333"),
     "population_weight": Decimal("0.667"),
+    # The shipped figures are SSB's of 1 January 2024; every demo year uses them.
+    "population_year": 2024,
     "is_default": True,
 }
 

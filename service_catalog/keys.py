@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.types import utcnow
-from service_catalog import allocation
+from service_catalog import allocation, closing
 from service_catalog.models import AllocationKey, AllocationKeyShare, Municipality
 
 
@@ -47,6 +47,10 @@ class KeyView:
     @property
     def fixed_shares(self) -> dict[str, Decimal] | None:
         return self.shares
+
+    @property
+    def population_year(self) -> int | None:
+        return self.key.population_year
 
     @property
     def is_default(self) -> bool:
@@ -89,6 +93,7 @@ def create_key(session: Session, actor: Actor, data: dict[str, Any]) -> KeyView:
         description=data.get("description") or "",
         equal_weight=weights[0] if weights else None,
         population_weight=weights[1] if weights else None,
+        population_year=data.get("population_year") if weights else None,
         is_default=make_default,
     )
     session.add(key)
@@ -103,6 +108,7 @@ def replace_key(session: Session, actor: Actor, name: str, data: dict[str, Any])
     if data.get("name") not in (None, name):
         raise ValidationFailed("name", "Must match the name in the path (keys are not renamed).")
     key = get_key(session, actor, name, for_update=True).key
+    closing.refuse_key(session, name)
     weights, shares = _check_definition(session, data)
     wanted_default = data.get("is_default")
     if wanted_default is False and key.is_default:
@@ -116,10 +122,15 @@ def replace_key(session: Session, actor: Actor, name: str, data: dict[str, Any])
     key.description = data.get("description") or ""
     key.equal_weight = weights[0] if weights else None
     key.population_weight = weights[1] if weights else None
+    key.population_year = data.get("population_year") if weights else None
     key.updated_at = utcnow()
     session.execute(sa.delete(AllocationKeyShare).where(AllocationKeyShare.key_id == key.id))
     session.flush()
     _write_shares(session, key, shares)
+    # The key may already share open years' services: every month must still split.
+    from service_catalog.cost_reports import check_keys_complete
+
+    check_keys_complete(session)
     return _view(session, key)
 
 
@@ -137,7 +148,10 @@ def load_keys(session: Session) -> dict[str, allocation.Key]:
             out[key.name] = allocation.FixedKey(key.name, shares.get(key.id, {}))
         else:
             out[key.name] = allocation.WeightedKey(
-                key.name, key.equal_weight or Decimal(0), key.population_weight or Decimal(0)
+                key.name,
+                key.equal_weight or Decimal(0),
+                key.population_weight or Decimal(0),
+                key.population_year,
             )
     return out
 
@@ -228,6 +242,8 @@ def _check_definition(
             errors={f"fixed_shares.{n}": [f"Unknown municipality {n}."] for n in unknown},
             detail="fixed_shares names unknown municipalities: " + ", ".join(unknown) + ".",
         )
+    if data.get("population_year") is not None:
+        raise ValidationFailed("population_year", "Only a weighted key uses populations.")
     try:
         allocation.check_shares(shares)
     except ValueError as exc:

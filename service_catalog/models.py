@@ -48,6 +48,22 @@ class Municipality(SQLModel, table=True):
         return member_on(self.joined_on, self.left_on, day)
 
 
+class MunicipalityPopulation(SQLModel, table=True):
+    """A municipality's population in one year (1 January, as SSB/SCB publish it)."""
+
+    __tablename__ = "municipality_populations"
+    __table_args__ = (sa.UniqueConstraint("municipality_number", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_number: str = Field(foreign_key="municipalities.number", max_length=4)
+    year: int
+    population: int = Field(ge=0)
+    source: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+
+
 def member_on(joined_on: date, left_on: date | None, day: date) -> bool:
     """Whether a membership from ``joined_on`` until ``left_on`` (exclusive) covers ``day``."""
     return joined_on <= day and (left_on is None or day < left_on)
@@ -125,6 +141,9 @@ class AllocationKey(SQLModel, table=True):
     # Both null for a fixed-shares key; both set (summing to 1) for a weighted one.
     equal_weight: Decimal | None = _exact()
     population_weight: Decimal | None = _exact()
+    # Whose population figures a weighted key uses: this year's for every budget
+    # year, or (null) the year before the budget year, as SSB/SCB publish them.
+    population_year: int | None = None
     is_default: bool = Field(default=False)
     created_at: datetime = _created()
     updated_at: datetime = _updated()
@@ -268,3 +287,61 @@ class SpecialRequest(SQLModel, table=True):
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime, nullable=False, index=True)
     )
     updated_at: datetime = _updated()
+
+
+class ServiceParticipant(SQLModel, table=True):
+    """A municipality sharing a basic service's cost in one budget year (none: every member)."""
+
+    __tablename__ = "service_participants"
+
+    service_code: str = Field(foreign_key="services.code", max_length=40, primary_key=True)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    municipality_number: str = Field(
+        foreign_key="municipalities.number", max_length=4, primary_key=True
+    )
+
+
+class BudgetYear(SQLModel, table=True):
+    """A closed budget year: its reports are frozen and what they were made from is kept."""
+
+    __tablename__ = "budget_years"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    closed_at: datetime = _created()
+    closed_by: int | None = Field(default=None, foreign_key="users.id")
+    # The allocation keys and population years the frozen figures were made from.
+    allocation_keys: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+    population_years: list[int] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+
+
+class FrozenCostReport(SQLModel, table=True):
+    """A closed year's report as served at closing: one per municipality, ``*`` for all."""
+
+    __tablename__ = "frozen_cost_reports"
+
+    year: int = Field(foreign_key="budget_years.year", primary_key=True)
+    scope: str = Field(max_length=4, primary_key=True)
+    body: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class SubscriptionEdit(SQLModel, table=True):
+    """One change of a subscription's quantity or end: who, when, old and new."""
+
+    __tablename__ = "subscription_edits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscriptions.id", index=True)
+    field: str = Field(max_length=16)
+    old_value: str | None = Field(default=None, max_length=40)
+    new_value: str | None = Field(default=None, max_length=40)
+    # For a quantity: the day the new quantity holds from.
+    effective_on: date | None = None
+    # What made the change: an order's fulfilment, an edit, the municipality leaving.
+    source: str = Field(max_length=16)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    changed_by: int | None = Field(default=None, foreign_key="users.id")
+    changed_at: datetime = _created()

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.types import utcnow
-from service_catalog.models import Municipality
+from service_catalog import closing
+from service_catalog.models import Municipality, MunicipalityPopulation
 from service_catalog.reference import reference_municipalities
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -54,6 +55,7 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
         raise Conflict(f"Municipality {number} exists.", errors={"number": ["Already a member."]})
     reference = reference_municipalities().get(number)
     values: dict[str, Any] = {}
+    source = "given when the municipality was added"
     if reference is not None:
         values = {
             "name": reference.name,
@@ -62,6 +64,8 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
             "population": reference.population,
             "population_year": reference.population_year,
         }
+        if data.get("population") is None:
+            source = reference.source
     values.update({k: v for k, v in data.items() if v is not None})
     for required in ("name", "population", "population_year"):
         if values.get(required) is None:
@@ -71,9 +75,16 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
     values.setdefault("joined_on", today())
     _check_dates(values["joined_on"], values.get("left_on"))
     _check_policy_set(session, values.get("sla_policy_set"))
+    closing.refuse_days_in_closed_year(
+        session, values["joined_on"], values.get("left_on"), "joined_on", "a member joining"
+    )
     municipality = Municipality(**values)
     session.add(municipality)
     session.flush()
+    _store_population(
+        session, number, municipality.population_year, municipality.population, source
+    )
+    _check_keys_complete(session)
     return municipality
 
 
@@ -85,11 +96,116 @@ def update_municipality(
     left_on = changes.get("left_on", municipality.left_on)
     _check_dates(joined_on, left_on)
     _check_policy_set(session, changes.get("sla_policy_set"))
+    for field, old, new in (
+        ("joined_on", municipality.joined_on, joined_on),
+        ("left_on", municipality.left_on, left_on),
+    ):
+        start, end = closing.changed_span(old, new)
+        closing.refuse_days_in_closed_year(session, start, end, field, f"changing {field}")
+    figure = None
+    if "population" in changes or "population_year" in changes:
+        figure = (
+            changes.get("population_year", municipality.population_year),
+            changes.get("population", municipality.population),
+        )
+    leaving = left_on is not None and left_on != municipality.left_on
     for key, value in changes.items():
         setattr(municipality, key, value)
     municipality.updated_at = utcnow()
     session.flush()
+    if figure is not None:
+        year, population = figure
+        closing.refuse_population_year(session, municipality.number, year)
+        _store_population(session, municipality.number, year, population, "PATCH /municipalities")
+        _latest_to_municipality(session, municipality)
+    if leaving:
+        # Orders import this module; leaving's consequences live with them.
+        from service_catalog.orders import end_membership
+
+        end_membership(session, actor, municipality, left_on)
+    if "joined_on" in changes or "left_on" in changes:
+        _check_keys_complete(session)
     return municipality
+
+
+def _check_keys_complete(session: Session) -> None:
+    """Refuse a membership that would leave a fixed-shares key in use without a share."""
+    from service_catalog.cost_reports import check_keys_complete
+
+    check_keys_complete(session)
+
+
+# --- populations per year ----------------------------------------------------------
+
+
+def get_population(session: Session, number: str, year: int) -> MunicipalityPopulation:
+    if session.get(Municipality, number) is None:
+        raise NotFound(f"Municipality {number} not found.")
+    found = _population_row(session, number, year)
+    if found is None:
+        raise NotFound(f"Municipality {number} has no population figure for {year}.")
+    return found
+
+
+def list_populations(session: Session, number: str) -> list[MunicipalityPopulation]:
+    if session.get(Municipality, number) is None:
+        raise NotFound(f"Municipality {number} not found.")
+    return list(
+        session.scalars(
+            sa.select(MunicipalityPopulation)
+            .where(MunicipalityPopulation.municipality_number == number)
+            .order_by(MunicipalityPopulation.year)
+        )
+    )
+
+
+def set_population(
+    session: Session, actor: Actor, number: str, year: int, data: dict[str, Any]
+) -> MunicipalityPopulation:
+    """Record a year's figure (admin); a year a closed budget year used is 409."""
+    actor.require(Role.ADMIN)
+    municipality = get_municipality(session, actor, number, for_update=True)
+    closing.refuse_population_year(session, number, year)
+    row = _store_population(session, number, year, data["population"], data.get("source") or "")
+    _latest_to_municipality(session, municipality)
+    return row
+
+
+def _population_row(session: Session, number: str, year: int) -> MunicipalityPopulation | None:
+    return session.scalar(
+        sa.select(MunicipalityPopulation).where(
+            MunicipalityPopulation.municipality_number == number,
+            MunicipalityPopulation.year == year,
+        )
+    )
+
+
+def _store_population(
+    session: Session, number: str, year: int, population: int, source: str
+) -> MunicipalityPopulation:
+    row = _population_row(session, number, year)
+    if row is None:
+        row = MunicipalityPopulation(municipality_number=number, year=year, population=population)
+        session.add(row)
+    row.population = population
+    row.source = source[:500]
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def _latest_to_municipality(session: Session, municipality: Municipality) -> None:
+    """``population``/``population_year`` show the latest figure (kept for compatibility)."""
+    latest = session.scalar(
+        sa.select(MunicipalityPopulation)
+        .where(MunicipalityPopulation.municipality_number == municipality.number)
+        .order_by(MunicipalityPopulation.year.desc())
+        .limit(1)
+    )
+    if latest is not None:
+        municipality.population = latest.population
+        municipality.population_year = latest.year
+        session.flush()
 
 
 def _check_dates(joined_on: date, left_on: date | None) -> None:

@@ -15,10 +15,16 @@ from kommune_ikt.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page
 from kommune_ikt.types import utcnow
-from service_catalog import queries, signals
+from service_catalog import closing, queries, signals
 from service_catalog.catalogue import budget_year, find_service, require_price
 from service_catalog.choices import OrderStatus, ServiceStatus, Tier
-from service_catalog.models import Municipality, Order, Subscription, SubscriptionChange
+from service_catalog.models import (
+    Municipality,
+    Order,
+    Subscription,
+    SubscriptionChange,
+    SubscriptionEdit,
+)
 from service_catalog.municipalities import is_active, today
 from service_catalog.queries import order_visible_to
 from service_catalog.workflow import ORDER_TRANSITIONS, check_transition
@@ -147,7 +153,10 @@ def fulfil_order(session: Session, actor: Actor, order_id: int, start_on: date) 
         raise ValidationFailed(
             "start_on", f"{municipality.number} {municipality.name} is not a member on {start_on}."
         )
-    subscription = _add_to_subscription(session, order, start_on)
+    closing.refuse_days_in_closed_year(
+        session, start_on, None, "start_on", "a subscription starting or growing then"
+    )
+    subscription = _add_to_subscription(session, order, start_on, actor)
     now = utcnow()
     order.status = OrderStatus.FULFILLED.value
     order.fulfilled_by = actor.user_id
@@ -190,7 +199,9 @@ def _changes(session: Session, subscription_id: int | None) -> list[Subscription
     )
 
 
-def _add_to_subscription(session: Session, order: Order, start_on: date) -> Subscription:
+def _add_to_subscription(
+    session: Session, order: Order, start_on: date, actor: Actor
+) -> Subscription:
     """Grow the subscription open on ``start_on`` by the order's quantity, or start one."""
     # Lock the municipality row: two fulfilments of the same service racing
     # with no subscription yet would otherwise start two.
@@ -232,10 +243,19 @@ def _add_to_subscription(session: Session, order: Order, start_on: date) -> Subs
             )
         )
         session.flush()
+        _record(
+            session, actor, subscription, "quantity", None, order.quantity, start_on, "order",
+            order.id,
+        )  # fmt: skip
         return subscription
     subscription = open_ones[-1]
     changes = _changes(session, subscription.id)
     in_effect = [c for c in changes if c.effective_on <= start_on]
+    before = in_effect[-1].quantity if in_effect else 0
+    _record(
+        session, actor, subscription, "quantity", before, before + order.quantity, start_on,
+        "order", order.id,
+    )  # fmt: skip
     if in_effect and in_effect[-1].effective_on == start_on:
         in_effect[-1].quantity += order.quantity
     else:
@@ -290,27 +310,137 @@ def get_subscription(
 def update_subscription(
     session: Session, actor: Actor, view: SubscriptionView, changes: dict[str, Any]
 ) -> SubscriptionView:
-    """Change the quantity from a day on (default today), or set/clear ``end_on``."""
+    """Change the quantity from a day on (default today), or set/clear ``end_on``.
+
+    A municipal role's change takes effect today or later (the months already
+    billed stay as they were); IT roles may correct history, except in a closed
+    budget year. Every change is kept in the edit log with who and when.
+    """
     actor.require(*SUBSCRIPTION_EDITORS)
     subscription = view.subscription
     end_on = changes.get("end_on", subscription.end_on)
     if end_on is not None and end_on <= subscription.start_on:
         raise ValidationFailed("end_on", f"Must be after start_on ({subscription.start_on}).")
+    now = today()
+    if end_on != subscription.end_on:
+        start, stop = closing.changed_span(subscription.end_on, end_on)
+        if actor.is_municipal and start is not None and start < now:
+            raise ValidationFailed(
+                "end_on",
+                f"A change by a municipal role takes effect today ({now}) or later; "
+                "ask the IT unit to correct an earlier end.",
+            )
+        closing.refuse_days_in_closed_year(session, start, stop, "end_on", "changing end_on")
     if "quantity" in changes:
-        effective_on = changes.get("effective_on") or max(today(), subscription.start_on)
+        effective_on = changes.get("effective_on") or max(now, subscription.start_on)
         if effective_on < subscription.start_on:
             raise ValidationFailed(
                 "effective_on", f"Must be on or after start_on ({subscription.start_on})."
             )
+        if actor.is_municipal and effective_on < now:
+            raise ValidationFailed(
+                "effective_on",
+                f"A change by a municipal role takes effect today ({now}) or later; "
+                "months already billed are not rewritten.",
+            )
         if end_on is not None and effective_on >= end_on:
             raise ValidationFailed("effective_on", f"Must be before end_on ({end_on}).")
+        closing.refuse_days_in_closed_year(
+            session, effective_on, None, "effective_on", "a quantity change from then"
+        )
+        in_effect = [c for c in view.changes if c.effective_on <= effective_on]
+        before = in_effect[-1].quantity if in_effect else None
+        _record(
+            session, actor, subscription, "quantity", before, changes["quantity"], effective_on,
+            "edit",
+        )  # fmt: skip
         _set_quantity(session, view, effective_on, changes["quantity"])
     elif changes.get("effective_on") is not None:
         raise ValidationFailed("effective_on", "Only used together with quantity.")
+    if end_on != subscription.end_on:
+        _record(session, actor, subscription, "end_on", subscription.end_on, end_on, None, "edit")
     subscription.end_on = end_on
     subscription.updated_at = utcnow()
     session.flush()
     return SubscriptionView(subscription, _changes(session, subscription.id))
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    subscription: Subscription,
+    field: str,
+    old: Any,
+    new: Any,
+    effective_on: date | None,
+    source: str,
+    order_id: int | None = None,
+) -> None:
+    """Keep one change in the edit log: who, when, old and new."""
+    session.add(
+        SubscriptionEdit(
+            subscription_id=subscription.id,
+            field=field,
+            old_value=None if old is None else str(old),
+            new_value=None if new is None else str(new),
+            effective_on=effective_on,
+            source=source,
+            order_id=order_id,
+            changed_by=actor.user_id,
+        )
+    )
+
+
+def list_edits(session: Session, actor: Actor, subscription_id: int) -> list[SubscriptionEdit]:
+    """A subscription's edit log, oldest first (who may read the subscription)."""
+    get_subscription(session, actor, subscription_id)
+    return list(
+        session.scalars(
+            sa.select(SubscriptionEdit)
+            .where(SubscriptionEdit.subscription_id == subscription_id)
+            .order_by(SubscriptionEdit.changed_at, SubscriptionEdit.id)
+        )
+    )
+
+
+def end_membership(
+    session: Session, actor: Actor, municipality: Municipality, left_on: date
+) -> None:
+    """A municipality leaving: its subscriptions end that day and its open orders are cancelled."""
+    running = session.scalars(
+        sa.select(Subscription)
+        .where(
+            Subscription.municipality_number == municipality.number,
+            sa.or_(Subscription.end_on.is_(None), Subscription.end_on > left_on),
+        )
+        .order_by(Subscription.id)
+        .with_for_update()
+    )
+    for subscription in running:
+        # One that would only have started later is ended before it starts.
+        end_on = max(left_on, subscription.start_on)
+        _record(session, actor, subscription, "end_on", subscription.end_on, end_on, None, "left")
+        subscription.end_on = end_on
+        subscription.updated_at = utcnow()
+    open_orders = session.scalars(
+        sa.select(Order)
+        .where(
+            Order.municipality_number == municipality.number,
+            Order.status.in_((OrderStatus.PENDING_APPROVAL.value, OrderStatus.APPROVED.value)),
+        )
+        .order_by(Order.id)
+        .with_for_update()
+    )
+    for order in open_orders:
+        _transition(order, OrderStatus.CANCELLED)
+        order.cancelled_by = actor.user_id
+        order.cancelled_at = order.updated_at
+        order.reason = (
+            f"{municipality.number} {municipality.name} leaves the collaboration on {left_on}."
+        )
+        session.flush()
+        signals.order_cancelled.send(order, session=session, actor=actor)
+    session.flush()
 
 
 def _set_quantity(session: Session, view: SubscriptionView, on: date, quantity: int) -> None:

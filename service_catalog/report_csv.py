@@ -163,7 +163,7 @@ def municipality_csv(
 def collaboration_csv(
     report: CollaborationReport, dialect: Dialect, language: str | None = None
 ) -> str:
-    """One row per municipality, then the collaboration's sums (municipality left empty)."""
+    """One row per municipality, one per unallocated month, then the collaboration's sums."""
     rows: list[tuple[Any, ...]] = [
         (
             report.year,
@@ -173,6 +173,18 @@ def collaboration_csv(
         )
         for row in report.municipalities
     ]
+    for line in report.unallocated:
+        rows.append(
+            (
+                report.year,
+                "",
+                f"Unallocated {line.service_code} {line.month}",
+                _number(line.amount, dialect),
+                _number(Decimal(0), dialect),
+                _number(Decimal(0), dialect),
+                _number(line.amount, dialect),
+            )
+        )
     rows.append(
         (
             report.year,

@@ -70,6 +70,44 @@ class MunicipalityListArgs(ma.Schema):
     active = fields.Boolean(load_default=None)
 
 
+class PopulationSchema(ma.Schema):
+    """A municipality's population in one year (1 January), and where the figure is from."""
+
+    year = fields.Integer(dump_only=True)
+    population = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=20_000_000)
+    )
+    source = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+PopulationPageSchema = page_schema(PopulationSchema, "PopulationPage")
+
+
+class BudgetYearSchema(ma.Schema):
+    year = fields.Integer(dump_only=True)
+    state = fields.String(dump_only=True, metadata={"description": "open or closed"})
+    closed_at = AwareDateTime(dump_only=True, allow_none=True)
+    closed_by = fields.Integer(dump_only=True, allow_none=True)
+
+
+BudgetYearPageSchema = page_schema(BudgetYearSchema, "BudgetYearPage")
+
+
+class ParticipantsSchema(ma.Schema):
+    """Who shares a basic service's cost in a budget year."""
+
+    service_code = fields.String(dump_only=True)
+    year = fields.Integer(dump_only=True)
+    municipalities = fields.List(
+        fields.String(validate=MUNICIPALITY_NUMBER),
+        required=True,
+        validate=validate.Length(max=1000),
+    )
+    default = fields.Boolean(
+        dump_only=True, metadata={"description": "true: none named, every member takes part"}
+    )
+
+
 # --- services and prices -------------------------------------------------------
 
 SERVICE_CODE = validate.Regexp(
@@ -210,6 +248,15 @@ class AllocationKeySchema(ma.Schema):
     kind = fields.String(dump_only=True, metadata={"description": "weighted or fixed"})
     equal_weight = DecimalString(allow_none=True, validate=_at_most_ten_places)
     population_weight = DecimalString(allow_none=True, validate=_at_most_ten_places)
+    population_year = fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1900, max=2100),
+        metadata={
+            "description": "Weighted keys: whose population figures to use for every budget "
+            "year; null (default): the year before the budget year"
+        },
+    )
     fixed_shares = fields.Dict(
         keys=fields.String(validate=MUNICIPALITY_NUMBER),
         values=DecimalString(validate=_at_most_ten_places),

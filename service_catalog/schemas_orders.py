@@ -7,7 +7,14 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import AutoSchema, DecimalString, ListArgs, MoneyField, page_schema
+from kommune_ikt.schemas import (
+    AutoSchema,
+    AwareDateTime,
+    DecimalString,
+    ListArgs,
+    MoneyField,
+    page_schema,
+)
 from service_catalog.choices import OrderStatus, SpecialRequestStatus
 from service_catalog.models import Order, SpecialRequest, Subscription, SubscriptionChange
 from service_catalog.schemas import MONEY_RANGE, MUNICIPALITY_NUMBER, SERVICE_CODE
@@ -102,6 +109,24 @@ class SubscriptionSchema(AutoSchema):
         dump_only=True,
         metadata={"description": "Quantity history: each quantity holds until the next."},
     )
+
+
+class SubscriptionEditSchema(ma.Schema):
+    """One change of a subscription: who, when, old and new."""
+
+    field = fields.String(metadata={"description": "quantity or end_on"})
+    old_value = fields.String(allow_none=True)
+    new_value = fields.String(allow_none=True)
+    effective_on = fields.Date(
+        allow_none=True, metadata={"description": "quantity: the day the new one holds from"}
+    )
+    source = fields.String(metadata={"description": "order, edit or left (the member left)"})
+    order_id = fields.Integer(allow_none=True)
+    changed_by = fields.Integer(allow_none=True, metadata={"description": "user id; null: system"})
+    changed_at = AwareDateTime()
+
+
+SubscriptionEditPageSchema = page_schema(SubscriptionEditSchema, "SubscriptionEditPage")
 
 
 class SubscriptionPatchSchema(ma.Schema):

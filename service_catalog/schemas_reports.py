@@ -53,7 +53,22 @@ class CollaborationRowSchema(ma.Schema):
     totals = fields.Nested(TotalsSchema)
 
 
+class UnallocatedLineSchema(ma.Schema):
+    service_code = fields.String()
+    service_name = fields.String()
+    month = fields.String(metadata={"description": "YYYY-MM"})
+    description = fields.String()
+    amount = MoneyField()
+
+
 class CollaborationReportSchema(ma.Schema):
     year = fields.Integer()
     municipalities = fields.List(fields.Nested(CollaborationRowSchema))
+    unallocated = fields.List(
+        fields.Nested(UnallocatedLineSchema),
+        metadata={
+            "description": "Basic cost of months with no participating member to carry it; "
+            "included in the collaboration's totals"
+        },
+    )
     totals = fields.Nested(TotalsSchema)

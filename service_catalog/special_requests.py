@@ -20,6 +20,7 @@ from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.types import CENT, utcnow
+from service_catalog import closing
 from service_catalog.catalogue import budget_year, find_service, price_for
 from service_catalog.choices import (
     PORTFOLIO_STATUSES,
@@ -28,6 +29,7 @@ from service_catalog.choices import (
     Tier,
 )
 from service_catalog.models import Service, SpecialRequest
+from service_catalog.municipalities import OSLO
 from service_catalog.orders import municipality_for
 from service_catalog.workflow import SPECIAL_REQUEST_TRANSITIONS, check_transition
 
@@ -127,6 +129,9 @@ def accept_request(session: Session, actor: Actor, request_id: int) -> SpecialRe
     request = get_request(session, actor, request_id, for_update=True)
     _check(request, SpecialRequestStatus.ACCEPTED)
     now = utcnow()
+    closing.refuse_closed_year(
+        session, now.astimezone(OSLO).year, "status", "accepting a quote (charged that year)"
+    )
     request.status = SpecialRequestStatus.ACCEPTED.value
     request.decided_by = actor.user_id
     request.accepted_at = now
@@ -167,6 +172,16 @@ def update_request(
                 errors={"status": [f"Use {endpoint}."]},
             )
     final = target or status
+    charge_changes = "actual_hours" in changes or (
+        target == SpecialRequestStatus.DELIVERED and target != status
+    )
+    if charge_changes and request.accepted_at is not None:
+        closing.refuse_closed_year(
+            session,
+            request.accepted_at.astimezone(OSLO).year,
+            "actual_hours" if "actual_hours" in changes else "status",
+            f"changing what special request {request.id} is charged",
+        )
     if "actual_hours" in changes:
         if final not in WORK_STATUSES:
             raise Conflict(

@@ -149,7 +149,31 @@ TABLE: dict[tuple[str, str], Rule] = {
         body=body({"population": 24_500}),
         if_match=True,
     ),
+    ("GET", "/municipalities/<string:number>/populations"): Rule(
+        EVERYONE, PUBLIC_OBJECT, params=lambda w, m: {"number": m}
+    ),
+    ("GET", "/municipalities/<string:number>/populations/<int:year>"): Rule(
+        EVERYONE, PUBLIC_OBJECT, params=lambda w, m: {"number": m, "year": 2024}
+    ),
+    ("PUT", "/municipalities/<string:number>/populations/<int:year>"): Rule(
+        ADMIN,
+        PUBLIC_OBJECT,
+        params=lambda w, m: {"number": m, "year": 2025},
+        body=body({"population": 24_500, "source": "SSB 1 January 2025"}),
+    ),
     # --- catalogue --------------------------------------------------------------------
+    ("GET", "/budget-years"): Rule(EVERYONE),
+    ("POST", "/budget-years/<int:year>/close"): Rule(
+        {Role.CATALOGUE_MANAGER}, params=lambda w, m: {"year": w.shared["year"]}
+    ),
+    ("GET", "/services/<string:code>/participants/<int:year>"): Rule(
+        EVERYONE, params=lambda w, m: {"code": BASIC, "year": w.shared["year"]}
+    ),
+    ("PUT", "/services/<string:code>/participants/<int:year>"): Rule(
+        {Role.CATALOGUE_MANAGER},
+        params=lambda w, m: {"code": BASIC, "year": w.shared["year"]},
+        body=body({"municipalities": [OWN, OTHER]}),
+    ),
     ("GET", "/services"): Rule(EVERYONE),
     ("POST", "/services"): Rule(
         {Role.CATALOGUE_MANAGER},
@@ -212,6 +236,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/subscriptions"): Rule({Role.ORDERER, Role.AGENT}, FILTER),
     ("GET", "/subscriptions/<int:subscription_id>"): Rule(
+        {Role.ORDERER, Role.AGENT}, OBJECT, params=of("subscription", "subscription_id")
+    ),
+    ("GET", "/subscriptions/<int:subscription_id>/changes"): Rule(
         {Role.ORDERER, Role.AGENT}, OBJECT, params=of("subscription", "subscription_id")
     ),
     ("PATCH", "/subscriptions/<int:subscription_id>"): Rule(

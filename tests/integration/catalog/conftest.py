@@ -37,7 +37,9 @@ def make_key(session):
         population: str | None = "0.667",
         shares: dict[str, str] | None = None,
         default: bool = False,
+        population_year: int | None = 2024,
     ) -> AllocationKey:
+        """The shipped SSB figures are of 1 January 2024, so the key names that year."""
         existing = session.scalar(sa.select(AllocationKey).where(AllocationKey.name == name))
         if existing is not None:
             return existing
@@ -47,6 +49,7 @@ def make_key(session):
         else:
             data["equal_weight"] = Decimal(equal)
             data["population_weight"] = Decimal(population)
+            data["population_year"] = population_year
         view = keys.create_key(session, SYSTEM, data)
         session.commit()
         return view.key

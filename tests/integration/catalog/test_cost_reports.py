@@ -254,22 +254,27 @@ def test_running_subscription_without_price_next_year_is_422(
     assert "SQL-LIC" in response.json["detail"]
 
 
-def test_fixed_key_missing_a_member_names_the_municipality(
-    client, books, make_key, make_service, create_user, year
-):
+def test_fixed_key_missing_a_member_names_the_municipality(client, books, create_user, year):
+    # Refused when it is put to use (issue 15), so no report can meet it later.
     books()
     shares = {n: "0.125" for n in NINE if n != "1576"}  # Aure left out
-    make_key("Eierandeler", shares=shares)
-    make_service(
-        "PROSJEKT",
-        "basic",
-        price={"annual_cost": Decimal("1000.00"), "allocation_key": "Eierandeler"},
+    manager = create_user("catalogue_manager")
+    response = client.post(
+        "/api/v1/allocation-keys",
+        headers=manager.headers,
+        json={"name": "Eierandeler", "fixed_shares": shares},
     )
-    agent = create_user("agent")
-    response = _get(client, agent, f"/api/v1/cost-reports/{year}")
+    assert response.status_code == 201
+    response = client.put(
+        f"/api/v1/services/SD/prices/{year}",
+        headers=manager.headers,
+        json={"annual_cost": "1000.00", "allocation_key": "Eierandeler"},
+    )
     assert response.status_code == 422
     assert "fixed_shares.1576" in response.json["errors"]
     assert response.json["municipality"] == "1576"
+    agent = create_user("agent")
+    assert _get(client, agent, f"/api/v1/cost-reports/{year}").status_code == 200
 
 
 def test_delivered_special_is_charged_at_actual_hours(client, books, session, create_user, year):

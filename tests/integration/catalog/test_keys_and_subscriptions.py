@@ -31,6 +31,7 @@ def test_first_key_becomes_the_default(client, create_user):
         "kind": "weighted",
         "equal_weight": "0.333",
         "population_weight": "0.667",
+        "population_year": None,
         "fixed_shares": None,
         "default": True,
         "updated_at": response.json["updated_at"],
@@ -177,14 +178,15 @@ def _patch(client, user, subscription_id, body):
 
 
 def test_orderer_changes_quantity_from_a_day(client, create_user, subscription, this_year):
+    # A municipal role's change takes effect today or later (issue 15): a day ahead.
     orderer = create_user("orderer", HOST)
     response = _patch(
-        client, orderer, subscription, {"quantity": 4, "effective_on": f"{this_year}-09-01"}
+        client, orderer, subscription, {"quantity": 4, "effective_on": f"{this_year + 1}-02-01"}
     )
     assert response.status_code == 200, response.json
     assert [(c["effective_on"], c["quantity"]) for c in response.json["changes"]] == [
         (f"{this_year}-01-01", 2),
-        (f"{this_year}-09-01", 4),
+        (f"{this_year + 1}-02-01", 4),
     ]
 
 

@@ -185,6 +185,7 @@ class _Builder:
                 "name": "SEC 1/3 + 2/3",
                 "equal_weight": "0.333",
                 "population_weight": "0.667",
+                "population_year": 2024,  # the shipped SSB figures
                 "default": True,
             },
         )
