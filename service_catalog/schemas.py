@@ -66,8 +66,11 @@ class MunicipalityPatchSchema(MunicipalitySchema):
         exclude = ("created_at", "number", "updated_at")
 
 
-class MunicipalityListArgs(ma.Schema):
+class MunicipalityListArgs(ListArgs):
     active = fields.Boolean(load_default=None)
+
+
+MunicipalityPageSchema = page_schema(MunicipalitySchema, "MunicipalityPage")
 
 
 # --- services and prices -------------------------------------------------------
