@@ -18,7 +18,8 @@ from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM, Role
 from kommune_ikt.errors import DomainError
 
-ROOT = Path(__file__).resolve().parent.parent
+# Shipped inside the package (a symlink to ops/gunicorn.conf.py in the source tree).
+GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"
 
 
 def _create_app() -> Any:
@@ -111,6 +112,35 @@ def user_deactivate(email: str) -> None:
 
 
 @main.group()
+def member() -> None:
+    """Member municipalities."""
+
+
+@member.command("add")
+@click.argument("number")
+@click.option(
+    "--joined-on",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="YYYY-MM-DD: the first day of membership.",
+)
+@with_appcontext
+def member_add(number: str, joined_on: Any) -> None:
+    """Make an official municipality a member (name, population, country from the shipped lists)."""
+    from service_catalog.municipalities import add_municipality
+
+    def add(session: Any) -> tuple[str, str]:
+        added = add_municipality(session, SYSTEM, {"number": number, "joined_on": joined_on.date()})
+        return added.name, added.country
+
+    try:
+        name, country = run_in_session(add)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail)
+    click.echo(f"{number} {name} ({country}) is a member from {joined_on.date().isoformat()}")
+
+
+@main.group()
 def demo() -> None:
     """Demo data."""
 
@@ -146,7 +176,7 @@ def serve(bind: str, workers: int | None, scheduler: bool) -> None:
         "-m",
         "gunicorn",
         "-c",
-        str(ROOT / "ops" / "gunicorn.conf.py"),
+        str(GUNICORN_CONF),
         "--bind",
         bind,
         "kommune_ikt.wsgi:app",

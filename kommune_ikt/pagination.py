@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -120,3 +120,25 @@ def _key_value(row: Any, key: Any) -> Any:
         except sa.exc.NoSuchColumnError:  # a row of table columns, keyed by an ORM attribute
             return row._mapping[name]
     return getattr(row, name)
+
+
+def paginate_list(
+    rows: Sequence[T],
+    key: Callable[[T], tuple[Any, ...]],
+    kinds: Sequence[type],
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[T]:
+    """A page of a short reference list already in ascending ``key`` order (unique keys).
+
+    The cursor holds the last key shown, so the next page starts after it however
+    many rows were inserted meanwhile: the same keyset contract as ``paginate``,
+    for lists that are built in memory (queues, calendars, policy sets, ...).
+    """
+    if cursor:
+        after = tuple(decode_cursor(cursor, kinds))
+        rows = [r for r in rows if key(r) > after]
+    items = list(rows[:limit])
+    next_cursor = encode_cursor(list(key(items[-1]))) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)

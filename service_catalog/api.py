@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
+from kommune_ikt.pagination import paginate_list
 from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import (
     api_catalogue,
@@ -20,6 +21,7 @@ from service_catalog.catalogue import check_year
 from service_catalog.schemas import (
     MunicipalityCreateSchema,
     MunicipalityListArgs,
+    MunicipalityPageSchema,
     MunicipalityPatchSchema,
     MunicipalitySchema,
     PopulationPageSchema,
@@ -34,10 +36,12 @@ municipality_blp = Blueprint(
 @municipality_blp.route("/municipalities")
 class Municipalities(MethodView):
     @municipality_blp.arguments(MunicipalityListArgs, location="query")
-    @municipality_blp.response(200, MunicipalitySchema(many=True))
+    @municipality_blp.response(200, MunicipalityPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """List municipalities."""
-        return municipalities.list_municipalities(db_session(), current_actor(), **args)
+        """List municipalities by number."""
+        limit, cursor = args.pop("limit"), args.pop("cursor")
+        rows = municipalities.list_municipalities(db_session(), current_actor(), **args)
+        return paginate_list(rows, lambda m: (m.number,), [str], limit=limit, cursor=cursor)
 
     @roles(Role.ADMIN)
     @municipality_blp.arguments(MunicipalityCreateSchema)

@@ -8,6 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
+from kommune_ikt.pagination import paginate_list
+from kommune_ikt.schemas import ListArgs
 from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import budget_years, catalogue, keys, participants, queries
 from service_catalog.schemas import (
@@ -68,10 +70,12 @@ class ServiceItem(MethodView):
 
 @blp.route("/services/<string:code>/prices")
 class ServicePrices(MethodView):
+    @blp.arguments(ListArgs, location="query")
     @blp.response(200, PricePageSchema)
-    def get(self, code: str) -> Any:
+    def get(self, args: dict[str, Any], code: str) -> Any:
         """Every budget year's price of a service, oldest first (everyone)."""
-        return {"items": catalogue.list_prices(db_session(), code), "next_cursor": None}
+        rows = catalogue.list_prices(db_session(), code)
+        return paginate_list(rows, lambda p: (p.year,), [int], **args)
 
 
 @blp.route("/services/<string:code>/prices/<int:year>")
@@ -129,10 +133,12 @@ class BudgetYearClose(MethodView):
 @blp.route("/allocation-keys")
 class AllocationKeys(MethodView):
     @roles(Role.CATALOGUE_MANAGER)
+    @blp.arguments(ListArgs, location="query")
     @blp.response(200, AllocationKeyPageSchema)
-    def get(self) -> Any:
-        """List allocation keys (catalogue manager, admin)."""
-        return {"items": keys.list_keys(db_session(), current_actor()), "next_cursor": None}
+    def get(self, args: dict[str, Any]) -> Any:
+        """List allocation keys by name (catalogue manager, admin)."""
+        rows = keys.list_keys(db_session(), current_actor())
+        return paginate_list(rows, lambda k: (k.name,), [str], **args)
 
     @roles(Role.CATALOGUE_MANAGER)
     @blp.arguments(AllocationKeySchema)

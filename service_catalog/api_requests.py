@@ -9,6 +9,8 @@ from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.idempotency import idempotent
+from kommune_ikt.pagination import paginate_list
+from kommune_ikt.schemas import ListArgs
 from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import queries
 from service_catalog import special_requests as requests
@@ -48,10 +50,12 @@ class SpecialRequests(MethodView):
 @blp.route("/special-requests/portfolio")
 class Portfolio(MethodView):
     @roles(*READERS)
-    @blp.response(200, SpecialRequestSchema(many=True))
-    def get(self) -> Any:
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, SpecialRequestPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
         """The open requests in portfolio order, rank 1 first (orderers: their own in it)."""
-        return queries.list_portfolio(db_session(), current_actor())
+        rows = queries.list_portfolio(db_session(), current_actor())
+        return paginate_list(rows, lambda r: (r.priority_rank, r.id), [int, int], **args)
 
 
 @blp.route("/special-requests/<int:request_id>")

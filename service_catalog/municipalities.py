@@ -54,19 +54,26 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
     if session.get(Municipality, number) is not None:
         raise Conflict(f"Municipality {number} exists.", errors={"number": ["Already a member."]})
     reference = reference_municipalities().get(number)
-    values: dict[str, Any] = {}
-    source = "given when the municipality was added"
-    if reference is not None:
-        values = {
-            "name": reference.name,
-            "country": reference.country,
-            "county": reference.county,
-            "population": reference.population,
-            "population_year": reference.population_year,
-        }
-        if data.get("population") is None:
-            source = reference.source
-    values.update({k: v for k, v in data.items() if v is not None})
+    if reference is None:
+        raise ValidationFailed(
+            "number",
+            f"{number} is in neither official list the service ships (SSB's Norwegian "
+            "kommunenummer, SCB's Swedish kommunkod).",
+        )
+    _check_country(reference.country, data.get("country"))
+    values: dict[str, Any] = {
+        "name": reference.name,
+        "country": reference.country,
+        "county": reference.county,
+        "population": reference.population,
+        "population_year": reference.population_year,
+    }
+    source = (
+        reference.source
+        if data.get("population") is None
+        else ("given when the municipality was added")
+    )
+    values.update({k: v for k, v in data.items() if v is not None and k != "country"})
     for required in ("name", "population", "population_year"):
         if values.get(required) is None:
             raise ValidationFailed(
@@ -96,6 +103,8 @@ def update_municipality(
     left_on = changes.get("left_on", municipality.left_on)
     _check_dates(joined_on, left_on)
     _check_policy_set(session, changes.get("sla_policy_set"))
+    if "country" in changes:
+        _check_country(municipality.country, changes.pop("country"))
     for field, old, new in (
         ("joined_on", municipality.joined_on, joined_on),
         ("left_on", municipality.left_on, left_on),
@@ -206,6 +215,14 @@ def _latest_to_municipality(session: Session, municipality: Municipality) -> Non
         municipality.population = latest.population
         municipality.population_year = latest.year
         session.flush()
+
+
+def _check_country(derived: str, given: str | None) -> None:
+    """``country`` follows from the number's official list; a client may only repeat it."""
+    if given is not None and given != derived:
+        raise ValidationFailed(
+            "country", f"The number is in the {derived} list, so the country is {derived}."
+        )
 
 
 def _check_dates(joined_on: date, left_on: date | None) -> None:

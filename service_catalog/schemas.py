@@ -66,7 +66,7 @@ class MunicipalityPatchSchema(MunicipalitySchema):
         exclude = ("created_at", "number", "updated_at")
 
 
-class MunicipalityListArgs(ma.Schema):
+class MunicipalityListArgs(ListArgs):
     active = fields.Boolean(load_default=None)
 
 
@@ -106,6 +106,9 @@ class ParticipantsSchema(ma.Schema):
     default = fields.Boolean(
         dump_only=True, metadata={"description": "true: none named, every member takes part"}
     )
+
+
+MunicipalityPageSchema = page_schema(MunicipalitySchema, "MunicipalityPage")
 
 
 # --- services and prices -------------------------------------------------------

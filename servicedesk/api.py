@@ -12,6 +12,7 @@ from flask_smorest.exceptions import PreconditionRequired
 
 from kommune_ikt.auth.actor import IT_ROLES, Role
 from kommune_ikt.idempotency import idempotent
+from kommune_ikt.pagination import Page, paginate_list
 from kommune_ikt.schemas import ListArgs
 from kommune_ikt.web import current_actor, db_session, roles
 from servicedesk import queries, queues, rules, services
@@ -20,9 +21,11 @@ from servicedesk.schemas import (
     CommentPageSchema,
     CommentSchema,
     HistoryPageSchema,
+    QueuePageSchema,
     QueuePatchSchema,
     QueueSchema,
     RoutingDecisionSchema,
+    RoutingRulePageSchema,
     RoutingRulePatchSchema,
     RoutingRuleSchema,
     RoutingTestSchema,
@@ -161,14 +164,20 @@ class TicketHistory(MethodView):
         return queries.list_history(session, actor, ticket, **args)
 
 
+def _code(queue: Any) -> tuple[str]:
+    return (queue.code,)
+
+
 @routing_blp.route("/queues")
 class Queues(MethodView):
     @roles(*IT_ROLES)
-    @routing_blp.response(200, QueueSchema(many=True))
-    def get(self) -> Any:
-        """List queues with their agents."""
+    @routing_blp.arguments(ListArgs, location="query")
+    @routing_blp.response(200, QueuePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List queues by code, with their agents."""
         session = db_session()
-        return queues.present_queues(session, queues.list_queues(session, current_actor()))
+        page = paginate_list(queues.list_queues(session, current_actor()), _code, [str], **args)
+        return Page(queues.present_queues(session, page.items), page.next_cursor)
 
     @roles(Role.ADMIN)
     @routing_blp.arguments(QueueSchema)
@@ -207,10 +216,12 @@ class QueueItem(MethodView):
 @routing_blp.route("/routing-rules")
 class RoutingRules(MethodView):
     @roles(*IT_ROLES)
-    @routing_blp.response(200, RoutingRuleSchema(many=True))
-    def get(self) -> Any:
+    @routing_blp.arguments(ListArgs, location="query")
+    @routing_blp.response(200, RoutingRulePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
         """List routing rules in the order they are tried (by position)."""
-        return rules.list_rules(db_session(), current_actor())
+        rows = rules.list_rules(db_session(), current_actor())
+        return paginate_list(rows, lambda r: (r.position, r.id), [int, int], **args)
 
     @roles(Role.ADMIN)
     @routing_blp.arguments(RoutingRuleSchema)

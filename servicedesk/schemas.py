@@ -175,6 +175,9 @@ class QueuePatchSchema(QueueSchema):
         pass
 
 
+QueuePageSchema = page_schema(QueueSchema, "QueuePage")
+
+
 class MatchSchema(ma.Schema):
     """Criteria a ticket must all meet (keywords: any one, as a whole word)."""
 
@@ -208,6 +211,9 @@ class RoutingRulePatchSchema(RoutingRuleSchema):
 
     class Meta(RoutingRuleSchema.Meta):
         pass
+
+
+RoutingRulePageSchema = page_schema(RoutingRuleSchema, "RoutingRulePage")
 
 
 class RoutingTestSchema(ma.Schema):

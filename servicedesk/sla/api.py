@@ -9,14 +9,18 @@ from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.errors import ValidationFailed
+from kommune_ikt.pagination import paginate_list
+from kommune_ikt.schemas import ListArgs
 from kommune_ikt.types import utcnow
 from kommune_ikt.web import current_actor, db_session, roles
 from servicedesk.sla import policies
 from servicedesk.sla.queries import explain_ticket_sla
 from servicedesk.sla.schemas import (
     SET_NAME,
+    CalendarPageSchema,
     CalendarSchema,
-    PolicyChangeSchema,
+    PolicyChangePageSchema,
+    PolicySetPageSchema,
     PolicySetSchema,
     ReapplyResultSchema,
     TicketSlaSchema,
@@ -34,10 +38,12 @@ def _check_name(name: str) -> None:
 
 @blp.route("/calendars")
 class Calendars(MethodView):
-    @blp.response(200, CalendarSchema(many=True))
-    def get(self) -> Any:
-        """List the calendars."""
-        return policies.list_calendars(db_session(), current_actor())
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, CalendarPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the calendars by name."""
+        rows = policies.list_calendars(db_session(), current_actor())
+        return paginate_list(rows, lambda c: (c.name,), [str], **args)
 
 
 @blp.route("/calendars/<string:name>")
@@ -61,10 +67,12 @@ class CalendarItem(MethodView):
 
 @blp.route("/sla-policies")
 class PolicySets(MethodView):
-    @blp.response(200, PolicySetSchema(many=True))
-    def get(self) -> Any:
-        """List the SLA policy sets."""
-        return policies.list_policy_sets(db_session(), current_actor())
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, PolicySetPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the SLA policy sets by name."""
+        rows = policies.list_policy_sets(db_session(), current_actor())
+        return paginate_list(rows, lambda s: (s["name"],), [str], **args)
 
 
 @blp.route("/sla-policies/<string:name>")
@@ -100,10 +108,11 @@ class PolicySetReapply(MethodView):
 @blp.route("/sla-policies/<string:name>/changes")
 class PolicySetChanges(MethodView):
     @roles(Role.AGENT)
-    @blp.response(200, PolicyChangeSchema(many=True))
-    def get(self, name: str) -> Any:
-        """The recorded changes of a policy set (IT staff)."""
-        return policies.list_policy_changes(db_session(), current_actor(), name)
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, PolicyChangePageSchema)
+    def get(self, args: dict[str, Any], name: str) -> Any:
+        """The recorded changes of a policy set, newest first (IT staff)."""
+        return policies.list_policy_changes(db_session(), current_actor(), name, **args)
 
 
 @blp.route("/tickets/<int:ticket_id>/sla")

@@ -6,6 +6,7 @@ clock runs on what ``spec_of`` builds from it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from itertools import pairwise
@@ -20,7 +21,9 @@ from servicedesk.sla.clock import (
     WEEKDAYS,
     CalendarSpec,
     ClockError,
+    _parse_hhmm,
     clock_for,
+    closure_date,
     format_minute,
     parse_range,
 )
@@ -36,6 +39,7 @@ BUSINESS_DOCUMENT: dict[str, Any] = {
     "holiday_subdivision": None,
     "extra_closed_dates": [],
     "special_hours": {},
+    "closures": [],
 }
 ALWAYS_DOCUMENT: dict[str, Any] = {
     "timezone": "UTC",
@@ -44,7 +48,13 @@ ALWAYS_DOCUMENT: dict[str, Any] = {
     "holiday_subdivision": None,
     "extra_closed_dates": [],
     "special_hours": {},
+    "closures": [],
 }
+# Recurring closure rules: a fixed day every year, days from Easter Sunday, or
+# Swedish midsummer eve (see clock.closure_date).
+CLOSURE_RULE = re.compile(
+    r"^(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])|easter(?:[+-][1-9][0-9]?)?|midsummer-eve)$"
+)
 
 
 def validate_calendar(doc: Mapping[str, Any], *, today: date) -> dict[str, Any]:
@@ -85,6 +95,7 @@ def validate_calendar(doc: Mapping[str, Any], *, today: date) -> dict[str, Any]:
             known = ", ".join(holidays_package.country_holidays(country).subdivisions) or "none"
             errors["holiday_subdivision"] = [f"Unknown subdivision of {country}; known: {known}."]
 
+    closures = _normalise_closures(doc.get("closures") or [], errors)
     closed = sorted(
         {
             d.isoformat()
@@ -101,6 +112,7 @@ def validate_calendar(doc: Mapping[str, Any], *, today: date) -> dict[str, Any]:
         "holiday_subdivision": subdivision,
         "extra_closed_dates": closed,
         "special_hours": special,
+        "closures": closures,
     }
     _check_open_every_year(normalised, today)
     return normalised
@@ -124,7 +136,54 @@ def spec_of(doc: Mapping[str, Any]) -> CalendarSpec:
                 for d, ranges in (doc.get("special_hours") or {}).items()
             )
         ),
+        closures=tuple(
+            (
+                c["rule"],
+                _parse_hhmm(c["closed_from"]) if c.get("closed_from") is not None else None,
+            )
+            for c in doc.get("closures") or []
+        ),
     )
+
+
+def _normalise_closures(closures: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """``[{"rule": "12-24", "closed_from": "12:00"}, {"rule": "midsummer-eve"}]``, checked."""
+    if not isinstance(closures, list):
+        errors["closures"] = ['A list of {"rule": ..., "closed_from": "HH:MM" | null}.']
+        return []
+    out: dict[str, dict[str, Any]] = {}
+    for i, item in enumerate(closures):
+        field = f"closures.{i}"
+        if not isinstance(item, Mapping) or set(item) - {"rule", "closed_from"}:
+            errors[field] = ['An object {"rule": ..., "closed_from": "HH:MM" | null}.']
+            continue
+        rule = item.get("rule")
+        if not isinstance(rule, str) or not CLOSURE_RULE.match(rule):
+            errors[f"{field}.rule"] = [
+                f"{rule!r} is not a rule: MM-DD (e.g. 12-24), easter±N (days from Easter "
+                "Sunday, e.g. easter-4) or midsummer-eve."
+            ]
+            continue
+        if closure_date(rule, 2000) is None:  # a leap year: 02-29 exists, 02-30 never
+            errors[f"{field}.rule"] = [f"{rule} is no date in any year."]
+            continue
+        closed_from = item.get("closed_from")
+        if closed_from is not None:
+            try:
+                minute = _parse_hhmm(closed_from) if isinstance(closed_from, str) else None
+            except ValueError:
+                minute = None
+            if minute is None:
+                errors[f"{field}.closed_from"] = [
+                    f"{closed_from!r} is not HH:MM (or null for the whole day)."
+                ]
+                continue
+            closed_from = format_minute(minute)
+        if rule in out:
+            errors[f"{field}.rule"] = [f"{rule} is given twice."]
+            continue
+        out[rule] = {"rule": rule, "closed_from": closed_from}
+    return list(out.values())
 
 
 def _normalise_hours(
@@ -201,6 +260,8 @@ def _check_open_every_year(doc: dict[str, Any], today: date) -> None:
     years = {today.year, today.year + 1}
     years |= {int(d[:4]) for d in doc["extra_closed_dates"]}
     years |= {int(d[:4]) for d in doc["special_hours"]}
+    if doc["closures"]:  # Easter moves: check the years around it too
+        years |= set(range(today.year, today.year + 4))
     clock = clock_for(spec_of(doc))
     for year in sorted(years):
         try:

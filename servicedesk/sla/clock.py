@@ -27,6 +27,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
+from dateutil.easter import easter
+from holidays.constants import DE_FACTO, PUBLIC
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
@@ -59,6 +61,9 @@ class CalendarSpec:
     # Dates with their own opening ranges instead of the weekday's (e.g. a short
     # Christmas Eve); an empty tuple closes the date.
     special_hours: tuple[tuple[date, tuple[Range, ...]], ...] = ()
+    # Recurring closures: (rule, closed_from minute or None for the whole day), e.g.
+    # ("12-24", 720) closes every Christmas Eve from 12:00; see ``closure_date``.
+    closures: tuple[tuple[str, int | None], ...] = ()
 
     @classmethod
     def always_open(cls) -> CalendarSpec:
@@ -201,8 +206,18 @@ class BusinessClock:
             closed.update(_holidays(self.spec.holiday_country, self.spec.holiday_subdivision, year))
         return closed
 
+    def closures_of(self, year: int) -> dict[date, int]:
+        """The year's closure dates: date -> the minute the desk closes (0: all day)."""
+        cut: dict[date, int] = {}
+        for rule, closed_from in self.spec.closures:
+            day = closure_date(rule, year)
+            if day is not None:
+                cut[day] = min(cut.get(day, MINUTES_PER_DAY), closed_from or 0)
+        return cut
+
     def _build_year(self, year: int) -> _Year:
         closed = self.closed_dates(year)
+        cut = self.closures_of(year)
         starts: list[int] = []
         ends: list[int] = []
         day = date(year, 1, 1)
@@ -214,6 +229,8 @@ class BusinessClock:
                 ranges = ()
             else:
                 ranges = self.spec.hours[day.weekday()]
+                if day in cut:
+                    ranges = tuple((s, min(e, cut[day])) for s, e in ranges if s < cut[day])
             for start_min, end_min in ranges:
                 start = self._local_us(day, start_min)
                 end = self._local_us(day, end_min)
@@ -246,7 +263,40 @@ class BusinessClock:
 
 @lru_cache(maxsize=256)
 def _holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    return frozenset(holidays_package.country_holidays(country, subdiv=subdivision, years=year))
+    """Public holidays, and the days the law treats as such (``DE_FACTO``).
+
+    Sweden's midsommarafton, julafton and nyårsafton are not public holidays but
+    count as Sundays (semesterlag 1977:480, 7 §); the holidays package keeps them
+    in its ``DE_FACTO`` category, so a Swedish desk asks for both.
+    """
+    supported = holidays_package.country_holidays(country).supported_categories
+    categories = tuple(c for c in (PUBLIC, DE_FACTO) if c in supported)
+    return frozenset(
+        holidays_package.country_holidays(
+            country, subdiv=subdivision, years=year, categories=categories
+        )
+    )
+
+
+def closure_date(rule: str, year: int) -> date | None:
+    """The date a recurring closure rule names in ``year`` (None: not in that year).
+
+    ``MM-DD`` is that date every year (``02-29`` only in leap years);
+    ``easter``, ``easter+N`` and ``easter-N`` count days from Easter Sunday
+    (``easter-4``: the Wednesday before Maundy Thursday); ``midsummer-eve`` is
+    the Friday between 19 and 25 June (Swedish midsommarafton).
+    """
+    if rule == "midsummer-eve":
+        june19 = date(year, 6, 19)
+        return june19 + timedelta(days=(4 - june19.weekday()) % 7)
+    if rule.startswith("easter"):
+        offset = int(rule[len("easter") :] or 0)
+        return easter(year) + timedelta(days=offset)
+    month, _, day = rule.partition("-")
+    try:
+        return date(year, int(month), int(day))
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=64)

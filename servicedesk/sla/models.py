@@ -34,6 +34,8 @@ class SlaCalendar(SQLModel, table=True):
     extra_closed_dates: list[str] = Field(default_factory=list, sa_column=_json())
     # {"2026-12-24": [["08:00", "12:00"]]}: a date's own ranges instead of its weekday's.
     special_hours: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    # [{"rule": "12-24", "closed_from": "12:00"}, {"rule": "easter-4", ...}]: every year.
+    closures: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
     # Built-ins cannot be deleted; 24x7 cannot be changed either.
     builtin: bool = Field(default=False)
     version: int = Field(default=1)
@@ -48,6 +50,7 @@ class SlaCalendar(SQLModel, table=True):
             "holiday_subdivision": self.holiday_subdivision,
             "extra_closed_dates": self.extra_closed_dates,
             "special_hours": self.special_hours,
+            "closures": self.closures,
         }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.pagination import DEFAULT_LIMIT, Page, paginate
 from kommune_ikt.types import utcnow
 from service_catalog.models import Municipality
 from service_catalog.municipalities import today
@@ -34,6 +35,7 @@ CALENDAR_FIELDS = (
     "holiday_subdivision",
     "extra_closed_dates",
     "special_hours",
+    "closures",
 )
 
 
@@ -218,14 +220,19 @@ def reapply_policy_set(
     return {"set": name, "tickets_reapplied": count}
 
 
-def list_policy_changes(session: Session, actor: Actor, name: str) -> list[SlaPolicyChange]:
+def list_policy_changes(
+    session: Session,
+    actor: Actor,
+    name: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[SlaPolicyChange]:
+    """A page of a set's recorded changes, newest first."""
     actor.require(Role.ADMIN, Role.AGENT)
-    return list(
-        session.scalars(
-            sa.select(SlaPolicyChange)
-            .where(SlaPolicyChange.set_name == name)
-            .order_by(SlaPolicyChange.at.desc(), SlaPolicyChange.id.desc())
-        )
+    stmt = sa.select(SlaPolicyChange).where(SlaPolicyChange.set_name == name)
+    return paginate(
+        session, stmt, [SlaPolicyChange.at, SlaPolicyChange.id], limit=limit, cursor=cursor
     )
 
 

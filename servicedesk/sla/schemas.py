@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import AutoSchema, AwareDateTime
+from kommune_ikt.schemas import AutoSchema, AwareDateTime, page_schema
 from servicedesk.sla.models import SlaCalendar, SlaPolicy, SlaPolicyChange
 
 # A target beyond a year of minutes is no target, and could not be reached
@@ -45,6 +45,20 @@ class CalendarSchema(AutoSchema):
             "type": "object",
         },
     )
+    closures = fields.List(
+        fields.Raw(),
+        load_default=list,
+        metadata={
+            "description": "Recurring closures, every year: `rule` is `MM-DD`, `easter±N` "
+            "(days from Easter Sunday; `easter-4` is the Wednesday before Maundy Thursday) "
+            "or `midsummer-eve`; `closed_from` `HH:MM` closes the desk from then, null "
+            "closes the whole day. A date's `special_hours` override its closure.",
+            "example": [
+                {"rule": "12-24", "closed_from": "12:00"},
+                {"rule": "easter-4", "closed_from": "14:00"},
+            ],
+        },
+    )
 
 
 class PolicySchema(AutoSchema):
@@ -78,6 +92,11 @@ class PolicyChangeSchema(AutoSchema):
 
     old = fields.Raw(allow_none=True)
     new = fields.Raw(allow_none=True)
+
+
+CalendarPageSchema = page_schema(CalendarSchema, "CalendarPage")
+PolicySetPageSchema = page_schema(PolicySetSchema, "PolicySetPage")
+PolicyChangePageSchema = page_schema(PolicyChangeSchema, "PolicyChangePage")
 
 
 class ClockSchema(ma.Schema):

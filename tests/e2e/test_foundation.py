@@ -22,7 +22,7 @@ def test_demo_service_answers_health_docs_and_authenticated_lists(server_factory
     listed = server.request("GET", "/api/v1/municipalities", token=admin_token)
     assert listed.status == 200
     # IKT Orkidé's nine current members, with SSB's 2024 populations.
-    names = {m["name"]: m["population"] for m in listed.json}
+    names = {m["name"]: m["population"] for m in listed.json["items"]}
     assert len(names) == 9 and names["Kristiansund"] == 24404
 
     assert server.request("GET", "/api/v1/municipalities").status == 401

@@ -34,13 +34,50 @@ def test_swedish_member_from_reference_data(client, create_user):
     assert (response.json["name"], response.json["country"]) == ("Hudiksvall", "SE")
 
 
-def test_unknown_number_needs_name_and_population(client, create_user, session):
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"number": "9998"},
+        {"number": "9998", "name": "Nowhere", "population": 10, "population_year": 2024},
+        # Heby's kommunkod: Swedish, but not in the shipped lists (stored as
+        # Norwegian before, when given with a name and a population).
+        {"number": "0331", "name": "Heby", "population": 14500, "population_year": 2024},
+        # Eide's pre-2020 number: in neither list either.
+        {"number": "1551", "name": "Eide", "population": 3472, "population_year": 2018},
+    ],
+)
+def test_number_in_neither_official_list_is_422_naming_number(client, create_user, session, body):
     admin = create_user("admin")
     before = count(session)
-    response = client.post("/api/v1/municipalities", headers=admin.headers, json={"number": "9998"})
+    response = client.post("/api/v1/municipalities", headers=admin.headers, json=body)
     assert response.status_code == 422
-    assert "name" in response.json["errors"]
+    assert list(response.json["errors"]) == ["number"]
     assert count(session) == before
+
+
+@pytest.mark.parametrize(("number", "country"), [("2132", "SE"), ("2161", "SE"), ("1576", "NO")])
+def test_country_follows_from_the_official_list(client, create_user, number, country):
+    admin = create_user("admin")
+    response = client.post("/api/v1/municipalities", headers=admin.headers, json={"number": number})
+    assert response.status_code == 201
+    assert response.json["country"] == country
+
+
+def test_a_client_cannot_make_a_swedish_member_norwegian(client, create_user, session):
+    admin = create_user("admin")
+    body = {"number": "2184", "country": "NO"}
+    response = client.post("/api/v1/municipalities", headers=admin.headers, json=body)
+    assert response.status_code == 422 and "country" in response.json["errors"]
+    ok = client.post(
+        "/api/v1/municipalities", headers=admin.headers, json={"number": "2184", "country": "SE"}
+    )
+    assert ok.status_code == 201
+    url = "/api/v1/municipalities/2184"
+    etag = client.get(url, headers=admin.headers).headers["ETag"]
+    patched = client.patch(url, headers={**admin.headers, "If-Match": etag}, json={"country": "NO"})
+    assert patched.status_code == 422 and "country" in patched.json["errors"]
+    session.expire_all()
+    assert session.get(Municipality, "2184").country == "SE"
 
 
 @pytest.mark.parametrize(
@@ -84,7 +121,7 @@ def test_every_role_reads_municipalities(client, create_user, create_municipalit
     create_municipality("1563")
     requester = create_user("requester", "1505")
     listed = client.get("/api/v1/municipalities", headers=requester.headers)
-    assert {m["number"] for m in listed.json} >= {"1505", "1563"}
+    assert {m["number"] for m in listed.json["items"]} >= {"1505", "1563"}
     one = client.get("/api/v1/municipalities/1563", headers=requester.headers)
     assert one.status_code == 200
     assert one.headers["ETag"]
@@ -126,16 +163,15 @@ def test_non_admin_patch_is_403_before_if_match(client, create_user, create_muni
 
 def test_member_that_left_is_inactive(client, create_user, create_municipality):
     # Eide left IKT Orkidé on 1 January 2019 (it_collaborations.csv); its pre-2020
-    # number is not in the 2024 reference data, so name and population are given.
+    # number is in neither official list, so Hustadvika (1579, its successor) stands in.
     create_municipality(
-        "1551",
-        name="Eide",
-        population=3472,
-        population_year=2018,
+        "1579",
         joined_on=__import__("datetime").date(2010, 1, 1),
         left_on=__import__("datetime").date(2019, 1, 1),
     )
     admin = create_user("admin")
-    assert client.get("/api/v1/municipalities/1551", headers=admin.headers).json["active"] is False
-    inactive = client.get("/api/v1/municipalities?active=false", headers=admin.headers).json
-    assert [m["number"] for m in inactive] == ["1551"]
+    assert client.get("/api/v1/municipalities/1579", headers=admin.headers).json["active"] is False
+    inactive = client.get("/api/v1/municipalities?active=false", headers=admin.headers).json[
+        "items"
+    ]
+    assert [m["number"] for m in inactive] == ["1579"]

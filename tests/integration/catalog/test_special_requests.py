@@ -52,7 +52,7 @@ def _patch(client, user, request_id, body):
 
 
 def _ranks(client, user):
-    portfolio = client.get("/api/v1/special-requests/portfolio", headers=user.headers).json
+    portfolio = client.get("/api/v1/special-requests/portfolio", headers=user.headers).json["items"]
     return [(r["id"], r["priority_rank"]) for r in portfolio]
 
 

@@ -19,7 +19,7 @@ def queue_url(code=""):
 
 
 def test_fresh_database_has_servicedesk_as_the_one_default(desk, admin):
-    queues = desk.client.get(queue_url(), headers=admin.headers).json
+    queues = desk.client.get(queue_url(), headers=admin.headers).json["items"]
     defaults = [q["code"] for q in queues if q["default"]]
     assert defaults == ["SERVICEDESK"]
 
@@ -69,7 +69,7 @@ def test_making_a_queue_default_moves_the_default(desk, admin):
     desk.client.post(
         queue_url(), headers=admin.headers, json={"code": "NY", "name": "Ny", "default": True}
     )
-    queues = desk.client.get(queue_url(), headers=admin.headers).json
+    queues = desk.client.get(queue_url(), headers=admin.headers).json["items"]
     assert [q["code"] for q in queues if q["default"]] == ["NY"]
 
 
@@ -146,7 +146,7 @@ def test_rule_round_trip(desk, admin):
         "HELSE",
         {"keywords": ["journal", "DIPS"], "type": "incident"},
     )
-    listed = desk.client.get("/api/v1/routing-rules", headers=admin.headers).json
+    listed = desk.client.get("/api/v1/routing-rules", headers=admin.headers).json["items"]
     assert [r["id"] for r in listed] == [rule["id"]]
 
 

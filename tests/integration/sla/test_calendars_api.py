@@ -15,7 +15,7 @@ def test_built_in_calendars_exist(client, create_user):
     user = create_user("requester", "1505")
     response = client.get("/api/v1/calendars", headers=user.headers)
     assert response.status_code == 200
-    assert [c["name"] for c in response.json] == ["24x7", "business"]
+    assert [c["name"] for c in response.json["items"]] == ["24x7", "business"]
 
 
 def test_business_calendar_is_oslo_office_hours_with_norwegian_holidays(client, create_user):

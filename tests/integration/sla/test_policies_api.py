@@ -31,7 +31,7 @@ def test_list_of_sets(client, create_user):
     put(client, admin, "ambisiøs", DEFAULT)  # refused: not a valid name
     assert put(client, admin, "ambisios", DEFAULT).status_code == 201
     response = client.get("/api/v1/sla-policies", headers=create_user("requester", HOST).headers)
-    assert [s["name"] for s in response.json] == ["ambisios", "default"]
+    assert [s["name"] for s in response.json["items"]] == ["ambisios", "default"]
 
 
 def test_put_replaces_and_records_the_change(client, create_user):
@@ -41,7 +41,9 @@ def test_put_replaces_and_records_the_change(client, create_user):
     assert response.status_code == 200
     assert response.json["policies"][0]["response_minutes"] == 7
     assert response.json["version"] == 2
-    changes = client.get("/api/v1/sla-policies/default/changes", headers=admin.headers).json
+    changes = client.get("/api/v1/sla-policies/default/changes", headers=admin.headers).json[
+        "items"
+    ]
     assert changes[0]["action"] == "updated"
     assert changes[0]["old"][0]["response_minutes"] == 15
     assert changes[0]["new"][0]["response_minutes"] == 7
@@ -165,7 +167,9 @@ def test_open_tickets_keep_their_targets_until_reapplied(client, create_user, cl
     assert response.json == {"set": "default", "tickets_reapplied": 2}
     session.expire_all()
     assert clockwork.sla(ticket, oslo(2026, 3, 9, 9, 5))["response_due"] == oslo(2026, 3, 9, 11, 0)
-    changes = client.get("/api/v1/sla-policies/default/changes", headers=admin.headers).json
+    changes = client.get("/api/v1/sla-policies/default/changes", headers=admin.headers).json[
+        "items"
+    ]
     assert changes[0]["action"] == "reapplied" and changes[0]["tickets_affected"] == 2
 
 

@@ -1,0 +1,1 @@
+../ops/gunicorn.conf.py
