@@ -141,5 +141,8 @@ def _register_blueprints(api: ProblemApi) -> None:
 def _register_metrics(app: Flask) -> None:
     # Imported here for the same reason as the blueprints above.
     from metrics.exposition import init_app
+    from metrics.probing import parse_networks
 
+    # A malformed PROBE_ALLOW_NETWORKS stops the start, not the first probe run.
+    parse_networks(app.config["SETTINGS"].probe_allow_networks)
     init_app(app)

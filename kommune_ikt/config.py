@@ -39,6 +39,9 @@ class Settings:
     smtp_sender: str = "servicedesk@kommune-ikt.local"
     smtp_starttls: bool = False
     notification_language: str = "nb"
+    # Networks probes may reach although not public (comma-separated CIDRs, e.g.
+    # "10.20.0.0/16"); loopback, link-local, private and reserved are refused otherwise.
+    probe_allow_networks: str = ""
     log_level: str = "INFO"
 
     @classmethod

@@ -96,7 +96,9 @@ class Probes(MethodView):
     @probe_blp.response(201, ProbeSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Add an HTTP(S) probe to a service (operations)."""
-        return probes.create_probe(db_session(), current_actor(), data)
+        return probes.create_probe(
+            db_session(), current_actor(), data, allow_networks=_probe_allow_networks()
+        )
 
 
 @probe_blp.route("/probes/<int:probe_id>")
@@ -117,7 +119,9 @@ class ProbeItem(MethodView):
         session, actor = db_session(), current_actor()
         probe = probes.get_probe(session, actor, probe_id, for_update=True)
         probe_blp.check_etag(probe, ProbeSchema)
-        return probes.update_probe(session, actor, probe, changes)
+        return probes.update_probe(
+            session, actor, probe, changes, allow_networks=_probe_allow_networks()
+        )
 
     @roles(Role.OPERATIONS)
     @probe_blp.etag
@@ -190,6 +194,10 @@ class SlaReport(MethodView):
         if wants_csv:
             return _csv(report["rows"], "sla-report")
         return report
+
+
+def _probe_allow_networks() -> str:
+    return current_app.config["SETTINGS"].probe_allow_networks
 
 
 def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
