@@ -10,7 +10,7 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from kommune_ikt import __version__
+from kommune_ikt import __version__, logsafe
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database, create_db_engine
 from kommune_ikt.errors import problem
@@ -80,6 +80,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in overrides.items() if k not in setting_names})
     logging.basicConfig(level=settings.log_level)
+    # Untrusted text (paths, titles, database errors) cannot break a log line.
+    logsafe.install()
 
     engine = overrides.get("ENGINE") or create_db_engine(
         settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout
