@@ -10,6 +10,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from kommune_ikt import csvsafe
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.idempotency import idempotent
 from kommune_ikt.web import current_actor, db_session, roles
@@ -205,7 +206,8 @@ def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
     writer = csv.DictWriter(out, fieldnames=queries.SLA_CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        # Every cell through the one formula-injection guard (numbers stay numbers).
+        writer.writerow({k: "" if v is None else csvsafe.cell(v) for k, v in row.items()})
     response = current_app.response_class(
         out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8; header=present"
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from kommune_ikt import csvsafe
 from service_catalog.report_types import CollaborationReport, MunicipalityReport
 
 
@@ -60,7 +61,8 @@ def _render(header: Iterable[str], rows: Iterable[Iterable[Any]], dialect: Diale
         quoting=csv.QUOTE_MINIMAL,
     )
     writer.writerow(header)
-    writer.writerows(rows)
+    # Every cell through the one formula-injection guard (numbers stay numbers).
+    writer.writerows(csvsafe.row(r) for r in rows)
     text = buffer.getvalue()
     return "\ufeff" + text if dialect == Dialect.EXCEL_NO else text
 
