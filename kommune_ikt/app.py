@@ -10,10 +10,11 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from kommune_ikt import __version__, logsafe
+from kommune_ikt import __version__, apidocs, logsafe
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database, create_db_engine
 from kommune_ikt.errors import problem
+from kommune_ikt.security_headers import SecurityHeaders
 from kommune_ikt.web import ProblemApi, database, init_edge, problem_response
 
 
@@ -25,7 +26,6 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -53,6 +53,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         # Only the entries our own proxies appended are believed: a client cannot
         # pick its address (and so its failed-authentication budget) by sending one.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
+    # Outermost, so that every response gets them, whatever answered it.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(
         SETTINGS=settings,
@@ -62,8 +64,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        # /api/docs is served from our own files (kommune_ikt/apidocs.py), not flask-smorest's
+        # page, which loads Swagger UI from a CDN with an inline script.
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Service catalogue, shared servicedesk and metrics for "
@@ -98,6 +100,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     init_edge(app)
     _register_health(app)
     _register_blueprints(api)
+    app.register_blueprint(apidocs.blp)
     return app
 
 
