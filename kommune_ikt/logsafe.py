@@ -44,7 +44,7 @@ def _exception_text(exc_info: Any) -> str:
             continue
         seen.add(id(current))
         if isinstance(getattr(current, "_str", None), str):
-            current._str = escape(current._str)
+            current._str = escape(current._str)  # type: ignore[attr-defined]
         notes = getattr(current, "__notes__", None)
         if isinstance(notes, list):
             current.__notes__ = [escape(str(n)) for n in notes]
