@@ -10,12 +10,13 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from kommune_ikt import __version__
+from kommune_ikt import __version__, apidocs, logsafe
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database, create_db_engine
 from kommune_ikt.errors import problem
 from kommune_ikt.i18n import init_i18n
 from kommune_ikt.messages import N_
+from kommune_ikt.security_headers import SecurityHeaders
 from kommune_ikt.web import ProblemApi, database, init_edge, problem_response
 
 
@@ -27,7 +28,6 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -55,6 +55,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         # Only the entries our own proxies appended are believed: a client cannot
         # pick its address (and so its failed-authentication budget) by sending one.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
+    # Outermost, so that every response gets them, whatever answered it.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(
         SETTINGS=settings,
@@ -64,8 +66,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        # /api/docs is served from our own files (kommune_ikt/apidocs.py), not flask-smorest's
+        # page, which loads Swagger UI from a CDN with an inline script.
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Service catalogue, shared servicedesk and metrics for "
@@ -82,6 +84,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in overrides.items() if k not in setting_names})
     logging.basicConfig(level=settings.log_level)
+    # Untrusted text (paths, titles, database errors) cannot break a log line.
+    logsafe.install()
 
     engine = overrides.get("ENGINE") or create_db_engine(
         settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout
@@ -99,6 +103,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     init_edge(app)
     _register_health(app)
     _register_blueprints(api)
+    app.register_blueprint(apidocs.blp)
     return app
 
 
@@ -144,5 +149,8 @@ def _register_blueprints(api: ProblemApi) -> None:
 def _register_metrics(app: Flask) -> None:
     # Imported here for the same reason as the blueprints above.
     from metrics.exposition import init_app
+    from metrics.probing import parse_networks
 
+    # A malformed PROBE_ALLOW_NETWORKS stops the start, not the first probe run.
+    parse_networks(app.config["SETTINGS"].probe_allow_networks)
     init_app(app)

@@ -42,6 +42,9 @@ class Settings:
     default_language: str = "nb"
     # Language of e-mails to recipients without a language of their own; None: default_language.
     notification_language: str | None = None
+    # Networks probes may reach although not public (comma-separated CIDRs, e.g.
+    # "10.20.0.0/16"); loopback, link-local, private and reserved are refused otherwise.
+    probe_allow_networks: str = ""
     log_level: str = "INFO"
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import unicodedata
 from collections import namedtuple
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,8 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.close()
+        # PostgreSQL's normalize(text, NFC), for the search index (servicedesk/search.py).
+        dbapi_connection.create_function("nfc", 1, _nfc, deterministic=True)
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -109,6 +112,10 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         # reads and then writes can fail at once with "database is locked"
         # instead of waiting out the busy timeout.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _nfc(text: str | None) -> str | None:
+    return None if text is None else unicodedata.normalize("NFC", text)
 
 
 class Database:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -19,6 +20,19 @@ from kommune_ikt.errors import ValidationFailed
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# What a cursor may hold: integers a database key can compare against on both
+# databases (SQLite refuses anything past 64 bits), times in the years clients
+# may send, text without NUL or lone surrogates (PostgreSQL cannot take them).
+INT64 = 2**63 - 1
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class BadCursor(ValidationFailed):
+    """A cursor this service did not hand out (forged, truncated, from another list): 400."""
+
+    status = 400
+    title = "Bad request"
 
 
 @dataclass(frozen=True)
@@ -45,16 +59,31 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
                 parsed = datetime.fromisoformat(value)
                 if parsed.tzinfo is None:
                     raise ValueError
+                if not EARLIEST_YEAR <= parsed.astimezone(UTC).year <= LATEST_YEAR:
+                    raise ValueError
                 values.append(parsed)
             elif kind is int:
                 if not isinstance(value, int) or isinstance(value, bool):
+                    raise ValueError
+                if not -INT64 <= value <= INT64:
+                    raise ValueError
+                values.append(value)
+            elif kind is str:
+                if not isinstance(value, str) or UNSTORABLE_TEXT.search(value):
                     raise ValueError
                 values.append(value)
             else:
                 values.append(kind(value))
         return values
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("cursor", "Not a cursor this list handed out.")
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+        binascii.Error,
+        UnicodeDecodeError,
+    ):
+        raise BadCursor("cursor", "Not a cursor this list handed out.")
 
 
 def paginate(

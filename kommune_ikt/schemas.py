@@ -27,7 +27,12 @@ class DecimalString(fields.Field):
         "invalid": N_("Not a valid decimal."),
         "places": "At most {places} decimals.",
         "negative": N_("Must not be negative."),
+        "too_large": "Must be less than 1000000000000000 in size, with at most 30 digits.",
     }
+    # Past this, whole øre no longer fit a 64-bit column, and the text form no
+    # longer fits its 40 characters: a 422 here instead of a 500 in the database.
+    LIMIT = Decimal(10) ** 15
+    MAX_DIGITS = 30
 
     def __init__(self, *, places: int | None = None, allow_negative: bool = False, **kw: Any):
         super().__init__(**kw)
@@ -52,6 +57,8 @@ class DecimalString(fields.Field):
             raise self.make_error("invalid")
         if not number.is_finite():
             raise self.make_error("invalid")
+        if abs(number) >= self.LIMIT or len(number.as_tuple().digits) > self.MAX_DIGITS:
+            raise self.make_error("too_large")
         if self.places is not None:
             exponent = number.as_tuple().exponent
             if isinstance(exponent, int) and exponent < -self.places:

@@ -10,6 +10,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from kommune_ikt import csvsafe
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.idempotency import idempotent
 from kommune_ikt.web import current_actor, db_session, roles
@@ -96,7 +97,9 @@ class Probes(MethodView):
     @probe_blp.response(201, ProbeSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Add an HTTP(S) probe to a service (operations)."""
-        return probes.create_probe(db_session(), current_actor(), data)
+        return probes.create_probe(
+            db_session(), current_actor(), data, allow_networks=_probe_allow_networks()
+        )
 
 
 @probe_blp.route("/probes/<int:probe_id>")
@@ -117,7 +120,9 @@ class ProbeItem(MethodView):
         session, actor = db_session(), current_actor()
         probe = probes.get_probe(session, actor, probe_id, for_update=True)
         probe_blp.check_etag(probe, ProbeSchema)
-        return probes.update_probe(session, actor, probe, changes)
+        return probes.update_probe(
+            session, actor, probe, changes, allow_networks=_probe_allow_networks()
+        )
 
     @roles(Role.OPERATIONS)
     @probe_blp.etag
@@ -192,12 +197,17 @@ class SlaReport(MethodView):
         return report
 
 
+def _probe_allow_networks() -> str:
+    return current_app.config["SETTINGS"].probe_allow_networks
+
+
 def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=queries.SLA_CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        # Every cell through the one formula-injection guard (numbers stay numbers).
+        writer.writerow({k: "" if v is None else csvsafe.cell(v) for k, v in row.items()})
     response = current_app.response_class(
         out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8; header=present"
     )

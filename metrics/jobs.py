@@ -13,8 +13,10 @@ PROBE_TICK_SECONDS = 10.0
 
 def run_probes(ctx: JobContext) -> dict[str, Any]:
     """Run the HTTP probes that are due; open or end outages on their streaks."""
-    with ctx.transaction() as session:
-        return run_due_probes(session, ctx.now())
+    # No transaction here: run_due_probes opens its own short ones around the checks.
+    return run_due_probes(
+        ctx.transaction, ctx.now(), allow_networks=ctx.settings.probe_allow_networks
+    )
 
 
 def scheduled_jobs() -> list[Job]:

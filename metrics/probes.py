@@ -10,6 +10,8 @@ flapping endpoint does not open and close outages on every run.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +24,13 @@ from kommune_ikt.pagination import Page, paginate
 from kommune_ikt.types import utcnow
 from metrics import events, outages
 from metrics.models import Outage, Probe
-from metrics.probing import CheckResult, CheckSpec, check_many
+from metrics.probing import (
+    CheckResult,
+    CheckSpec,
+    check_many,
+    literal_host_refused,
+    parse_networks,
+)
 from service_catalog.models import Service
 
 log = logging.getLogger(__name__)
@@ -59,13 +67,19 @@ def list_probes(
 
 
 def create_probe(
-    session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    data: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    allow_networks: str = "",
 ) -> Probe:
     """Add a probe to a service; it first runs at the next scheduler tick."""
     actor.require(Role.OPERATIONS)
     now = now or utcnow()
     if session.get(Service, data["service_code"]) is None:
         raise ValidationFailed("service_code", f"Unknown service {data['service_code']}.")
+    _check_target(data["url"], allow_networks)
     _check_timeout(data.get("timeout_seconds", 5.0), data.get("interval_seconds", 60))
     probe = Probe(
         **{k: v for k, v in data.items() if k in (*CHANGEABLE, "service_code")},
@@ -86,10 +100,13 @@ def update_probe(
     changes: dict[str, Any],
     *,
     now: datetime | None = None,
+    allow_networks: str = "",
 ) -> Probe:
     actor.require(Role.OPERATIONS)
     if not changes:
         raise ValidationFailed("body", "Give at least one field to change.")
+    if "url" in changes:
+        _check_target(changes["url"], allow_networks)
     _check_timeout(
         changes.get("timeout_seconds", probe.timeout_seconds),
         changes.get("interval_seconds", probe.interval_seconds),
@@ -110,6 +127,13 @@ def delete_probe(session: Session, actor: Actor, probe: Probe) -> None:
     session.flush()
 
 
+def _check_target(url: str, allow_networks: str) -> None:
+    """Refuse, at once, a URL whose written host is never allowed (the rest is judged per run)."""
+    refused = literal_host_refused(url, parse_networks(allow_networks))
+    if refused is not None:
+        raise ValidationFailed("url", refused[0].upper() + refused[1:] + ".")
+
+
 def _check_timeout(timeout: float, interval: int) -> None:
     if timeout >= interval:
         raise ValidationFailed("timeout_seconds", "Must be shorter than interval_seconds.")
@@ -118,9 +142,42 @@ def _check_timeout(timeout: float, interval: int) -> None:
 # --- the scheduler job -------------------------------------------------------
 
 
-def run_due_probes(session: Session, now: datetime | None = None) -> dict[str, int]:
-    """Run every enabled probe whose time has come; the job's edge commits."""
+Transaction = Callable[[], AbstractContextManager[Session]]
+
+
+def run_due_probes(
+    transaction: Transaction, now: datetime | None = None, *, allow_networks: str = ""
+) -> dict[str, int]:
+    """Run every enabled probe whose time has come, with no transaction open while waiting.
+
+    Three steps: claim the due probes (a short transaction moves their next run
+    on, so no other run takes them), check them with no session or transaction
+    open (a slow or dead target must not hold a database lock: on SQLite every
+    request would wait for it and fail), then record the results in a new short
+    transaction. ``transaction()`` opens one transaction and commits it on exit
+    (the job's edge).
+    """
     now = now or utcnow()
+    allow = parse_networks(allow_networks)
+    with transaction() as session:
+        claimed = claim_due_probes(session, now)
+    results = check_many([_spec(p, allow) for p in claimed])
+    summary = {"run": 0, "failed": 0, "opened": 0, "ended": 0}
+    with transaction() as session:
+        for claim, result in zip(claimed, results, strict=True):
+            probe = session.get(Probe, claim.id, with_for_update=True)
+            if probe is None or probe.url != claim.url:
+                continue  # deleted or re-targeted meanwhile: the result is for nothing current
+            change = record_result(session, probe, result, now)
+            summary["run"] += 1
+            summary["failed"] += 0 if result.ok else 1
+            if change:
+                summary[change] += 1
+    return summary
+
+
+def claim_due_probes(session: Session, now: datetime) -> list[Probe]:
+    """The due probes, their next run moved on so that no concurrent run takes them too."""
     stmt = (
         sa.select(Probe)
         .where(
@@ -131,19 +188,18 @@ def run_due_probes(session: Session, now: datetime | None = None) -> dict[str, i
         .with_for_update(skip_locked=True)
     )
     due = list(session.scalars(stmt))
-    results = check_many([_spec(p) for p in due])
-    summary = {"run": 0, "failed": 0, "opened": 0, "ended": 0}
-    for probe, result in zip(due, results, strict=True):
-        change = record_result(session, probe, result, now)
-        summary["run"] += 1
-        summary["failed"] += 0 if result.ok else 1
-        if change:
-            summary[change] += 1
-    return summary
+    for probe in due:
+        probe.next_run_at = now + timedelta(seconds=probe.interval_seconds)
+    session.flush()
+    for probe in due:
+        session.expunge(probe)
+    return due
 
 
-def _spec(probe: Probe) -> CheckSpec:
-    return CheckSpec(probe.url, probe.timeout_seconds, probe.expected_status, probe.body_contains)
+def _spec(probe: Probe, allow: tuple[Any, ...]) -> CheckSpec:
+    return CheckSpec(
+        probe.url, probe.timeout_seconds, probe.expected_status, probe.body_contains, allow
+    )
 
 
 def record_result(session: Session, probe: Probe, result: CheckResult, now: datetime) -> str | None:

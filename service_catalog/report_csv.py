@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from kommune_ikt import csvsafe
 from kommune_ikt.messages import N_, translator
 from service_catalog.report_types import CollaborationReport, MunicipalityReport
 
@@ -118,7 +119,8 @@ def _excel_cell(value: Any) -> str:
     """One field of the Excel dialect: an ``ExcelText`` as it is, others quoted when needed."""
     if isinstance(value, ExcelText):
         return str(value)
-    text = "" if value is None else str(value)
+    safe = csvsafe.cell(value)
+    text = "" if safe is None else str(safe)
     if any(c in text for c in ';"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -133,7 +135,8 @@ def _render(header: Iterable[str], rows: Iterable[Iterable[Any]], dialect: Diale
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=",", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
-    writer.writerows(rows)
+    # Every cell through the one formula-injection guard (numbers stay numbers).
+    writer.writerows(csvsafe.row(r) for r in rows)
     return buffer.getvalue()
 
 

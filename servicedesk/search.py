@@ -5,6 +5,12 @@ SQLite keeps an FTS5 row per ticket. Both are written here, by the services,
 whenever the text changes (creation, a public comment), never by triggers,
 so what is indexed is decided in one readable place.
 
+Text is indexed and queried in Unicode NFC, so a word typed with a combining
+ring (``a`` + U+030A, as some keyboards and Mac file names write it) finds the
+same word written with ``å``, and the other way round. What is indexed is capped
+(``INDEXED_CHARS``): PostgreSQL's tsvector holds at most 1 MB, and a long
+comment thread would otherwise make every later comment on the ticket fail.
+
 A query word matches words that start with its stem ("skriver" finds
 "Skriveren", "skrivere"), on PostgreSQL through the Norwegian stemmer with a
 prefix match, on SQLite (no Norwegian stemmer) through an FTS5 prefix query.
@@ -13,6 +19,7 @@ prefix match, on SQLite (no Norwegian stemmer) through an FTS5 prefix query.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +30,10 @@ from servicedesk.models import SEARCH_DOCUMENT, Ticket, TicketComment
 NUMBER = re.compile(r"^\s*(INC|REQ)-(\d{4})-(\d{1,9})\s*$", re.IGNORECASE)
 WORD = re.compile(r"\w+")
 MAX_WORDS = 10
+# Characters of each part that are indexed: far below the tsvector's 1 MB even
+# for text of unique multibyte words, far above any real ticket's title and
+# description. Comments past the first 60,000 characters are not searchable.
+INDEXED_CHARS = {"title": 1_000, "description": 20_000, "comments": 60_000}
 FTS = sa.table("ticket_fts", sa.column("rowid"))
 
 
@@ -56,15 +67,24 @@ def index_ticket(session: Session, ticket_id: int, *, new: bool = False) -> None
         return
     if not new:
         session.execute(sa.text("DELETE FROM ticket_fts WHERE rowid = :id"), {"id": ticket_id})
+    # nfc() is registered on every SQLite connection (kommune_ikt/db.py).
     session.execute(
         sa.text(
             "INSERT INTO ticket_fts (rowid, number, title, description, comments) "
-            "SELECT id, number, title, description, coalesce(("
+            "SELECT id, number, nfc(substr(title, 1, :title)), "
+            "nfc(substr(description, 1, :description)), nfc(substr(coalesce(("
             "SELECT group_concat(body, ' ') FROM ticket_comments "
-            "WHERE ticket_id = tickets.id AND NOT internal), '') FROM tickets WHERE id = :id"
+            "WHERE ticket_id = tickets.id AND NOT internal), ''), 1, :comments)) "
+            "FROM tickets WHERE id = :id"
         ),
-        {"id": ticket_id},
+        {"id": ticket_id, **INDEXED_CHARS},
     )
+
+
+def _indexed(text: Any, part: str) -> Any:
+    """The part of ``text`` that is indexed, in NFC (PostgreSQL)."""
+    capped = sa.func.left(text, INDEXED_CHARS[part])
+    return sa.func.normalize(capped, sa.literal_column("NFC"))
 
 
 def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
@@ -74,6 +94,8 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     config = sa.text("'norwegian'::regconfig")
     simple = sa.text("'simple'::regconfig")
     weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
+    title, description = _indexed(title, "title"), _indexed(description, "description")
+    comments = None if comments is None else _indexed(comments, "comments")
     parts = [
         sa.func.setweight(
             sa.func.to_tsvector(
@@ -110,7 +132,8 @@ _REINDEX = (
 
 
 def words(q: str) -> list[str]:
-    return WORD.findall(q)[:MAX_WORDS]
+    """The query's words, in NFC (a decomposed å would otherwise split a word in two)."""
+    return WORD.findall(unicodedata.normalize("NFC", q))[:MAX_WORDS]
 
 
 def search_clause(session: Session, q: str) -> Any:

@@ -9,6 +9,11 @@ Each batch goes through three short transactions:
 3. record: ``sent``, or back to ``pending`` with exponential back-off after a
    temporary failure, or ``failed`` after a permanent one or too many tries.
 
+Every header value goes through ``header_value`` (a ticket title may hold any
+line separator: CR, LF, VT, FF, FS/GS/RS, NEL, U+2028/2029), and a message that
+still cannot be rendered or built is marked ``failed`` with the reason, alone:
+the rest of the batch, and of the outbox, is sent.
+
 A process that dies between 1 and 3 leaves rows in ``sending``: they may or
 may not have gone out, so they are never sent again automatically; after
 ``STUCK_AFTER`` they are marked ``failed`` with that explanation, and an admin
@@ -18,11 +23,15 @@ may retry them (POST /notifications/{id}/retry). At most once, by design.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
@@ -50,6 +59,18 @@ FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=6)
 STUCK_AFTER = timedelta(minutes=15)
 SMTP_TIMEOUT = 30.0
+# What can fail while a message is rendered or built from stored text.
+BUILD_ERRORS = (ValueError, TypeError, LookupError, ArithmeticError, UnicodeError, MessageError)
+_SPACES = re.compile(r"\s+")
+
+
+def header_value(text: object) -> str:
+    """``text`` as one header line: every line separator and control character becomes a
+    space (str.splitlines' separators, C0/C1 controls, U+2028/2029), runs of space fold."""
+    cleaned = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in str(text)
+    )
+    return _SPACES.sub(" ", cleaned).strip()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -143,7 +164,13 @@ def claim(session: Session, settings: Settings, now: datetime, limit: int) -> li
     claimed = []
     for n in rows:
         language = n.language or languages.get(n.recipient.lower()) or default_language
-        subject, body = render(n.event, language, n.context)
+        try:
+            subject, body = render(n.event, language, n.context)
+        except BUILD_ERRORS as exc:
+            # This one cannot be written; it fails alone and the rest are sent.
+            n.status, n.attempts = FAILED, n.attempts + 1
+            n.last_error = f"cannot render the message: {type(exc).__name__}: {exc}"[:500]
+            continue
         n.status = SENDING
         n.claimed_at = now
         n.subject, n.body = subject, body
@@ -176,16 +203,33 @@ def deliver(claimed: list[Claimed], settings: Settings, smtp_factory: SmtpFactor
     return outcomes
 
 
-def _send_one(smtp: Any, item: Claimed, settings: Settings) -> Outcome:
+def build_message(item: Claimed, settings: Settings) -> EmailMessage:
+    """The message as it goes out; raises one of BUILD_ERRORS when it cannot be built."""
     message = EmailMessage()
-    message["From"] = settings.smtp_sender
-    message["To"] = item.recipient
-    message["Subject"] = item.subject
-    message["Message-ID"] = item.message_id
-    message["Date"] = formatdate(localtime=False)
-    message["Content-Language"] = item.language
-    message["Auto-Submitted"] = "auto-generated"
+    headers = {
+        "From": settings.smtp_sender,
+        "To": item.recipient,
+        "Subject": item.subject,
+        "Message-ID": item.message_id,
+        "Date": formatdate(localtime=False),
+        "Content-Language": item.language,
+        "Auto-Submitted": "auto-generated",
+    }
+    for name, value in headers.items():
+        message[name] = header_value(value)
     message.set_content(item.body)
+    # Serialise once here, so a message that cannot be written fails before SMTP.
+    message.as_bytes(policy=policy.SMTP)
+    return message
+
+
+def _send_one(smtp: Any, item: Claimed, settings: Settings) -> Outcome:
+    try:
+        message = build_message(item, settings)
+    except BUILD_ERRORS as exc:
+        log.warning("notification %s cannot be built: %s", item.id, exc)
+        reason = f"cannot build the message: {type(exc).__name__}: {exc}"[:500]
+        return Outcome(item.id, False, reason, permanent=True)
     try:
         refused = smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:

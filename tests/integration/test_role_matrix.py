@@ -412,7 +412,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/probes"): Rule(
         {Role.OPERATIONS},
         ok=201,
-        body=body({"service_code": OPTIONAL, "url": "http://127.0.0.1:9/", "enabled": False}),
+        body=body(
+            {"service_code": OPTIONAL, "url": "https://status.example.org/", "enabled": False}
+        ),
     ),
     ("GET", "/probes/<int:probe_id>"): Rule({Role.OPERATIONS}, params=shared("probe", "probe_id")),
     ("PATCH", "/probes/<int:probe_id>"): Rule(

@@ -18,3 +18,35 @@ def test_foreign_cursor_is_a_validation_error_on_the_cursor_field(cursor):
     with pytest.raises(ValidationFailed) as info:
         decode_cursor(cursor, [datetime, int])
     assert info.value.errors == {"cursor": ["Not a cursor this list handed out."]}
+    assert info.value.status == 400
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2026-01-01T00:00:00+00:00", 2**64],
+        ["0001-01-01T00:00:00+05:00", 1],
+        ["1899-12-31T23:00:00+00:00", 1],
+        ["2026-01-01T00:00:00+00:00", 1.0],
+    ],
+)
+def test_out_of_range_cursor_values_are_refused(values):
+    with pytest.raises(ValidationFailed):
+        decode_cursor(encode_cursor(values), [datetime, int])
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\ud800", 5])
+def test_text_cursor_values_must_be_storable_text(value):
+    with pytest.raises(ValidationFailed):
+        decode_cursor(encode_cursor([value]), [str])
+
+
+def test_decimal_strings_refuse_what_no_column_holds():
+    import marshmallow as ma
+
+    from kommune_ikt.schemas import DecimalString
+
+    for text in ["1e20", "-1e15", "1." + "1" * 40]:
+        with pytest.raises(ma.ValidationError):
+            DecimalString().deserialize(text)
+    assert str(DecimalString().deserialize("999999999999999.99")) == "999999999999999.99"

@@ -8,8 +8,27 @@ from typing import Any
 
 import pytest
 
+from kommune_ikt.app import create_app
 from metrics.models import Outage
 from service_catalog.models import Service
+
+# The probe tests run their targets on this machine, which probes refuse unless an
+# operator allow-lists loopback: this package's app does.
+LOCAL_NETWORKS = "127.0.0.0/8"
+
+
+@pytest.fixture(scope="session")
+def app(engine, database_url):
+    return create_app(
+        {
+            "ENGINE": engine,
+            "database_url": database_url,
+            "secret_key": "test",
+            "auth_failures_per_minute": 10_000,
+            "probe_allow_networks": LOCAL_NETWORKS,
+            "TESTING": True,
+        }
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from kommune_ikt.scheduler.jobs import all_jobs
 from metrics.models import Outage, Probe
 from metrics.probes import run_due_probes
 from servicedesk.models import Ticket
+from tests.integration.metrics.conftest import LOCAL_NETWORKS
 
 pytestmark = pytest.mark.db
 
@@ -97,9 +99,12 @@ def test_patch_and_delete_probe_need_if_match(client, ops):
 
 
 def run(session, at):
-    summary = run_due_probes(session, at)
-    session.commit()
-    return summary
+    @contextlib.contextmanager
+    def transaction():
+        yield session
+        session.commit()
+
+    return run_due_probes(transaction, at, allow_networks=LOCAL_NETWORKS)
 
 
 def test_probe_opens_outage_and_p1_then_ends_both_on_recovery(client, session, ops, site):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
+import pytest
+
 from kommune_ikt.notifications.models import Notification
-from kommune_ikt.notifications.sender import STUCK_AFTER, backoff, send_due
+from kommune_ikt.notifications.sender import STUCK_AFTER, backoff, header_value, send_due
 from kommune_ikt.types import utcnow
 from tests.integration.notifications.conftest import free_port, smtp_settings
 
@@ -104,3 +107,85 @@ def test_two_senders_at_once_never_send_a_message_twice(outbox, smtp_server):
     ids = [m["Message-ID"] for m in smtp_server.messages]
     assert len(ids) == 40 and len(set(ids)) == 40
     assert {n.status for n in outbox.rows()} == {"sent"}
+
+
+# --- issue 15, item 14: one bad message never stops the outbox ------------------
+
+SEPARATORS = {
+    "CR": "\r",
+    "LF": "\n",
+    "CRLF": "\r\n",
+    "VT": "\v",
+    "FF": "\f",
+    "FS": "\x1c",
+    "GS": "\x1d",
+    "RS": "\x1e",
+    "NEL": "\x85",
+    "LINE SEPARATOR": "\u2028",
+    "PARAGRAPH SEPARATOR": "\u2029",
+    "NUL-free C0 (ESC)": "\x1b",
+    "TAB": "\t",
+}
+
+
+@pytest.mark.parametrize("separator", SEPARATORS.values(), ids=SEPARATORS.keys())
+def test_a_title_with_a_line_separator_is_sent_on_one_header_line(outbox, smtp_server, separator):
+    outbox.add(1, title=f"Skriver{separator}Bcc: alle@kommune.no")
+    outbox.add(2)
+    counts = send_due(outbox.database, smtp_settings(smtp_server.port))
+    assert (counts["sent"], counts["failed"], counts["retry"]) == (3, 0, 0)
+    assert {n.status for n in outbox.rows()} == {"sent"}
+    first = smtp_server.messages[0]
+    assert (
+        unfold(first["Subject"])
+        == "[INC-2026-000001] Vi har mottatt saken din: Skriver Bcc: alle@kommune.no"
+    )
+    assert first["Bcc"] is None
+    assert all(
+        header_value(unfold(v)) == unfold(v) for m in smtp_server.messages for v in m.values()
+    )
+
+
+def unfold(value: str) -> str:
+    """A header as received, its folding (CRLF + space, RFC 5322) undone."""
+    return re.sub(r"\r?\n(?=[ \t])", "", value).strip()
+
+
+def test_header_value_leaves_no_character_that_splits_a_line():
+    text = "a" + "".join(SEPARATORS.values()) + "b" + "".join(chr(c) for c in range(32)) + "c"
+    cleaned = header_value(text)
+    assert cleaned == "a b c"
+    assert len(cleaned.splitlines()) == 1
+
+
+def test_a_message_that_cannot_be_built_fails_alone_with_its_reason(outbox, smtp_server):
+    outbox.add(1)
+    # A due time at the very start of the calendar: shown in Oslo time it would fall
+    # before year 1, so this warning's text cannot be rendered.
+    outbox.add(1, event="sla_warning", due="0001-01-01T00:30:00+01:00", target="resolution")
+    outbox.add(1)
+    counts = send_due(outbox.database, smtp_settings(smtp_server.port))
+    assert counts["sent"] == 2
+    rows = outbox.rows()
+    assert [n.status for n in rows] == ["sent", "failed", "sent"]
+    assert rows[1].last_error.startswith("cannot render the message")
+    assert len(smtp_server.messages) == 2
+
+
+def test_a_message_whose_headers_cannot_be_built_fails_alone(outbox, smtp_server, monkeypatch):
+    from kommune_ikt.notifications import sender
+
+    real = sender.build_message
+
+    def build(item, settings):
+        if item.recipient.startswith("innbygger1@"):
+            raise ValueError("this message cannot be written")
+        return real(item, settings)
+
+    monkeypatch.setattr(sender, "build_message", build)
+    outbox.add(3)
+    counts = send_due(outbox.database, smtp_settings(smtp_server.port))
+    assert (counts["sent"], counts["failed"]) == (2, 1)
+    rows = outbox.rows()
+    assert [n.status for n in rows] == ["sent", "failed", "sent"]
+    assert "cannot build the message" in rows[1].last_error

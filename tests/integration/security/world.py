@@ -221,7 +221,11 @@ class _Builder:
             "POST",
             "/probes",
             201,
-            json={"service_code": BASIC, "url": "http://127.0.0.1:9/healthz", "enabled": False},
+            json={
+                "service_code": BASIC,
+                "url": "https://status.example.org/healthz",
+                "enabled": False,
+            },
         )
         w.shared["probe"] = probe["id"]
 
