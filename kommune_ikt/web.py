@@ -161,7 +161,9 @@ def _refuse_unstorable_input() -> Response | None:
         for name, value in request.args.items(multi=True)
         if NUL in name or NUL in value
     }
-    if SUSPECT_BODY.search(request.get_data(cache=True)):
+    # Only JSON bodies are walked (get_json reads nothing else); an upload's
+    # multipart body is left to its own size limit instead of being read here.
+    if request.is_json and SUSPECT_BODY.search(request.get_data(cache=True)):
         for path, message in _unstorable(request.get_json(silent=True), ""):
             errors.setdefault(path or "body", []).append(message)
     if not errors:

@@ -29,6 +29,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,8 +95,8 @@ def sanitise_filename(name: str | None, max_length: int = MAX_FILENAME) -> str:
     leading dots, a short extension kept when the name is shortened."""
     text = unicodedata.normalize("NFC", name or "")
     text = re.split(r"[/\\]", text)[-1]
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
     text = re.sub(r"\s+", " ", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
     text = _RESERVED_CHARACTERS.sub("_", text).strip(" .")
     stem, dot, extension = text.rpartition(".")
     if dot and stem and _SAFE_EXTENSION.match("." + extension):
@@ -135,6 +136,25 @@ _SERVED_AS_IS = re.compile(
     r"|vnd\.oasis\.opendocument\.[a-z.-]+)"
     r"|text/(plain|csv)|audio/[a-z0-9.+-]+|video/[a-z0-9.+-]+|message/rfc822)$"
 )
+
+
+# Letters NFKD does not take apart into ASCII, for the fallback name.
+_ASCII_LETTERS = str.maketrans(
+    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"}
+)
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the name twice (RFC 6266): an ASCII fallback for old clients
+    and the exact name as RFC 8187/5987 ``filename*``."""
+    fallback = unicodedata.normalize("NFKD", filename.translate(_ASCII_LETTERS))
+    fallback = fallback.encode("ascii", "ignore").decode()
+    fallback = re.sub(r"[^A-Za-z0-9!#$&+.^_`|~ -]", "_", fallback).strip()
+    stem, dot, extension = fallback.rpartition(".")
+    if not (stem if dot else fallback).strip(" ._"):
+        fallback = "attachment" + (f".{extension}" if dot else "")
+    encoded = quote(filename, safe="!#$&+-.^_`|~")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 def served_content_type(content_type: str) -> str:

@@ -156,6 +156,17 @@ class LocalBlobStore:
             return
         _fsync_dir(path.parent)
 
+    def delete_if_untouched(self, sha256: str, seconds: float) -> bool:
+        """Delete the file unless it was written or touched in the last ``seconds``."""
+        path = self.path(sha256)
+        try:
+            if path.stat().st_mtime > time.time() - seconds:
+                return False
+        except FileNotFoundError:
+            return False
+        self.delete(sha256)
+        return True
+
     def stored(self, older_than: float = 0.0) -> Iterator[str]:
         """The hashes of the files stored, last modified at least ``older_than`` seconds ago."""
         if not self.root.is_dir():
