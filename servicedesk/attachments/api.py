@@ -105,8 +105,9 @@ class AttachmentContent(MethodView):
     @blp.doc(
         responses={
             "200": {
-                "description": "The bytes, as a download",
-                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                "description": "The bytes, as a download: served with the stored type when "
+                "it is a harmless one, else as application/octet-stream",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     )
