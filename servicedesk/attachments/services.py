@@ -28,6 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -341,16 +342,24 @@ def list_attachments(
     *,
     limit: int = 50,
     cursor: str | None = None,
-) -> Page[Attachment]:
-    """A ticket's attachments, oldest first (metadata only: one query after the ticket's)."""
+) -> Page[SimpleNamespace]:
+    """A ticket's attachments, oldest first (metadata only: one query after the ticket's).
+
+    The items are the rows' values as plain attributes, not ORM instances: the
+    response schema reads ten attributes of each, and going through the ORM's
+    attribute machinery for 40 attachments cost a third of the request.
+    """
     ticket = get_ticket(session, actor, ticket_id)
-    stmt = sa.select(Attachment).where(Attachment.ticket_id == ticket.id)
+    table = _ATTACHMENTS
+    stmt = sa.select(*table.c).where(table.c.ticket_id == ticket.id)
     if actor.is_municipal:
-        stmt = stmt.where(Attachment.internal.is_(False))
+        stmt = stmt.where(table.c.internal.is_(False))
     if cursor:
         (after,) = decode_cursor(cursor, [int])
-        stmt = stmt.where(Attachment.id > after)
-    rows = list(session.scalars(stmt.order_by(Attachment.id).limit(limit + 1)))
+        stmt = stmt.where(table.c.id > after)
+    session.flush()  # Core does not autoflush
+    result = session.execute(stmt.order_by(table.c.id).limit(limit + 1))
+    rows = [SimpleNamespace(**row._mapping) for row in result]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

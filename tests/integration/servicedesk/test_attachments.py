@@ -152,6 +152,20 @@ def test_upload_list_read_and_download_on_the_local_store(
     assert "sandbox" in content.headers["Content-Security-Policy"]
 
 
+def test_a_download_answers_if_none_match_and_range(desk, configure, requester, ticket):
+    body = attached(desk, requester, ticket["id"])
+    url = f"/api/v1/attachments/{body['id']}/content"
+    first = download(desk, requester, body["id"])
+    assert first.headers["ETag"] == f'"{body["sha256"]}"'
+    again = desk.client.get(
+        url, headers={**requester.headers, "If-None-Match": first.headers["ETag"]}, buffered=True
+    )
+    assert again.status_code == 304 and again.data == b""
+    part = desk.client.get(url, headers={**requester.headers, "Range": "bytes=0-7"}, buffered=True)
+    assert part.status_code == 206 and part.data == PNG[:8]
+    assert part.headers["Content-Range"] == f"bytes 0-7/{len(PNG)}"
+
+
 def test_the_same_file_twice_is_stored_once(desk, configure, requester, ticket, blob_dir):
     first = attached(desk, requester, ticket["id"])
     other = desk.ticket(requester)
