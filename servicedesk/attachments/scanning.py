@@ -69,7 +69,7 @@ class ClamdScanner:
         try:
             with self._connect() as sock:
                 reply = self._instream(sock, data)
-        except OSError as exc:  # refused, unreachable, timed out, reset
+        except (OSError, ValueError) as exc:  # refused, unreachable, timed out, misconfigured
             raise ScannerUnavailable(f"clamd at {self.address}: {exc}") from exc
         verdict = interpret(reply)
         if verdict is not None:
