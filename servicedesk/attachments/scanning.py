@@ -14,6 +14,7 @@ NUL-terminated line, ``stream: OK``, ``stream: <signature> FOUND`` or
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 
 from kommune_ikt.errors import ServiceUnavailable, ValidationFailed
 
+log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 MAX_REPLY = 4096
 
@@ -70,9 +72,15 @@ class ClamdScanner:
             with self._connect() as sock:
                 reply = self._instream(sock, data)
         except (OSError, ValueError) as exc:  # refused, unreachable, timed out, misconfigured
+            log.error("virus scanner unavailable (clamd at %s): %s", self.address, exc)
             raise ScannerUnavailable(f"clamd at {self.address}: {exc}") from exc
-        verdict = interpret(reply)
+        try:
+            verdict = interpret(reply)
+        except ScannerUnavailable:
+            log.error("virus scanner gave no verdict (clamd at %s): %r", self.address, reply)
+            raise
         if verdict is not None:
+            log.warning("virus scanner refused an upload of %d bytes: %s", len(data), verdict)
             raise Infected(verdict)
 
     def _instream(self, sock: socket.socket, data: bytes) -> str:
