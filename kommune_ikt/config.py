@@ -46,6 +46,15 @@ class Settings:
     # "10.20.0.0/16"); loopback, link-local, private and reserved are refused otherwise.
     probe_allow_networks: str = ""
     log_level: str = "INFO"
+    # Attachments (servicedesk/attachments): where their bytes live ("local": files
+    # under ATTACHMENT_DIR, default <var>/attachments; "database": in PostgreSQL or
+    # SQLite, for several application hosts), the largest file, the virus scanner
+    # (clamd's "host:port" or Unix socket path; unset: no scanning).
+    attachment_store: str = "local"
+    attachment_dir: str = ""
+    attachment_max_bytes: int = 25 * 1024 * 1024
+    clamd_address: str | None = None
+    clamd_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -138,6 +138,7 @@ PROBLEM_TYPES = {
     405: "method-not-allowed",
     409: "conflict",
     412: "precondition-failed",
+    413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-failed",
     428: "precondition-required",

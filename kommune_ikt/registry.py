@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "service_catalog.models",
     "servicedesk.models",
     "servicedesk.sla.models",
+    "servicedesk.attachments.models",
     "kommune_ikt.scheduler.models",
     "kommune_ikt.notifications.models",
     "metrics.models",

@@ -187,7 +187,9 @@ def _refuse_unstorable_input() -> Response | None:
         for name, value in request.args.items(multi=True)
         if NUL in name or NUL in value
     }
-    body = request.get_data(cache=True)
+    # Only JSON bodies are walked (get_json reads nothing else); an upload's
+    # multipart body is left to its own size limit instead of being read here.
+    body = request.get_data(cache=True) if request.is_json else b""
     if _json_depth(body) > MAX_JSON_DEPTH:
         detail = f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels."
         errors = {"body": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]}

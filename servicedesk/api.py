@@ -274,5 +274,7 @@ class RoutingTest(MethodView):
 
 def blueprints() -> list[Blueprint]:
     """The servicedesk's blueprints; registering them also subscribes to order signals."""
+    from servicedesk.attachments.api import blueprints as attachment_blueprints
+
     connect_signals()
-    return [tickets_blp, routing_blp]
+    return [tickets_blp, routing_blp, *attachment_blueprints()]

@@ -21,12 +21,15 @@ the same world (tests/integration/security/world.py).
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from kommune_ikt.auth.actor import IT_ROLES, MUNICIPAL_ROLES, Role
 from tests.integration.security.world import (
@@ -68,6 +71,8 @@ class Rule:
     params: Params | None = None  # path parameters for a municipality's object
     body: Body | None = None
     if_match: bool = False
+    #: a multipart/form-data body instead of JSON (uploads)
+    form: Body | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowed", frozenset(self.allowed) | {Role.ADMIN})
@@ -103,6 +108,10 @@ def with_municipality(value: dict[str, Any], *, only_it: bool = False) -> Body:
 def ticket_patch(w: World, m: str, role: Role) -> dict[str, Any]:
     # Requesters may only cancel or reopen; workers change the classification.
     return {"status": "cancelled"} if role in MUNICIPAL_ROLES else {"impact": 1}
+
+
+def upload_form(w: World, m: str, role: Role) -> dict[str, Any]:
+    return {"file": FileStorage(io.BytesIO(b"%PDF-1.7 logg"), "logg.pdf", "application/pdf")}
 
 
 TICKET = {
@@ -315,6 +324,22 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/tickets/<int:ticket_id>/history"): Rule(
         EVERYONE, OBJECT, params=of("ticket", "ticket_id")
     ),
+    # --- attachments ------------------------------------------------------------------
+    ("GET", "/tickets/<int:ticket_id>/attachments"): Rule(
+        EVERYONE, OBJECT, params=of("ticket", "ticket_id")
+    ),
+    ("POST", "/tickets/<int:ticket_id>/attachments"): Rule(
+        EVERYONE, OBJECT, ok=201, params=of("ticket", "ticket_id"), form=upload_form
+    ),
+    ("GET", "/attachments/<int:attachment_id>"): Rule(
+        EVERYONE, OBJECT, params=of("attachment", "attachment_id")
+    ),
+    ("GET", "/attachments/<int:attachment_id>/content"): Rule(
+        EVERYONE, OBJECT, params=of("attachment", "attachment_id")
+    ),
+    ("DELETE", "/attachments/<int:attachment_id>"): Rule(
+        {Role.AGENT}, OBJECT, ok=204, params=of("attachment", "attachment_id")
+    ),
     ("GET", "/tickets/<int:ticket_id>/sla"): Rule(
         EVERYONE, OBJECT, params=of("ticket", "ticket_id")
     ),
@@ -477,11 +502,17 @@ def call(world: World, method: str, rule_path: str, rule: Rule, role: Role | Non
     headers = world.caller(role).headers if role is not None else {}
     query = {"municipality": target} if rule.tenancy == FILTER else None
     payload = rule.body(world, target, role or Role.ADMIN) if rule.body else None
+    kwargs: dict[str, Any] = {"json": payload}
+    if rule.form is not None:
+        boundary, data = encode_multipart(rule.form(world, target, role or Role.ADMIN))
+        kwargs = {"data": data, "content_type": f"multipart/form-data; boundary={boundary}"}
     with world.isolated():
         client = world.client()
         if rule.if_match and role is not None:
             headers = {**headers, "If-Match": world.etag(client, path)}
-        return client.open(path, method=method, headers=headers, json=payload, query_string=query)
+        return client.open(
+            path, method=method, headers=headers, query_string=query, buffered=True, **kwargs
+        )
 
 
 def test_every_endpoint_has_an_entry_and_every_entry_an_endpoint(app):
@@ -577,6 +608,9 @@ REQUESTER_OWNED = [
     ("GET", "/api/v1/tickets/{}/comments", "ticket", None),
     ("GET", "/api/v1/tickets/{}/history", "ticket", None),
     ("GET", "/api/v1/tickets/{}/sla", "ticket", None),
+    ("GET", "/api/v1/tickets/{}/attachments", "ticket", None),
+    ("GET", "/api/v1/attachments/{}", "attachment", None),
+    ("GET", "/api/v1/attachments/{}/content", "attachment", None),
     ("POST", "/api/v1/tickets/{}/comments", "ticket", {"body": "Hei", "internal": False}),
     ("GET", "/api/v1/orders/{}", "pending_order", None),
     ("POST", "/api/v1/orders/{}/cancel", "pending_order", {"reason": "Feil"}),

@@ -76,6 +76,7 @@ def known_values(world: World) -> dict[str, list[Any]]:
     objects = {kind: [by[OWN], by[OTHER]] for kind, by in world.objects.items()}
     return {
         "ticket_id": objects["ticket"],
+        "attachment_id": objects["attachment"],
         "order_id": objects["pending_order"] + objects["approved_order"],
         "subscription_id": objects["subscription"],
         "request_id": objects["special_request"] + objects["quoted_request"],

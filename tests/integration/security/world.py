@@ -12,6 +12,7 @@ each request of a test then runs inside a transaction that is rolled back
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from kommune_ikt.app import create_app
 from kommune_ikt.auth import services as auth_services
@@ -113,7 +116,8 @@ def make_app(database_url: str, **overrides: Any) -> tuple[Flask, sa.Engine]:
 
 def build_world(database_url: str) -> World:
     """Build the world in ``database_url`` (a freshly migrated database), committing."""
-    app, engine = make_app(database_url)
+    # Attachment bytes in the database: nothing left on disk, nothing to close.
+    app, engine = make_app(database_url, attachment_store="database")
     world = World(app=app, engine=engine)
     _add_users(world)
     _Builder(world, app.test_client()).build()
@@ -261,6 +265,22 @@ class _Builder:
         self.put("ticket", number, ticket["id"])
         comment = {"body": "Vi ser på det.", "internal": False}
         self.call(agent, "POST", f"/tickets/{ticket['id']}/comments", 201, json=comment)
+        boundary, data = encode_multipart(
+            {
+                "file": FileStorage(
+                    io.BytesIO(b"\x89PNG skjermbilde"), "skjermbilde.png", "image/png"
+                )
+            }
+        )
+        attachment = self.call(
+            requester,
+            "POST",
+            f"/tickets/{ticket['id']}/attachments",
+            201,
+            data=data,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+        self.put("attachment", number, attachment["id"])
 
         order = {"service_code": OPTIONAL, "quantity": 5, "note": "Nye ansatte"}
         pending = self.call(requester, "POST", "/orders", 201, json=order)

@@ -1,0 +1,1 @@
+"""Attachments on tickets and comments: content-addressed blobs, virus scanning, visibility."""
