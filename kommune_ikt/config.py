@@ -39,6 +39,22 @@ class Settings:
     smtp_sender: str = "servicedesk@kommune-ikt.local"
     smtp_starttls: bool = False
     notification_language: str = "nb"
+    # E-mail intake (servicedesk/mail): off while MAIL_IMAP_URL is unset.
+    mail_imap_url: str | None = None
+    mail_imap_password: str | None = None
+    mail_imap_oauth2_tenant: str | None = None
+    mail_imap_oauth2_client_id: str | None = None
+    mail_imap_oauth2_client_secret: str | None = None
+    mail_imap_oauth2_token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"  # noqa: S105 - a URL
+    mail_poll_seconds: float = 30.0
+    # The desk's address (Reply-To of every mail sent); default: MAIL_IMAP_URL's user.
+    mail_desk_address: str | None = None
+    # A larger mail is quarantined without being fetched.
+    mail_max_bytes: int = 35_000_000
+    # Mails looked at per intake run.
+    mail_batch: int = 500
+    # Automatic mails (receipts, comments, resolutions) to one address per 24 hours.
+    mail_auto_reply_cap: int = 10
     log_level: str = "INFO"
 
     @classmethod

@@ -71,6 +71,8 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
     values.setdefault("joined_on", today())
     _check_dates(values["joined_on"], values.get("left_on"))
     _check_policy_set(session, values.get("sla_policy_set"))
+    if "email_domains" in values:
+        values["email_domains"] = _check_domains(session, number, values["email_domains"])
     municipality = Municipality(**values)
     session.add(municipality)
     session.flush()
@@ -85,6 +87,11 @@ def update_municipality(
     left_on = changes.get("left_on", municipality.left_on)
     _check_dates(joined_on, left_on)
     _check_policy_set(session, changes.get("sla_policy_set"))
+    if changes.get("email_domains") is not None:
+        changes = {
+            **changes,
+            "email_domains": _check_domains(session, municipality.number, changes["email_domains"]),
+        }
     for key, value in changes.items():
         setattr(municipality, key, value)
     municipality.updated_at = utcnow()
@@ -95,6 +102,18 @@ def update_municipality(
 def _check_dates(joined_on: date, left_on: date | None) -> None:
     if left_on is not None and left_on <= joined_on:
         raise ValidationFailed("left_on", "Must be after joined_on.")
+
+
+def _check_domains(session: Session, number: str, domains: list[str]) -> list[str]:
+    """Lower-cased, without repeats; a domain belongs to one municipality only (422)."""
+    wanted = list(dict.fromkeys(d.strip().lower().rstrip(".") for d in domains))
+    for other in session.scalars(sa.select(Municipality).where(Municipality.number != number)):
+        taken = sorted(set(wanted) & set(other.email_domains or []))
+        if taken:
+            raise ValidationFailed(
+                "email_domains", f"{', '.join(taken)} belongs to {other.number} {other.name}."
+            )
+    return wanted
 
 
 # The SLA tables belong to the servicedesk, which depends on the catalogue (never
