@@ -57,6 +57,17 @@ class Settings:
     mail_auto_reply_cap: int = 10
     log_level: str = "INFO"
 
+    def desk_address(self) -> str | None:
+        """The servicedesk's own address: MAIL_DESK_ADDRESS, else MAIL_IMAP_URL's user."""
+        if self.mail_desk_address:
+            return self.mail_desk_address.strip().lower()
+        if self.mail_imap_url:
+            from urllib.parse import unquote, urlsplit
+
+            user = unquote(urlsplit(self.mail_imap_url).username or "")
+            return user.lower() if "@" in user else None
+        return None
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from environment variables named like the fields, upper-cased."""

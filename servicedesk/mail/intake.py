@@ -103,16 +103,8 @@ class Decision:
 
 
 def desk_address(settings: Any) -> str | None:
-    """The servicedesk's own address: MAIL_DESK_ADDRESS, else MAIL_IMAP_URL's user."""
-    if getattr(settings, "mail_desk_address", None):
-        return settings.mail_desk_address.strip().lower()
-    url = getattr(settings, "mail_imap_url", None)
-    if url:
-        from servicedesk.mail.imap import MailboxUrl
-
-        user = MailboxUrl.parse(url).user
-        return user.lower() if "@" in user else None
-    return None
+    """The servicedesk's own address (``Settings.desk_address``)."""
+    return settings.desk_address() if settings is not None else None
 
 
 def decide(
