@@ -137,13 +137,13 @@ protocol imap {{
 }}
 """
         )
-        log = open(self.root / "stdout.log", "ab")  # noqa: SIM115 - the process keeps it
-        self.process = subprocess.Popen(
-            [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
+        with open(self.root / "stdout.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -55,7 +55,11 @@ class MailboxUrl:
 def oauth2_token(settings: Any, session: requests.Session | None = None) -> str:
     """An access token by the client-credentials flow (Microsoft identity platform v2)."""
     url = settings.mail_imap_oauth2_token_url.format(tenant=settings.mail_imap_oauth2_tenant)
-    http = session or requests.Session()
+    with requests.Session() as own:
+        return _token(settings, url, session or own)
+
+
+def _token(settings: Any, url: str, http: requests.Session) -> str:
     response = http.post(
         url,
         data={
