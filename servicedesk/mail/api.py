@@ -16,9 +16,9 @@ from servicedesk.mail.job import default_sink
 from servicedesk.mail.models import MailMessage
 from servicedesk.mail.schemas import (
     AcceptSchema,
+    QuarantinedMailSchema,
     QuarantineListArgs,
     QuarantinePageSchema,
-    QuarantinedMailSchema,
 )
 
 blp = Blueprint("mail", __name__, description="Received mail the intake quarantined")
