@@ -165,7 +165,8 @@ def strip_quoted(text: str) -> str:
 
 def html_to_text(markup: str) -> str:
     """Plain text of HTML: line breaks kept, every tag dropped, scripts and styles emptied."""
-    markup = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h[1-6]|blockquote)\s*>", "\n", markup)
+    markup = re.sub(r"(?i)</(p|h[1-6]|blockquote)\s*>", "\n\n", markup)
+    markup = re.sub(r"(?i)<br\s*/?>|</(div|tr|li)\s*>", "\n", markup)
     text = html.unescape(nh3.clean(markup, tags=set(), clean_content_tags={"script", "style"}))
     lines = [line.strip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -242,3 +242,28 @@ def test_mailbox_url_is_parsed():
 def test_the_municipality_keeps_its_domains(desk):
     with desk.session() as session:
         assert session.get(Municipality, "1505").email_domains == ["kristiansund.kommune.no"]
+
+
+def test_kommune_ikt_mail_check_prints_what_it_would_do(desk, dovecot_server, fresh_database):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dovecot_server.deliver(mail(KARI, "Skriver", "x"), mail("ukjent@gmail.example", "Hei", "x"))
+    env = {**os.environ, "DATABASE_URL": fresh_database, "MAIL_IMAP_URL": dovecot_server.url,
+           "MAIL_IMAP_PASSWORD": PASSWORD}  # fmt: skip
+    cli = str(Path(sys.executable).parent / "kommune-ikt")
+    done = subprocess.run([cli, "mail", "check"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "2 mail(s) waiting" in done.stdout
+    assert "-> new: new ticket from requester kari@kristiansund.kommune.no" in done.stdout
+    assert "-> quarantine: unknown sender ukjent@gmail.example" in done.stdout
+    assert counts(desk) == (0, 0, 0) and dovecot_server.count("INBOX") == 2
+    wrong = subprocess.run([cli, "mail", "check"], env={**env, "MAIL_IMAP_PASSWORD": "nope"},
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert wrong.returncode != 0 and "cannot read the mailbox" in wrong.stderr
+    off = subprocess.run([cli, "mail", "check"], env={**env, "MAIL_IMAP_URL": ""},
+                         capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert off.returncode != 0 and "MAIL_IMAP_URL is not set" in off.stderr
