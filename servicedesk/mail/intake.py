@@ -31,7 +31,6 @@ one (too large, infected) fails the mail, which is then quarantined whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -69,14 +68,23 @@ DUPLICATE, QUARANTINE, AUTO, REPLY, NEW = "duplicate", "quarantine", "automatic"
 
 
 class AttachmentSink(Protocol):
-    """Stores one file of a mail on its ticket (and comment), as ``actor``; raises to refuse."""
+    """Where a mail's files (attached and inline) go, in two phases like an upload.
 
-    def __call__(
+    ``prepare`` runs before the mail's transaction (it may scan and write
+    bytes; no database): it raises to refuse a file (too large, infected) and
+    ``TemporaryFailure`` when it cannot decide now (the scanner is down).
+    ``add`` runs in the mail's transaction and stores what ``prepare`` gave, on
+    the ticket (and comment), as ``actor``.
+    """
+
+    def prepare(self, file: MailFile) -> Any: ...
+
+    def add(
         self,
         session: Session,
         actor: Actor,
         ticket_id: int,
-        file: MailFile,
+        prepared: Any,
         *,
         comment_id: int | None = None,
     ) -> Any: ...
@@ -222,6 +230,11 @@ def _member_of_domain(session: Session, domain: str, now: datetime) -> Municipal
     return None
 
 
+def wants_files(decision: Decision) -> bool:
+    """Whether the mail's files will be stored (so ``AttachmentSink.prepare`` is worth it)."""
+    return decision.action in {REPLY, NEW}
+
+
 def apply(
     session: Session,
     mail: ParsedMail,
@@ -229,10 +242,19 @@ def apply(
     raw: bytes | None,
     *,
     sink: AttachmentSink | None = None,
+    prepared: list[Any] | None = None,
     now: datetime | None = None,
 ) -> MailMessage | None:
-    """Make ``decision`` so and record the mail, in the caller's transaction (flushes only)."""
+    """Make ``decision`` so and record the mail, in the caller's transaction (flushes only).
+
+    ``prepared`` are the mail's files as ``sink.prepare`` returned them (one per
+    file, in order); without it they are prepared here (no transaction should be
+    open then: the job prepares first).
+    """
     now = now or utcnow()
+    if sink is not None and prepared is None and wants_files(decision):
+        prepared = [sink.prepare(f) for f in mail.files]
+    files = Files(sink, prepared or [], mail.files)
     if decision.action == DUPLICATE:
         return None
     record = MailMessage(
@@ -251,10 +273,10 @@ def apply(
         record.raw = raw
     elif decision.action == REPLY:
         record.outcome = COMMENT
-        record.comment_id = _comment(session, mail, decision, sink, now)
+        record.comment_id = _comment(session, mail, decision, files, now)
     else:
         record.outcome = TICKET
-        record.ticket_id = _new_ticket(session, mail, decision, sink, now)
+        record.ticket_id = _new_ticket(session, mail, decision, files, now)
     session.add(record)
     session.flush()
     return record
@@ -294,11 +316,36 @@ def _actor(user: User) -> Actor:
     return Actor(user.id, Role(user.role), user.municipality_number, user.email)
 
 
+@dataclass(frozen=True)
+class Files:
+    """A mail's files and what the sink prepared of them (nothing without a sink)."""
+
+    sink: AttachmentSink | None
+    prepared: list[Any]
+    files: list[MailFile]
+
+    def body(self, text: str) -> str:
+        """The comment's or description's text; without a sink it names the files it drops."""
+        text = text.strip()
+        if self.files and self.sink is None:
+            names = ", ".join(f.filename for f in self.files)
+            text = f"{text}\n\n[Vedlegg ikke lagret: {names}]".strip()
+        if not text:
+            text = "(vedlegg)" if self.files else "(tom e-post)"
+        return text
+
+    def store(self, session: Session, actor: Actor, ticket_id: int, comment_id: int | None) -> None:
+        if self.sink is None:
+            return
+        for prepared in self.prepared:
+            self.sink.add(session, actor, ticket_id, prepared, comment_id=comment_id)
+
+
 def _comment(
     session: Session,
     mail: ParsedMail,
     decision: Decision,
-    sink: AttachmentSink | None,
+    files: Files,
     now: datetime,
 ) -> int:
     ticket = session.get(Ticket, decision.ticket_id, with_for_update=True)
@@ -308,12 +355,12 @@ def _comment(
     if S(ticket.status) == S.RESOLVED:
         reopener = actor if ticket.requester_id == user.id else SYSTEM
         services.update_ticket(session, reopener, ticket, {"status": S.IN_PROGRESS.value}, now=now)
-    body = _body(mail.reply_text, mail.files, sink)
+    body = files.body(mail.reply_text)
     comment = services.add_comment(session, actor, ticket, body, now=now)
     if S(ticket.status) == S.PENDING:
         services.update_ticket(session, SYSTEM, ticket, {"status": S.IN_PROGRESS.value}, now=now)
     assert ticket.id is not None and comment.id is not None
-    _store_files(session, actor, ticket.id, comment.id, mail.files, sink)
+    files.store(session, actor, ticket.id, comment.id)
     return comment.id
 
 
@@ -321,7 +368,7 @@ def _new_ticket(
     session: Session,
     mail: ParsedMail,
     decision: Decision,
-    sink: AttachmentSink | None,
+    files: Files,
     now: datetime,
 ) -> int:
     if decision.user_id is not None:
@@ -341,12 +388,12 @@ def _new_ticket(
     data = {
         **NEW_TICKET_DEFAULTS,
         "title": (mail.subject or "(uten emne)")[:200],
-        "description": _body(mail.text, mail.files, sink),
+        "description": files.body(mail.text),
     }
     ticket = services.create_ticket(session, actor, data, now=now, source="email")
     assert ticket.id is not None
     _thread_receipt(session, ticket.id, mail.message_id)
-    _store_files(session, actor, ticket.id, None, mail.files, sink)
+    files.store(session, actor, ticket.id, None)
     return ticket.id
 
 
@@ -355,30 +402,3 @@ def _thread_receipt(session: Session, ticket_id: int, message_id: str) -> None:
     for n in session.scalars(sa.select(Notification).where(Notification.ticket_id == ticket_id)):
         n.context = {**n.context, "in_reply_to": message_id}
     session.flush()
-
-
-def _body(text: str, files: list[MailFile], sink: AttachmentSink | None) -> str:
-    text = text.strip()
-    if files and sink is None:
-        names = ", ".join(f.filename for f in files)
-        text = f"{text}\n\n[Vedlegg ikke lagret: {names}]".strip()
-    if not text:
-        text = "(vedlegg)" if files else "(tom e-post)"
-    return text
-
-
-def _store_files(
-    session: Session,
-    actor: Actor,
-    ticket_id: int,
-    comment_id: int | None,
-    files: list[MailFile],
-    sink: AttachmentSink | None,
-) -> None:
-    if sink is None:
-        return
-    for file in files:
-        sink(session, actor, ticket_id, file, comment_id=comment_id)
-
-
-SinkFactory = Callable[[Any], AttachmentSink | None]

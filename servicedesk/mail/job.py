@@ -33,21 +33,19 @@ from servicedesk.mail.parse import ParsedMail, message_id_of, parse, parse_heade
 
 log = logging.getLogger(__name__)
 FETCH_CHUNK = 20
-# Where the attachments package (issue 17 part 1) offers its mail sink.
-SINK_PROVIDERS = ("servicedesk.attachments.mail",)
 
 
 def default_sink(settings: Any) -> intake.AttachmentSink | None:
-    """The attachments package's sink when installed; None keeps only the file names."""
-    for name in SINK_PROVIDERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue
-            raise
-        return module.mail_sink(settings)  # type: ignore[no-any-return]
-    return None
+    """The attachments package's sink when it is installed; None keeps only the file names."""
+    try:
+        importlib.import_module("servicedesk.attachments.services")
+    except ModuleNotFoundError as exc:
+        if exc.name in {"servicedesk.attachments", "servicedesk.attachments.services"}:
+            return None
+        raise
+    from servicedesk.mail.attachments import AttachmentsSink
+
+    return AttachmentsSink(settings)
 
 
 def run_intake(
@@ -100,11 +98,23 @@ def _take(
     now: Callable[[], datetime],
     counts: dict[str, int | str],
 ) -> str | None:
-    """Handle one mail in its own transaction; the IMAP folder it goes to (None: leave it)."""
+    """Handle one mail in its own transaction; the IMAP folder it goes to (None: leave it).
+
+    The files are prepared (scanned, written) between a first look that only
+    reads and the write transaction, so no transaction waits for the scanner.
+    """
     try:
+        prepared = None
+        if sink is not None and mail.files:
+            with database.session() as session:
+                first = intake.decide(session, mail, desk=desk, now=now())
+            if intake.wants_files(first):
+                prepared = [_prepare(sink, f) for f in mail.files]
         with database.session() as session, session.begin():
             decision = intake.decide(session, mail, desk=desk, now=now())
-            record = intake.apply(session, mail, decision, raw, sink=sink, now=now())
+            record = intake.apply(
+                session, mail, decision, raw, sink=sink, prepared=prepared, now=now()
+            )
         outcome = record.outcome if record is not None else decision.recorded_outcome
         _count(counts, decision.action)
     except intake.TemporaryFailure as exc:
@@ -123,6 +133,17 @@ def _take(
         _count(counts, intake.QUARANTINE)
         return QUARANTINE
     return QUARANTINE if outcome == QUARANTINED else PROCESSED
+
+
+def _prepare(sink: intake.AttachmentSink, file: Any) -> Any:
+    try:
+        return sink.prepare(file)
+    except intake.TemporaryFailure:
+        raise
+    except Exception as exc:
+        if getattr(exc, "status", None) == 503:  # the scanner is configured but down
+            raise intake.TemporaryFailure(str(exc)) from exc
+        raise
 
 
 def _reason(exc: Exception) -> str:

@@ -79,6 +79,7 @@ def accept(
     if member is None or not is_active(member):
         raise ValidationFailed("municipality", f"{municipality} is not a current member.")
     mail = parse(record.raw)
+    files = intake.Files(sink, [sink.prepare(f) for f in mail.files] if sink else [], mail.files)
     requester = _requester(session, mail.sender, mail.sender_name, municipality)
     requester_id = requester.id if requester is not None else actor.user_id
     if requester_id is None:
@@ -86,7 +87,7 @@ def accept(
     new = services.NewTicket(
         type=TicketType.INCIDENT,
         title=(mail.subject or "(uten emne)")[:200],
-        description=intake._body(mail.text, mail.files, sink),
+        description=files.body(mail.text),
         municipality=municipality,
         requester_id=requester_id,
         impact=3,
@@ -102,7 +103,7 @@ def accept(
         if requester is not None
         else actor
     )
-    intake._store_files(session, filer, ticket.id, None, mail.files, sink)
+    files.store(session, filer, ticket.id, None)
     record.outcome, record.ticket_id = ACCEPTED, ticket.id
     record.decided_by, record.decided_at = actor.user_id, now
     session.flush()

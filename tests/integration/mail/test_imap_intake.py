@@ -133,16 +133,48 @@ def test_one_failing_mail_is_quarantined_and_the_rest_go_on(desk, dovecot_server
     bad.add_attachment(b"X5O!P%@AP", maintype="application", subtype="zip", filename="virus.zip")
     dovecot_server.deliver(bad, mail(KARI, "Neste", "ok"))
 
-    def sink(session, actor, ticket_id, file, *, comment_id=None):
-        raise RuntimeError(f"{file.filename} is infected")
+    class Scanner:
+        def prepare(self, file):
+            raise RuntimeError(f"{file.filename} is infected")
 
-    result = run_intake(desk, settings_for(dovecot_server), sink=sink)
+        def add(self, *args, **kw):
+            raise AssertionError("never stored")
+
+    result = run_intake(desk, settings_for(dovecot_server), sink=Scanner())
     assert result == {"quarantine": 1, "new": 1}
     with desk.session() as session:
         record = session.scalar(sa.select(MailMessage).where(MailMessage.outcome == "quarantined"))
         tickets = list(session.scalars(sa.select(Ticket.title)))
     assert "virus.zip is infected" in record.reason
     assert tickets == ["Neste"]
+
+
+def test_scanner_down_leaves_the_mail_for_the_next_run(desk, dovecot_server):
+    with_file = mail(KARI, "Vedlegg", "se vedlegg")
+    with_file.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="a.pdf")
+    dovecot_server.deliver(with_file)
+
+    class Down(Exception):
+        status = 503
+
+    class Sink:
+        down = True
+        stored: list[str] = []
+
+        def prepare(self, file):
+            if self.down:
+                raise Down("clamd unreachable")
+            return file
+
+        def add(self, session, actor, ticket_id, file, *, comment_id=None):
+            self.stored.append(file.filename)
+
+    sink = Sink()
+    assert run_intake(desk, settings_for(dovecot_server), sink=sink) == {"retry": 1}
+    assert counts(desk) == (0, 0, 0) and dovecot_server.count("INBOX") == 1
+    sink.down = False
+    assert run_intake(desk, settings_for(dovecot_server), sink=sink) == {"new": 1}
+    assert sink.stored == ["a.pdf"] and dovecot_server.count(imap.PROCESSED) == 1
 
 
 def test_malformed_mime_and_zip_bomb_nesting_do_not_stop_the_intake(desk, dovecot_server):
