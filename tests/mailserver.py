@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -233,8 +234,8 @@ def mail(
 
 def reply_to(sent: Any, sender: str, body: str, **headers: str) -> EmailMessage:
     """A reply to ``sent`` (a message the service sent), as a mail client builds it."""
-    message = mail(sender, "Re: " + str(sent["Subject"]), body, headers=headers)
+    subject = " ".join(str(make_header(decode_header(str(sent["Subject"])))).split())
+    message = mail(sender, "Re: " + subject, body, headers=headers)
     message["In-Reply-To"] = str(sent["Message-ID"])
-    message["References"] = " ".join(filter(None, [str(sent.get("References") or ""),
-                                                   str(sent["Message-ID"])])).strip()  # fmt: skip
+    message["References"] = " ".join(f"{sent.get('References') or ''} {sent['Message-ID']}".split())
     return message

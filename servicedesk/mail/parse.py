@@ -159,8 +159,14 @@ def strip_quoted(text: str) -> str:
     try:
         reply = EmailReplyParser(languages=list(REPLY_LANGUAGES)).parse_reply(text)
     except Exception:  # a third-party regex engine on hostile text: keep the whole text
-        return text
-    return reply if reply and reply.strip() else text
+        reply = None
+    reply = reply if reply and reply.strip() else text
+    # A quoted block at the end ("> ...") that no client header announced.
+    lines = reply.rstrip().splitlines()
+    end = len(lines)
+    while end and (lines[end - 1].startswith(">") or not lines[end - 1].strip()):
+        end -= 1
+    return "\n".join(lines[:end]) if end else reply
 
 
 def html_to_text(markup: str) -> str:

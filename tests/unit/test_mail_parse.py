@@ -141,3 +141,8 @@ def test_garbage_is_read_without_raising():
     ):
         mail = parse(raw)
         assert mail.message_id.startswith("<")
+
+
+def test_a_trailing_quoted_block_without_a_header_is_stripped():
+    assert strip_quoted("Ja, takk.\n\n> Hei\n> Er det løst?\n") == "Ja, takk."
+    assert strip_quoted("> bare sitat\n") == "> bare sitat"
