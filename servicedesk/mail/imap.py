@@ -143,8 +143,8 @@ class Mailbox:
         data = self.client.fetch(uids, ["BODY.PEEK[HEADER]"])
         return {uid: bytes(d[b"BODY[HEADER]"]) for uid, d in data.items() if b"BODY[HEADER]" in d}
 
-    def move(self, uid: int, folder: str) -> None:
-        """Move one mail out of the desk's folder (created on first use)."""
+    def move(self, uids: list[int], folder: str) -> None:
+        """Move mails out of the desk's folder (created on first use)."""
         client = self.client
         assert client is not None
         if folder not in self._folders:
@@ -152,12 +152,12 @@ class Mailbox:
                 client.create_folder(folder)
             self._folders.add(folder)
         if client.has_capability("MOVE"):
-            client.move([uid], folder)
+            client.move(uids, folder)
             return
-        client.copy([uid], folder)
-        client.add_flags([uid], [b"\\Deleted"])
+        client.copy(uids, folder)
+        client.add_flags(uids, [b"\\Deleted"])
         if client.has_capability("UIDPLUS"):
-            client.uid_expunge([uid])
+            client.uid_expunge(uids)
         else:
             client.expunge()
 

@@ -68,6 +68,7 @@ def run_intake(
         waiting = mailbox.waiting(settings.mail_batch)
         large = [uid for uid, size in waiting if size > settings.mail_max_bytes]
         sizes = dict(waiting)
+        moves: dict[str, list[int]] = {}
         for uid, headers in mailbox.fetch_headers(large).items() if large else []:
             mail = parse_headers(headers, sizes[uid])
             mail.problem = (
@@ -75,7 +76,8 @@ def run_intake(
                 "not fetched, kept in the Quarantine folder"
             )
             folder = _take(database, mail, None, desk, sink, now, counts)  # type: ignore[arg-type]
-            _move(mailbox, uid, folder, on_committed)
+            _committed(moves, uid, folder, on_committed)
+        _move(mailbox, moves)
         small = [uid for uid, size in waiting if size <= settings.mail_max_bytes]
         for start in range(0, len(small), FETCH_CHUNK):
             for uid, raw in mailbox.fetch(small[start : start + FETCH_CHUNK]).items():
@@ -85,7 +87,9 @@ def run_intake(
                     mail = ParsedMail(message_id_of(None, raw), None, "", "", "", "", size=len(raw))
                     mail.problem = f"unreadable MIME: {type(exc).__name__}: {exc}"
                 folder = _take(database, mail, raw, desk, sink, now, counts)  # type: ignore[arg-type]
-                _move(mailbox, uid, folder, on_committed)
+                _committed(moves, uid, folder, on_committed)
+            # One MOVE per folder for the chunk, after every commit of it.
+            _move(mailbox, moves)
     return counts
 
 
@@ -154,11 +158,20 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {detail}"[:1000]
 
 
-def _move(mailbox: Any, uid: int, folder: str | None, on_committed: Any) -> None:
+def _committed(
+    moves: dict[str, list[int]], uid: int, folder: str | None, on_committed: Any
+) -> None:
     if on_committed is not None:
         on_committed(uid)
     if folder is not None:
-        mailbox.move(uid, folder)
+        moves.setdefault(folder, []).append(uid)
+
+
+def _move(mailbox: Any, moves: dict[str, list[int]]) -> None:
+    for folder, uids in moves.items():
+        if uids:
+            mailbox.move(uids, folder)
+    moves.clear()
 
 
 def _count(counts: dict[str, int | str], key: str) -> None:
