@@ -4,9 +4,9 @@
 
 Per database: a migrated database of its own (SQLite in a temporary directory;
 PostgreSQL on the server of TEST_POSTGRES_URL, created and dropped), a member
-with a mail domain, a requester and one ticket; a Dovecot of its own
+with a mail domain, a requester and 100 open tickets; a Dovecot of its own
 (tests/mailserver.py: needs dovecot-imapd and root) loaded by IMAP APPEND with
-``--mails`` mails: a third are replies to the ticket (``[INC-...]`` in the
+``--mails`` mails: a third are replies spread over the tickets (``[INC-...]`` in the
 subject), the rest new mails from the member's domain (a new requester account
 each ten), a tenth of all carry a 200 KB attachment. Timed: the intake (fetch,
 parse, one transaction per mail, IMAP move) until the inbox is empty, as the
@@ -45,12 +45,14 @@ from tests.mailserver import PASSWORD, mail, start_dovecot
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 KARI = "kari@kristiansund.kommune.no"
 ATTACHMENT = os.urandom(200 * 1024)
+TICKETS = 100  # open tickets the replies are spread over
 
 
-def messages(count: int, number: str) -> list[bytes]:
+def messages(count: int, numbers: list[str]) -> list[bytes]:
     out = []
     for i in range(count):
         if i % 3 == 0:
+            number = numbers[(i // 3) % len(numbers)]
             message = mail(KARI, f"Re: [{number}] Skriver", f"Svar nummer {i}\n\n> sitat")
         else:
             sender = KARI if i % 10 else f"ansatt{i}@kristiansund.kommune.no"
@@ -79,18 +81,21 @@ def run(kind: str, count: int) -> dict[str, float]:
     server = start_dovecot()
     try:
         with database.session() as session, session.begin():
-            add_municipality(session, SYSTEM, {"number": "1505", "joined_on": dt.date(2020, 1, 1),
-                                               "email_domains": ["kristiansund.kommune.no"]})  # fmt: skip
+            member = {"number": "1505", "joined_on": dt.date(2020, 1, 1),
+                      "email_domains": ["kristiansund.kommune.no"]}  # fmt: skip
+            add_municipality(session, SYSTEM, member)
             kari = auth_services.create_user(
                 session, SYSTEM, email=KARI, role="requester", municipality="1505"
             )
-            ticket = services.create_ticket(
-                session, Actor(kari.id, Role.REQUESTER, "1505", KARI),
-                {"title": "Skriver", "description": "x", "type": "incident", "impact": 3,
-                 "urgency": 3},
-            )  # fmt: skip
-            number = ticket.number
-        raw = messages(count, number)
+            numbers = [
+                services.create_ticket(
+                    session, Actor(kari.id, Role.REQUESTER, "1505", KARI),
+                    {"title": f"Skriver {n}", "description": "x", "type": "incident",
+                     "impact": 3, "urgency": 3},
+                ).number
+                for n in range(TICKETS)
+            ]  # fmt: skip
+        raw = messages(count, numbers)
         with server.client() as client:
             for data in raw:
                 client.append("INBOX", data)
