@@ -262,6 +262,33 @@ def scheduler_command(
     scheduler.run()
 
 
+@main.group()
+def mail() -> None:
+    """The servicedesk's mailbox (MAIL_IMAP_URL)."""
+
+
+@mail.command("check")
+@with_appcontext
+def mail_check() -> None:
+    """Connect and tell what the intake would do with each waiting mail; change nothing."""
+    from servicedesk.mail.imap import MailConfigError
+    from servicedesk.mail.job import check
+
+    settings = current_app.config["SETTINGS"]
+    if not settings.mail_imap_url:
+        raise click.ClickException("MAIL_IMAP_URL is not set: the mail intake is off.")
+    try:
+        report = check(current_app.extensions["kommune_ikt.db"], settings)
+    except (MailConfigError, OSError) as exc:
+        raise click.ClickException(f"cannot read the mailbox: {exc}")
+    except Exception as exc:  # imapclient's login and protocol errors
+        raise click.ClickException(f"cannot read the mailbox: {type(exc).__name__}: {exc}")
+    click.echo(f"{len(report)} mail(s) waiting in {settings.mail_imap_url.rsplit('@', 1)[-1]}")
+    for uid, parsed, decision in report:
+        click.echo(f"{uid:>6}  {parsed.sender or '?'}  {parsed.subject[:60]!r}")
+        click.echo(f"        -> {decision.describe()}")
+
+
 def _has_scheduler() -> bool:
     return "scheduler" in main.commands
 

@@ -45,6 +45,22 @@ class Settings:
     # Networks probes may reach although not public (comma-separated CIDRs, e.g.
     # "10.20.0.0/16"); loopback, link-local, private and reserved are refused otherwise.
     probe_allow_networks: str = ""
+    # E-mail intake (servicedesk/mail): off while MAIL_IMAP_URL is unset.
+    mail_imap_url: str | None = None
+    mail_imap_password: str | None = None
+    mail_imap_oauth2_tenant: str | None = None
+    mail_imap_oauth2_client_id: str | None = None
+    mail_imap_oauth2_client_secret: str | None = None
+    mail_imap_oauth2_token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"  # noqa: S105 - a URL
+    mail_poll_seconds: float = 30.0
+    # The desk's address (Reply-To of every mail sent); default: MAIL_IMAP_URL's user.
+    mail_desk_address: str | None = None
+    # A larger mail is quarantined without being fetched.
+    mail_max_bytes: int = 35_000_000
+    # Mails looked at per intake run.
+    mail_batch: int = 500
+    # Automatic mails (receipts, comments, resolutions) to one address per 24 hours.
+    mail_auto_reply_cap: int = 10
     log_level: str = "INFO"
     # Attachments (servicedesk/attachments): where their bytes live ("local": files
     # under ATTACHMENT_DIR, default <var>/attachments; "database": in PostgreSQL or
@@ -55,6 +71,17 @@ class Settings:
     attachment_max_bytes: int = 25 * 1024 * 1024
     clamd_address: str | None = None
     clamd_timeout: float = 30.0
+
+    def desk_address(self) -> str | None:
+        """The servicedesk's own address: MAIL_DESK_ADDRESS, else MAIL_IMAP_URL's user."""
+        if self.mail_desk_address:
+            return self.mail_desk_address.strip().lower()
+        if self.mail_imap_url:
+            from urllib.parse import unquote, urlsplit
+
+            user = unquote(urlsplit(self.mail_imap_url).username or "")
+            return user.lower() if "@" in user else None
+        return None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -36,6 +36,11 @@ class Municipality(SQLModel, table=True):
     joined_on: date
     left_on: date | None = None
     sla_policy_set: str = Field(default="default", max_length=50)
+    # Mail from these domains (lower case, e.g. "kristiansund.kommune.no") belongs to it.
+    email_domains: list[str] = Field(
+        default_factory=list,
+        sa_column=sa.Column(sa.JSON, nullable=False, server_default=sa.text("'[]'")),
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime, nullable=False)
     )

@@ -85,6 +85,8 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
     closing.refuse_days_in_closed_year(
         session, values["joined_on"], values.get("left_on"), "joined_on", "a member joining"
     )
+    if "email_domains" in values:
+        values["email_domains"] = _check_domains(session, number, values["email_domains"])
     municipality = Municipality(**values)
     session.add(municipality)
     session.flush()
@@ -118,6 +120,11 @@ def update_municipality(
             changes.get("population", municipality.population),
         )
     leaving = left_on is not None and left_on != municipality.left_on
+    if changes.get("email_domains") is not None:
+        changes = {
+            **changes,
+            "email_domains": _check_domains(session, municipality.number, changes["email_domains"]),
+        }
     for key, value in changes.items():
         setattr(municipality, key, value)
     municipality.updated_at = utcnow()
@@ -228,6 +235,18 @@ def _check_country(derived: str, given: str | None) -> None:
 def _check_dates(joined_on: date, left_on: date | None) -> None:
     if left_on is not None and left_on <= joined_on:
         raise ValidationFailed("left_on", "Must be after joined_on.")
+
+
+def _check_domains(session: Session, number: str, domains: list[str]) -> list[str]:
+    """Lower-cased, without repeats; a domain belongs to one municipality only (422)."""
+    wanted = list(dict.fromkeys(d.strip().lower().rstrip(".") for d in domains))
+    for other in session.scalars(sa.select(Municipality).where(Municipality.number != number)):
+        taken = sorted(set(wanted) & set(other.email_domains or []))
+        if taken:
+            raise ValidationFailed(
+                "email_domains", f"{', '.join(taken)} belongs to {other.number} {other.name}."
+            )
+    return wanted
 
 
 # The SLA tables belong to the servicedesk, which depends on the catalogue (never

@@ -29,6 +29,11 @@ from service_catalog.models import Municipality, Service
 from service_catalog.municipalities import is_active
 
 MUNICIPALITY_NUMBER = validate.Regexp(r"^\d{4}$", error="A 4-digit municipality number.")
+# A mail domain: labels of letters, digits and hyphens (IDNs in their xn-- form), a dot between.
+EMAIL_DOMAIN = validate.Regexp(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
+    error="A mail domain such as kristiansund.kommune.no.",
+)
 
 
 class MunicipalitySchema(AutoSchema):
@@ -43,6 +48,9 @@ class MunicipalitySchema(AutoSchema):
     population = fields.Integer(validate=validate.Range(min=0, max=20_000_000))
     population_year = fields.Integer(validate=validate.Range(min=1900, max=2100))
     sla_policy_set = fields.String(validate=validate.Length(min=1, max=50))
+    email_domains = fields.List(
+        fields.String(validate=EMAIL_DOMAIN), validate=validate.Length(max=50)
+    )
     active = fields.Method("_active", dump_only=True)
 
     def _active(self, obj: Municipality) -> bool:

@@ -275,6 +275,7 @@ class RoutingTest(MethodView):
 def blueprints() -> list[Blueprint]:
     """The servicedesk's blueprints; registering them also subscribes to order signals."""
     from servicedesk.attachments.api import blueprints as attachment_blueprints
+    from servicedesk.mail.api import blp as mail_blp
 
     connect_signals()
-    return [tickets_blp, routing_blp, *attachment_blueprints()]
+    return [tickets_blp, routing_blp, mail_blp, *attachment_blueprints()]

@@ -143,6 +143,10 @@ class Ticket(SQLModel, table=True):
     queue_code: str = Field(sa_column=_queue_fk())
     assignee_id: int | None = Field(default=None, foreign_key="users.id")
     resolution: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # How it came in: api, web, email, phone, order, outage.
+    source: str = Field(
+        default="api", sa_column=sa.Column(sa.String(20), nullable=False, server_default="api")
+    )
     # Facts the SLA clocks start from; the history holds the same instants.
     responded_at: datetime | None = Field(default=None, sa_column=_now_column(True))
     resolved_at: datetime | None = Field(default=None, sa_column=_now_column(True))

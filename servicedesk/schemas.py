@@ -64,7 +64,9 @@ class TicketSchema(AutoSchema):
             "responded_at",
             "resolved_at",
         )
-        dump_only = ("id", "number", "priority", "status", "created_at", "updated_at", "version")
+        dump_only = (
+            "id", "number", "priority", "status", "created_at", "updated_at", "version", "source",
+        )  # fmt: skip
 
     municipality = auto_field("municipality_number", dump_only=True)
     requester = auto_field("requester_id", dump_only=True)

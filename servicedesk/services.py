@@ -64,6 +64,7 @@ class NewTicket:
     category: str | None = None
     queue: str | None = None
     assignee: int | None = None
+    source: str = "api"
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,15 @@ class Filed:
 
 
 def create_ticket(
-    session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    data: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    source: str = "api",
 ) -> Ticket:
     """File a ticket: routed (or placed in the given queue), numbered, assigned, SLA-timed."""
-    return attach(session, file_ticket(session, actor, data, now=now).ticket)
+    return attach(session, file_ticket(session, actor, data, now=now, source=source).ticket)
 
 
 def attach(session: Session, stored: SimpleNamespace) -> Ticket:
@@ -96,9 +102,15 @@ def attach(session: Session, stored: SimpleNamespace) -> Ticket:
 
 
 def file_ticket(
-    session: Session, actor: Actor, data: dict[str, Any], *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    data: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    source: str = "api",
 ) -> Filed:
-    """``create_ticket``, with the new ticket's SLA view (what the API responds with)."""
+    """``create_ticket``, with the new ticket's SLA view (what the API responds with);
+    ``source`` says how it came in (``api``, ``web``, ``email`` ...)."""
     ref = reference(session)
     if actor.is_municipal:
         given = [f for f in IT_ONLY_CREATE_FIELDS if data.get(f) is not None]
@@ -135,6 +147,7 @@ def file_ticket(
         category=data.get("category"),
         queue=data.get("queue"),
         assignee=data.get("assignee"),
+        source=source,
     )
     return _insert(session, actor, content, now=now or utcnow(), ref=ref)
 
@@ -224,6 +237,7 @@ def plan_ticket(
         queue_code=queue.code,
         assignee_id=assignee,
         resolution=None,
+        source=new.source,
         responded_at=None,
         resolved_at=None,
         created_at=now,

@@ -23,6 +23,10 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_notifications_status_next_attempt", "status", "next_attempt_at"),
         sa.Index("ix_notifications_created_at_id", "created_at", "id"),
+        # A reply to a sent mail is matched by its Message-ID (servicedesk/mail).
+        sa.Index("ix_notifications_message_id", "message_id"),
+        # The daily cap on automatic mails to one address counts by recipient.
+        sa.Index("ix_notifications_recipient_sent_at", "recipient", "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

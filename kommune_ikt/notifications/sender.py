@@ -39,6 +39,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from kommune_ikt.auth.actor import MUNICIPAL_ROLES
+from kommune_ikt.auth.models import User
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database
 from kommune_ikt.notifications.models import Notification
@@ -71,6 +73,13 @@ def header_value(text: object) -> str:
         " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in str(text)
     )
     return _SPACES.sub(" ", cleaned).strip()
+
+
+# Mails that answer what a person did (and so could answer an auto-responder):
+# at most MAIL_AUTO_REPLY_CAP of them to one address in 24 hours, which ends any
+# mail loop that gets past the intake's automatic-mail rules. IT staff are not capped.
+CAPPED_EVENTS = ("ticket_created", "ticket_commented", "ticket_resolved")
+CAP_WINDOW = timedelta(hours=24)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -145,6 +154,13 @@ class Claimed:
     body: str
     message_id: str
     language: str
+    # The ticket's thread: In-Reply-To and References (oldest first).
+    references: tuple[str, ...] = ()
+
+
+def thread_id(ticket_id: int, domain: str) -> str:
+    """The Message-ID every mail about a ticket refers to (servicedesk/mail matches it)."""
+    return f"<ticket-{ticket_id}@{domain}>"
 
 
 def claim(session: Session, settings: Settings, now: datetime, limit: int) -> list[Claimed]:
@@ -161,8 +177,16 @@ def claim(session: Session, settings: Settings, now: datetime, limit: int) -> li
     domain = settings.smtp_sender.rpartition("@")[2] or "kommune-ikt.local"
     default_language = settings.notification_language or settings.default_language
     languages = recipient_languages(session, [n.recipient for n in rows if n.language is None])
+    capped = _over_cap(session, rows, settings, now)
     claimed = []
     for n in rows:
+        if n.id in capped:
+            n.status, n.claimed_at = FAILED, now
+            n.last_error = (
+                f"Not sent: {settings.mail_auto_reply_cap} automatic mails to this address in "
+                "24 hours (MAIL_AUTO_REPLY_CAP), which looks like a mail loop."
+            )
+            continue
         language = n.language or languages.get(n.recipient.lower()) or default_language
         try:
             subject, body = render(n.event, language, n.context)
@@ -179,9 +203,54 @@ def claim(session: Session, settings: Settings, now: datetime, limit: int) -> li
         n.message_id = (
             n.message_id or f"<notification-{n.id}.{int(n.created_at.timestamp())}@{domain}>"
         )
-        claimed.append(Claimed(n.id, n.recipient, subject, body, n.message_id, language))  # type: ignore[arg-type]
+        references: tuple[str, ...] = ()
+        if n.ticket_id is not None:
+            first = n.context.get("in_reply_to")
+            references = (*([first] if isinstance(first, str) else []),
+                          thread_id(n.ticket_id, domain))  # fmt: skip
+        claimed.append(
+            Claimed(n.id, n.recipient, subject, body, n.message_id, language, references)  # type: ignore[arg-type]
+        )
     session.flush()
     return claimed
+
+
+def _over_cap(
+    session: Session, rows: list[Notification], settings: Settings, now: datetime
+) -> set[int]:
+    """Rows that would pass the daily cap on automatic mails to their (non-IT) address."""
+    wanted = [n for n in rows if n.event in CAPPED_EVENTS]
+    if not wanted or settings.mail_auto_reply_cap <= 0:
+        return set()
+    addresses = {n.recipient for n in wanted}
+    staff = set(
+        session.scalars(
+            sa.select(User.email).where(
+                User.email.in_(addresses), User.role.not_in([r.value for r in MUNICIPAL_ROLES])
+            )
+        )
+    )
+    sent = dict(
+        session.execute(
+            sa.select(Notification.recipient, sa.func.count())
+            .where(
+                Notification.recipient.in_(addresses - staff),
+                Notification.event.in_(CAPPED_EVENTS),
+                Notification.status == SENT,
+                Notification.sent_at >= now - CAP_WINDOW,
+            )
+            .group_by(Notification.recipient)
+        ).all()
+    )
+    over = set()
+    for n in wanted:
+        if n.recipient in staff:
+            continue
+        if sent.get(n.recipient, 0) >= settings.mail_auto_reply_cap:
+            over.add(n.id)
+        else:
+            sent[n.recipient] = sent.get(n.recipient, 0) + 1
+    return over  # type: ignore[return-value]
 
 
 def deliver(claimed: list[Claimed], settings: Settings, smtp_factory: SmtpFactory) -> list[Outcome]:
@@ -215,6 +284,12 @@ def build_message(item: Claimed, settings: Settings) -> EmailMessage:
         "Content-Language": item.language,
         "Auto-Submitted": "auto-generated",
     }
+    desk = settings.desk_address()
+    if desk:
+        headers["Reply-To"] = desk
+    if item.references:
+        headers["In-Reply-To"] = item.references[0]
+        headers["References"] = " ".join(item.references)
     for name, value in headers.items():
         message[name] = header_value(value)
     message.set_content(item.body)

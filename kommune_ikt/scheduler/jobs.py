@@ -30,7 +30,11 @@ from servicedesk.sla.escalation import sweep
 
 log = logging.getLogger(__name__)
 # Modules that may contribute jobs (skipped when not installed).
-JOB_PROVIDERS: tuple[str, ...] = ("metrics.jobs", "servicedesk.attachments.jobs")
+JOB_PROVIDERS: tuple[str, ...] = (
+    "metrics.jobs",
+    "servicedesk.attachments.jobs",
+    "servicedesk.mail.jobs",
+)
 KEEP_RUNS = timedelta(days=30)
 
 

@@ -410,6 +410,14 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/notifications/<int:notification_id>/retry"): Rule(
         ADMIN, ok=409, params=shared("notification", "notification_id")
     ),
+    # --- mail quarantine --------------------------------------------------------------
+    ("GET", "/mail/quarantine"): Rule({Role.AGENT}),
+    ("POST", "/mail/quarantine/<int:mail_id>/accept"): Rule(
+        {Role.AGENT}, params=shared("quarantined_mail", "mail_id"), body=body({"municipality": OWN})
+    ),
+    ("POST", "/mail/quarantine/<int:mail_id>/reject"): Rule(
+        {Role.AGENT}, params=shared("quarantined_mail", "mail_id")
+    ),
     # --- outages, probes, availability ------------------------------------------------
     ("GET", "/outages"): Rule(EVERYONE, FILTER),
     ("POST", "/outages"): Rule(

@@ -240,6 +240,22 @@ class _Builder:
         with w.app.extensions["kommune_ikt.db"].sessionmaker() as session:
             notification = session.execute(sa.text("SELECT min(id) FROM notifications")).scalar()
         w.shared["notification"] = notification
+        # A quarantined mail (agents accept or reject it).
+        with w.app.extensions["kommune_ikt.db"].sessionmaker() as session, session.begin():
+            session.execute(
+                sa.text(
+                    "INSERT INTO mail_messages (message_id, received_at, sender, subject, "
+                    "outcome, reason, raw) VALUES ('<q1@example>', :at, 'x@gmail.example', 'Hei', "
+                    "'quarantined', 'unknown sender', :raw)"
+                ),
+                {
+                    "at": datetime.now(UTC),
+                    "raw": b"From: x@gmail.example\r\nSubject: Hei\r\n\r\nHei",
+                },
+            )
+            w.shared["quarantined_mail"] = session.execute(
+                sa.text("SELECT min(id) FROM mail_messages")
+            ).scalar()
         w.shared["user"] = w.caller(Role.REQUESTER).id
         w.shared["token"] = w.caller(Role.REQUESTER, OTHER).token_id
         del agent

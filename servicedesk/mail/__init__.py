@@ -1,0 +1,1 @@
+"""The e-mail channel: mail in becomes tickets and comments (intake), with a quarantine."""

@@ -1,0 +1,404 @@
+"""What a received mail becomes (decide), and making it so in one transaction (apply).
+
+The rules, in order:
+
+1. A Message-ID already recorded: nothing (the mail was handled; a crash came
+   between the commit and the IMAP move, or a copy arrived twice).
+2. A mail that could not be read safely (too large, too many or too deeply
+   nested parts): quarantine, with the reason.
+3. Automatic mail (RFC 3834 ``Auto-Submitted``, ``Precedence``, lists, delivery
+   reports, empty return path, auto-reply headers, the desk's own address):
+   recorded and ignored; never a ticket, never answered.
+4. The sender is IT staff (agent, admin ...): quarantine. ``From`` is easily
+   forged, so the mail channel never acts with IT powers; IT staff use the web
+   or the API. The mail channel acts with a requester's rights only.
+5. A reply: ``In-Reply-To``/``References`` name a mail the service sent (a
+   notification's Message-ID, or a ticket's thread id), else the subject
+   carries a ticket number in brackets. Never the body. The sender must be an
+   active user who may see the ticket as a requester (its requester, or an
+   orderer of its municipality); then a public comment by the sender (a
+   resolved ticket in its reopen window reopens, a pending one resumes).
+   Otherwise quarantine (another municipality's ticket, closed ticket ...).
+   A bracketed number that names no ticket is ignored: the mail is new.
+6. A new mail from an active municipal user, or from an address in an active
+   member's ``email_domains`` (a requester account is made for it): a ticket
+   (``source: email``) filed by the sender. Anything else: quarantine.
+
+Files (attached and inline) go to one ``AttachmentSink``; a sink that refuses
+one (too large, infected) fails the mail, which is then quarantined whole.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth import services as auth_services
+from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
+from kommune_ikt.auth.models import User
+from kommune_ikt.notifications.models import Notification
+from kommune_ikt.types import utcnow
+from service_catalog.models import Municipality
+from servicedesk import lifecycle, services
+from servicedesk.choices import FINAL_STATUSES, NUMBER_PREFIX, TicketStatus
+from servicedesk.mail.models import (
+    AUTOMATIC,
+    COMMENT,
+    QUARANTINED,
+    TICKET,
+    MailMessage,
+)
+from servicedesk.mail.parse import MailFile, ParsedMail
+from servicedesk.models import Ticket
+
+S = TicketStatus
+TICKET_NUMBER = re.compile(
+    r"\[((?:" + "|".join(sorted(NUMBER_PREFIX.values())) + r")-\d{4}-\d{6})\]"
+)
+# The thread id every mail about a ticket names (kommune_ikt/notifications/sender.py).
+THREAD_ID = re.compile(r"^<ticket-(\d{1,10})@([^<>@\s]+)>$")
+NEW_TICKET_DEFAULTS = {"type": "incident", "impact": 3, "urgency": 3}
+
+DUPLICATE, QUARANTINE, AUTO, REPLY, NEW = "duplicate", "quarantine", "automatic", "reply", "new"
+
+
+class AttachmentSink(Protocol):
+    """Where a mail's files (attached and inline) go, in two phases like an upload.
+
+    ``prepare`` runs before the mail's transaction (it may scan and write
+    bytes; no database): it raises to refuse a file (too large, infected) and
+    ``TemporaryFailure`` when it cannot decide now (the scanner is down).
+    ``add`` runs in the mail's transaction and stores what ``prepare`` gave, on
+    the ticket (and comment), as ``actor``.
+    """
+
+    def prepare(self, file: MailFile) -> Any: ...
+
+    def add(
+        self,
+        session: Session,
+        actor: Actor,
+        ticket_id: int,
+        prepared: Any,
+        *,
+        comment_id: int | None = None,
+    ) -> Any: ...
+
+
+class TemporaryFailure(Exception):
+    """The mail cannot be handled now (e.g. the virus scanner is down): try it next run."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # duplicate, quarantine, automatic, reply, new
+    reason: str
+    ticket_id: int | None = None
+    ticket_number: str | None = None
+    user_id: int | None = None
+    municipality: str | None = None  # a new requester's (unknown sender of a member domain)
+    recorded_outcome: str | None = None  # a duplicate's
+
+    def describe(self) -> str:
+        if self.action == REPLY:
+            return f"reply to {self.ticket_number}: {self.reason}"
+        return f"{self.action}: {self.reason}"
+
+
+def desk_address(settings: Any) -> str | None:
+    """The servicedesk's own address (``Settings.desk_address``)."""
+    return settings.desk_address() if settings is not None else None
+
+
+def decide(
+    session: Session, mail: ParsedMail, *, desk: str | None = None, now: datetime | None = None
+) -> Decision:
+    """What ``mail`` becomes; reads only (``kommune-ikt mail check`` shows it)."""
+    now = now or utcnow()
+    seen = session.execute(
+        sa.select(MailMessage.outcome, MailMessage.ticket_id).where(
+            MailMessage.message_id == mail.message_id
+        )
+    ).first()
+    if seen is not None:
+        return Decision(DUPLICATE, f"already handled ({seen.outcome})", ticket_id=seen.ticket_id,
+                        recorded_outcome=seen.outcome)  # fmt: skip
+    if mail.problem:
+        return Decision(QUARANTINE, mail.problem)
+    if mail.automatic:
+        return Decision(AUTO, mail.automatic)
+    if mail.sender is None:
+        return Decision(QUARANTINE, "no usable sender address (From)")
+    if desk and mail.sender == desk:
+        return Decision(AUTO, "sent from the servicedesk's own address (a loop)")
+    user = session.scalar(sa.select(User).where(User.email == mail.sender))
+    if user is not None and Role(user.role) not in MUNICIPAL_ROLES:
+        return Decision(
+            QUARANTINE,
+            f"sender {mail.sender} is IT staff ({user.role}); mail never acts with IT rights "
+            "(From can be forged): use the web or the API",
+            user_id=user.id,
+        )
+    ticket, unknown_number = _thread_ticket(session, mail)
+    if ticket is not None:
+        return _reply(ticket, user, mail, now)
+    note = f" (subject names {unknown_number}, which does not exist)" if unknown_number else ""
+    if user is not None:
+        if not user.active:
+            return Decision(QUARANTINE, f"sender {mail.sender} is deactivated{note}")
+        return Decision(NEW, f"new ticket from {user.role} {mail.sender}{note}", user_id=user.id,
+                        municipality=user.municipality_number)  # fmt: skip
+    domain = mail.sender.rpartition("@")[2]
+    member = _member_of_domain(session, domain, now)
+    if member is not None:
+        return Decision(
+            NEW,
+            f"new ticket from unknown sender of {member.number} {member.name} ({domain}); "
+            f"a requester account is made{note}",
+            municipality=member.number,
+        )
+    return Decision(QUARANTINE, f"unknown sender {mail.sender} (no user, no member domain){note}")
+
+
+def _reply(ticket: Ticket, user: User | None, mail: ParsedMail, now: datetime) -> Decision:
+    base = {"ticket_id": ticket.id, "ticket_number": ticket.number}
+    if user is None or not user.active:
+        who = "unknown" if user is None else "deactivated"
+        return Decision(QUARANTINE, f"reply to {ticket.number} from {who} sender {mail.sender}",
+                        **base)  # fmt: skip
+    if user.municipality_number != ticket.municipality_number:
+        return Decision(
+            QUARANTINE,
+            f"reply to {ticket.number}, a ticket of another municipality, from {mail.sender}",
+            **base,
+        )
+    if ticket.requester_id != user.id and Role(user.role) != Role.ORDERER:
+        return Decision(
+            QUARANTINE, f"reply to {ticket.number} from {mail.sender}, who did not file it", **base
+        )
+    status = S(ticket.status)
+    if status in FINAL_STATUSES:
+        return Decision(QUARANTINE, f"reply to {ticket.number}, which is {status.value}", **base)
+    if status == S.RESOLVED and not lifecycle.can_reopen(ticket.resolved_at, now):
+        return Decision(
+            QUARANTINE,
+            f"reply to {ticket.number}, resolved more than 14 days ago (reopen window over)",
+            **base,
+        )
+    what = {S.RESOLVED: "comment, reopens", S.PENDING: "comment, resumes"}.get(status, "comment")
+    return Decision(REPLY, what, user_id=user.id, **base)
+
+
+def _thread_ticket(session: Session, mail: ParsedMail) -> tuple[Ticket | None, str | None]:
+    """The ticket a reply belongs to: by the Message-IDs it names, else the subject's number."""
+    ids = mail.thread_ids
+    if ids:
+        found = session.scalar(
+            sa.select(Notification.ticket_id)
+            .where(Notification.message_id.in_(ids), Notification.ticket_id.is_not(None))
+            .limit(1)
+        )
+        if found is None:
+            for mid in ids:
+                match = THREAD_ID.match(mid)
+                if match:
+                    found = int(match.group(1))
+                    break
+        if found is not None:
+            ticket = session.get(Ticket, found)
+            if ticket is not None:
+                return ticket, None
+    match = TICKET_NUMBER.search(mail.subject)
+    if match:
+        number = match.group(1)
+        ticket = session.scalar(sa.select(Ticket).where(Ticket.number == number))
+        return ticket, (None if ticket is not None else number)
+    return None, None
+
+
+def _member_of_domain(session: Session, domain: str, now: datetime) -> Municipality | None:
+    from service_catalog.municipalities import is_active
+
+    for m in session.scalars(sa.select(Municipality).order_by(Municipality.number)):
+        if domain in (m.email_domains or []) and is_active(m):
+            return m
+    return None
+
+
+def wants_files(decision: Decision) -> bool:
+    """Whether the mail's files will be stored (so ``AttachmentSink.prepare`` is worth it)."""
+    return decision.action in {REPLY, NEW}
+
+
+def apply(
+    session: Session,
+    mail: ParsedMail,
+    decision: Decision,
+    raw: bytes | None,
+    *,
+    sink: AttachmentSink | None = None,
+    prepared: list[Any] | None = None,
+    now: datetime | None = None,
+) -> MailMessage | None:
+    """Make ``decision`` so and record the mail, in the caller's transaction (flushes only).
+
+    ``prepared`` are the mail's files as ``sink.prepare`` returned them (one per
+    file, in order); without it they are prepared here (no transaction should be
+    open then: the job prepares first).
+    """
+    now = now or utcnow()
+    if sink is not None and prepared is None and wants_files(decision):
+        prepared = [sink.prepare(f) for f in mail.files]
+    files = Files(sink, prepared or [], mail.files)
+    if decision.action == DUPLICATE:
+        return None
+    record = MailMessage(
+        message_id=mail.message_id,
+        received_at=now,
+        sender=mail.sender,
+        subject=mail.subject[:300] or None,
+        size=mail.size,
+        reason=decision.reason,
+        ticket_id=decision.ticket_id,
+    )
+    if decision.action == AUTO:
+        record.outcome = AUTOMATIC
+    elif decision.action == QUARANTINE:
+        record.outcome = QUARANTINED
+        record.raw = raw
+    elif decision.action == REPLY:
+        record.outcome = COMMENT
+        record.comment_id = _comment(session, mail, decision, files, now)
+    else:
+        record.outcome = TICKET
+        record.ticket_id = _new_ticket(session, mail, decision, files, now)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def quarantine(
+    session: Session,
+    mail: ParsedMail,
+    raw: bytes | None,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> MailMessage | None:
+    """Record ``mail`` in quarantine (after its processing failed); nothing if already recorded."""
+    exists = session.scalar(
+        sa.select(MailMessage.id).where(MailMessage.message_id == mail.message_id)
+    )
+    if exists is not None:
+        return None
+    record = MailMessage(
+        message_id=mail.message_id,
+        received_at=now or utcnow(),
+        sender=mail.sender,
+        subject=mail.subject[:300] or None,
+        size=mail.size,
+        outcome=QUARANTINED,
+        reason=reason[:2000],
+        raw=raw,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _actor(user: User) -> Actor:
+    """The sender as the mail channel lets it act: its own role, which is municipal."""
+    return Actor(user.id, Role(user.role), user.municipality_number, user.email)
+
+
+@dataclass(frozen=True)
+class Files:
+    """A mail's files and what the sink prepared of them (nothing without a sink)."""
+
+    sink: AttachmentSink | None
+    prepared: list[Any]
+    files: list[MailFile]
+
+    def body(self, text: str) -> str:
+        """The comment's or description's text; without a sink it names the files it drops."""
+        text = text.strip()
+        if self.files and self.sink is None:
+            names = ", ".join(f.filename for f in self.files)
+            text = f"{text}\n\n[Vedlegg ikke lagret: {names}]".strip()
+        if not text:
+            text = "(vedlegg)" if self.files else "(tom e-post)"
+        return text
+
+    def store(self, session: Session, actor: Actor, ticket_id: int, comment_id: int | None) -> None:
+        if self.sink is None:
+            return
+        for prepared in self.prepared:
+            self.sink.add(session, actor, ticket_id, prepared, comment_id=comment_id)
+
+
+def _comment(
+    session: Session,
+    mail: ParsedMail,
+    decision: Decision,
+    files: Files,
+    now: datetime,
+) -> int:
+    ticket = session.get(Ticket, decision.ticket_id, with_for_update=True)
+    user = session.get(User, decision.user_id)
+    assert ticket is not None and user is not None
+    actor = _actor(user)
+    if S(ticket.status) == S.RESOLVED:
+        reopener = actor if ticket.requester_id == user.id else SYSTEM
+        services.update_ticket(session, reopener, ticket, {"status": S.IN_PROGRESS.value}, now=now)
+    body = files.body(mail.reply_text)
+    comment = services.add_comment(session, actor, ticket, body, now=now)
+    if S(ticket.status) == S.PENDING:
+        services.update_ticket(session, SYSTEM, ticket, {"status": S.IN_PROGRESS.value}, now=now)
+    assert ticket.id is not None and comment.id is not None
+    files.store(session, actor, ticket.id, comment.id)
+    return comment.id
+
+
+def _new_ticket(
+    session: Session,
+    mail: ParsedMail,
+    decision: Decision,
+    files: Files,
+    now: datetime,
+) -> int:
+    if decision.user_id is not None:
+        user = session.get(User, decision.user_id)
+        assert user is not None
+    else:
+        assert decision.municipality is not None and mail.sender is not None
+        user = auth_services.create_user(
+            session,
+            SYSTEM,
+            email=mail.sender,
+            role=Role.REQUESTER,
+            municipality=decision.municipality,
+            name=mail.sender_name,
+        )
+    actor = _actor(user)
+    data = {
+        **NEW_TICKET_DEFAULTS,
+        "title": (mail.subject or "(uten emne)")[:200],
+        "description": files.body(mail.text),
+    }
+    ticket = services.create_ticket(session, actor, data, now=now, source="email")
+    assert ticket.id is not None
+    _thread_receipt(session, ticket.id, mail.message_id)
+    files.store(session, actor, ticket.id, None)
+    return ticket.id
+
+
+def _thread_receipt(session: Session, ticket_id: int, message_id: str) -> None:
+    """The receipt (and every mail about the ticket) answers the requester's mail."""
+    for n in session.scalars(sa.select(Notification).where(Notification.ticket_id == ticket_id)):
+        n.context = {**n.context, "in_reply_to": message_id}
+    session.flush()

@@ -1,0 +1,141 @@
+"""The quarantine: list it, accept a mail (a ticket is made) or reject it (agents, admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kommune_ikt.auth import services as auth_services
+from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
+from kommune_ikt.auth.models import User
+from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.pagination import Page, paginate
+from kommune_ikt.types import utcnow
+from service_catalog.models import Municipality
+from service_catalog.municipalities import is_active
+from servicedesk import services
+from servicedesk.choices import TicketType
+from servicedesk.mail import intake
+from servicedesk.mail.models import ACCEPTED, QUARANTINED, REJECTED, MailMessage
+from servicedesk.mail.parse import parse
+
+STATES = (QUARANTINED, ACCEPTED, REJECTED)
+
+
+def list_quarantine(
+    session: Session, actor: Actor, *, outcome: str = QUARANTINED, limit: int, cursor: str | None
+) -> Page:
+    """Quarantined mail (or accepted/rejected), newest first."""
+    actor.require(Role.AGENT)
+    stmt = sa.select(MailMessage).where(MailMessage.outcome == outcome)
+    return paginate(
+        session, stmt, keys=[MailMessage.received_at, MailMessage.id], limit=limit, cursor=cursor
+    )
+
+
+def get_quarantined(session: Session, actor: Actor, mail_id: int) -> MailMessage:
+    actor.require(Role.AGENT)
+    record = session.get(MailMessage, mail_id, with_for_update=True)
+    if record is None or record.outcome not in STATES:
+        raise NotFound(f"Quarantined mail {mail_id} not found.")
+    return record
+
+
+def preview(record: MailMessage, length: int = 1000) -> str:
+    """The start of the mail's text, for the agent deciding about it."""
+    if record.raw is None:
+        return ""
+    return parse(record.raw).text[:length]
+
+
+def accept(
+    session: Session,
+    actor: Actor,
+    mail_id: int,
+    municipality: str,
+    *,
+    sink: intake.AttachmentSink | None = None,
+    now: datetime | None = None,
+) -> MailMessage:
+    """Make a ticket of a quarantined mail for ``municipality``.
+
+    The requester is the sender when it is a user of that municipality, a new
+    requester account when the address is unknown, and otherwise (IT staff,
+    another municipality's user) the accepting agent, so the mail's From never
+    gains rights it did not have.
+    """
+    now = now or utcnow()
+    record = get_quarantined(session, actor, mail_id)
+    if record.outcome != QUARANTINED:
+        raise Conflict(f"This mail is already {record.outcome}.")
+    if record.raw is None:
+        raise Conflict(
+            "The mail was too large to keep; handle it in the mailbox's Quarantine folder."
+        )
+    member = session.get(Municipality, municipality)
+    if member is None or not is_active(member):
+        raise ValidationFailed("municipality", f"{municipality} is not a current member.")
+    mail = parse(record.raw)
+    files = intake.Files(sink, [sink.prepare(f) for f in mail.files] if sink else [], mail.files)
+    requester = _requester(session, mail.sender, mail.sender_name, municipality)
+    requester_id = requester.id if requester is not None else actor.user_id
+    if requester_id is None:
+        raise ValidationFailed("requester", "The system cannot file tickets in its own name.")
+    new = services.NewTicket(
+        type=TicketType.INCIDENT,
+        title=(mail.subject or "(uten emne)")[:200],
+        description=files.body(mail.text),
+        municipality=municipality,
+        requester_id=requester_id,
+        impact=3,
+        urgency=3,
+        source="email",
+    )
+    ticket = services.insert_ticket(session, actor, new, now=now)
+    assert ticket.id is not None
+    if requester is not None:
+        intake._thread_receipt(session, ticket.id, mail.message_id)
+    filer = (
+        Actor(requester.id, Role(requester.role), municipality, requester.email)
+        if requester is not None
+        else actor
+    )
+    files.store(session, filer, ticket.id, None)
+    record.outcome, record.ticket_id = ACCEPTED, ticket.id
+    record.decided_by, record.decided_at = actor.user_id, now
+    session.flush()
+    return record
+
+
+def reject(
+    session: Session, actor: Actor, mail_id: int, *, now: datetime | None = None
+) -> MailMessage:
+    """Drop a quarantined mail: its bytes are deleted, its record (and Message-ID) stays."""
+    record = get_quarantined(session, actor, mail_id)
+    if record.outcome != QUARANTINED:
+        raise Conflict(f"This mail is already {record.outcome}.")
+    record.outcome, record.raw = REJECTED, None
+    record.decided_by, record.decided_at = actor.user_id, now or utcnow()
+    session.flush()
+    return record
+
+
+def _requester(session: Session, sender: str | None, name: str, municipality: str) -> Any:
+    if sender is None:
+        return None
+    user = session.scalar(sa.select(User).where(User.email == sender))
+    if user is None:
+        return auth_services.create_user(
+            session, SYSTEM, email=sender, role=Role.REQUESTER, municipality=municipality,
+            name=name,
+        )  # fmt: skip
+    if (
+        user.active
+        and Role(user.role) in MUNICIPAL_ROLES
+        and user.municipality_number == municipality
+    ):
+        return user
+    return None
