@@ -40,6 +40,14 @@ class Settings:
     smtp_starttls: bool = False
     notification_language: str = "nb"
     log_level: str = "INFO"
+    # Triage (docs/triage.md): route by the model's confident queue prediction at creation.
+    triage_auto_route: bool = False
+    # The precision on held-out tickets a field's threshold is chosen to reach.
+    triage_target_precision: float = 0.90
+    # Resolved tickets since the current model that make the nightly job retrain.
+    triage_retrain_min_new: int = 100
+    # Training reads at most this many of the newest resolved tickets.
+    triage_max_samples: int = 30_000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

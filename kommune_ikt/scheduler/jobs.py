@@ -30,7 +30,7 @@ from servicedesk.sla.escalation import sweep
 
 log = logging.getLogger(__name__)
 # Modules that may contribute jobs (skipped when not installed).
-JOB_PROVIDERS: tuple[str, ...] = ("metrics.jobs",)
+JOB_PROVIDERS: tuple[str, ...] = ("metrics.jobs", "servicedesk.triage.jobs")
 KEEP_RUNS = timedelta(days=30)
 
 
