@@ -215,6 +215,15 @@ def scheduler_command(
     scheduler.run()
 
 
+def _add_triage() -> None:
+    from servicedesk.triage.cli import triage
+
+    main.add_command(triage)
+
+
+_add_triage()
+
+
 def _has_scheduler() -> bool:
     return "scheduler" in main.commands
 

@@ -47,7 +47,7 @@ class Settings:
     # Resolved tickets since the current model that make the nightly job retrain.
     triage_retrain_min_new: int = 100
     # Training reads at most this many of the newest resolved tickets.
-    triage_max_samples: int = 30_000
+    triage_max_samples: int = 20_000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -438,7 +438,7 @@ def _ticket_text(
         elif rng.random() < 0.4:
             title = f"{title} / {_fill(rng, rng.choice(o_titles)).lower()}"
     if rng.random() < 0.08:
-        title = rng.choice(VAGUE_TITLES)
+        title = _fill(rng, rng.choice(VAGUE_TITLES))
     filler = FILLER.get(lang, FILLER["nb"])
     sentences += rng.sample(filler, k=rng.choice((0, 0, 1, 1, 2)))
     rng.shuffle(sentences)
@@ -507,7 +507,7 @@ def generate(
         if label_noise and rng.random() < label_noise:
             queue = rng.choice(QUEUES)[0]
         yield Sample(
-            title=_fill(rng, title),
+            title=title,
             description=description,
             queue=queue,
             category=main.category,

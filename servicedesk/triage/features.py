@@ -35,6 +35,7 @@ import snowballstemmer
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 FIELDS = ("queue", "category", "service_code")
 TOP = 3
@@ -344,7 +345,10 @@ def fit(texts: Sequence[str], labels: dict[str, Sequence[str | None]]) -> Triage
         if len(classes) < 2:
             model.fields[name] = FieldModel(classes, None)
             continue
-        classifier = LogisticRegression(C=3.0, max_iter=200, tol=1e-3)
-        classifier.fit(x[rows], y)
+        classifier = LogisticRegression(C=3.0, max_iter=100, tol=1e-3)
+        # One thread: BLAS threads only fight each other (and the web workers) on a
+        # small machine; with them the fit took four times as long on two cores.
+        with threadpool_limits(1):
+            classifier.fit(x[rows], y)
         model.fields[name] = FieldModel(list(classifier.classes_), classifier)
     return model

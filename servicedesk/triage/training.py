@@ -149,34 +149,45 @@ def train(
             rows = read_samples(session, settings.triage_max_samples)
         samples = prepare(rows)
         model, measured = learn(samples, settings.triage_target_precision)
-        blob, digest = store.dumps(model)
         with database.session() as session, session.begin():
-            latest = session.scalar(sa.select(sa.func.max(TriageModelRow.version))) or 0
-            session.execute(
-                sa.update(TriageModelRow)
-                .where(TriageModelRow.active.is_(True))
-                .values(active=False)
-            )
-            session.flush()
-            row = TriageModelRow(
-                version=latest + 1,
-                trained_at=now or utcnow(),
-                trained_by=actor.user_id,
-                samples=len(samples.texts),
-                window_from=samples.created[0],
-                window_to=samples.created[-1],
-                figures=measured,
-                active=True,
-                sha256=digest,
-                blob=blob,
-            )
-            session.add(row)
-            session.flush()
+            row = store_model(session, model, measured, samples, actor, now or utcnow())
             session.expunge(row)
         log.info("triage model %s trained on %s tickets", row.version, row.samples)
         return row
     finally:
         _release(database, holder)
+
+
+def store_model(
+    session: sa.orm.Session,
+    model: TriageModel,
+    measured: dict[str, Any],
+    samples: Samples,
+    actor: Actor,
+    now: datetime,
+) -> TriageModelRow:
+    """Write a trained model as the next version and make it the active one."""
+    blob, digest = store.dumps(model)
+    latest = session.scalar(sa.select(sa.func.max(TriageModelRow.version))) or 0
+    session.execute(
+        sa.update(TriageModelRow).where(TriageModelRow.active.is_(True)).values(active=False)
+    )
+    session.flush()
+    row = TriageModelRow(
+        version=latest + 1,
+        trained_at=now,
+        trained_by=actor.user_id,
+        samples=len(samples.texts),
+        window_from=samples.created[0],
+        window_to=samples.created[-1],
+        figures=measured,
+        active=True,
+        sha256=digest,
+        blob=blob,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _acquire(database: Database, holder: str, now: datetime) -> bool:
