@@ -36,8 +36,10 @@ from servicedesk.triage.models import TriageModelRow
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_models: dict[int, TriageModel] = {}
-_broken: dict[int, str] = {}
+# Keyed by (version, sha256): a version number reused after a row was deleted, or the
+# same number in another database, is never mistaken for one loaded before.
+_models: dict[tuple[int, str], TriageModel] = {}
+_broken: dict[tuple[int, str], str] = {}
 _last: dict[str, Any] = {"state": "unknown", "model_version": None, "detail": None}
 KEEP = 3  # loaded versions kept per process (the current one and a rollback or two)
 
@@ -47,7 +49,12 @@ class Active:
     """The active row's version and thresholds (what the reference snapshot holds)."""
 
     version: int
+    sha256: str
     thresholds: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.version, self.sha256)
 
 
 @dataclass(frozen=True)
@@ -68,14 +75,15 @@ def dumps(model: TriageModel) -> tuple[bytes, str]:
 
 def _active(session: Session) -> Active | None:
     row = session.execute(
-        sa.select(TriageModelRow.version, TriageModelRow.figures).where(
+        sa.select(TriageModelRow.version, TriageModelRow.sha256, TriageModelRow.figures).where(
             TriageModelRow.active.is_(True)
         )
     ).first()
     if row is None:
         return None
     figures = row.figures or {}
-    return Active(row.version, {f: (figures.get(f) or {}).get("threshold") for f in FIELDS})
+    thresholds = {f: (figures.get(f) or {}).get("threshold") for f in FIELDS}
+    return Active(row.version, row.sha256, thresholds)
 
 
 def current(session: Session) -> Current:
@@ -84,10 +92,10 @@ def current(session: Session) -> Current:
     if active is None:
         return _note(Current(None, None, {}, "none", "No triage model has been trained."))
     with _lock:
-        model = _models.get(active.version)
-        error = _broken.get(active.version)
+        model = _models.get(active.key)
+        error = _broken.get(active.key)
     if model is None and error is None:
-        model, error = _load(session, active.version)
+        model, error = _load(session, active)
     if model is None:
         return _note(
             Current(active.version, None, active.thresholds, "failed",
@@ -97,17 +105,16 @@ def current(session: Session) -> Current:
     return _note(Current(active.version, model, active.thresholds, "loaded"))
 
 
-def _load(session: Session, version: int) -> tuple[TriageModel | None, str | None]:
+def _load(session: Session, active: Active) -> tuple[TriageModel | None, str | None]:
+    version, key = active.version, active.key
     row = session.execute(
-        sa.select(TriageModelRow.blob, TriageModelRow.sha256).where(
-            TriageModelRow.version == version
-        )
+        sa.select(TriageModelRow.blob).where(TriageModelRow.version == version)
     ).first()
     try:
         if row is None:
             raise LookupError("row missing")
         blob = bytes(row.blob)
-        if hashlib.sha256(blob).hexdigest() != row.sha256:
+        if hashlib.sha256(blob).hexdigest() != active.sha256:
             raise ValueError("checksum mismatch")
         model = pickle.loads(blob)  # noqa: S301  # nosec B301 - our own row, checksum verified
         if not isinstance(model, TriageModel):
@@ -115,12 +122,12 @@ def _load(session: Session, version: int) -> tuple[TriageModel | None, str | Non
     except Exception as exc:  # any failure: rules only, never a 500
         log.error("triage model %s failed to load: %s", version, exc)
         with _lock:
-            _broken[version] = f"{type(exc).__name__}: {exc}"[:200]
-        return None, _broken[version]
+            _broken[key] = f"{type(exc).__name__}: {exc}"[:200]
+        return None, _broken[key]
     with _lock:
-        _models[version] = model
+        _models[key] = model
         for old in sorted(_models)[:-KEEP]:
-            if old != version:
+            if old != key:
                 del _models[old]
     return model, None
 
