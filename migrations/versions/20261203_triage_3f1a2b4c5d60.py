@@ -20,7 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLE = "triage_models"
-NEW_TOKEN_SQL = "UPDATE reference_version SET token = lower(hex(randomblob(16))) WHERE id = 1"  # noqa: S105 - SQL, not a secret
+RANDOMISE_REFERENCE = "UPDATE reference_version SET token = lower(hex(randomblob(16))) WHERE id = 1"
 EVENTS = ("INSERT", "UPDATE", "DELETE")
 
 
@@ -59,7 +59,7 @@ def upgrade() -> None:
         for event in EVENTS:
             op.execute(
                 f"CREATE TRIGGER {TABLE}_reference_version_{event.lower()} AFTER {event} "
-                f"ON {TABLE} BEGIN {NEW_TOKEN_SQL}; END"
+                f"ON {TABLE} BEGIN {RANDOMISE_REFERENCE}; END"
             )
 
 

@@ -195,13 +195,15 @@ class TriageModel:
                 out[name] = (fm.classes, fm.classifier.predict_proba(x))
         return out
 
-    def suggest(self, title: str, description: str, top: int = TOP) -> dict[str, list[dict]]:
-        """The best ``top`` values per field with their confidence, best first."""
+    def suggest(
+        self, title: str, description: str, top: int = TOP, only: Sequence[str] = FIELDS
+    ) -> dict[str, list[dict]]:
+        """The best ``top`` values per field (of ``only``) with their confidence, best first."""
         text = clean(title, description)
         result: dict[str, list[dict]] = {f: [] for f in FIELDS}
         if not text:
             return result
-        for name, (classes, row) in self._fast_path().probabilities(text).items():
+        for name, (classes, row) in self._fast_path().probabilities(text, only).items():
             order = np.argsort(-row)[:top]
             result[name] = [
                 {"value": classes[i], "confidence": round(float(row[i]), 4)} for i in order
@@ -290,10 +292,14 @@ class _Fast:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(indices), np.concatenate(values)
 
-    def probabilities(self, text: str) -> dict[str, tuple[list[str], np.ndarray]]:
+    def probabilities(
+        self, text: str, only: Sequence[str] = FIELDS
+    ) -> dict[str, tuple[list[str], np.ndarray]]:
         idx, val = self.vector(text)
         out = {}
         for name, (classes, coef_t, intercept) in self.fields.items():
+            if name not in only:
+                continue
             if coef_t is None:
                 out[name] = (classes, np.ones(1))
                 continue

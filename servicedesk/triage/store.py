@@ -167,7 +167,7 @@ def confident_queue(session: Session, title: str, description: str) -> dict[str,
     threshold = now.thresholds.get("queue")
     if now.model is None or threshold is None:
         return None
-    best = now.model.suggest(title, description, top=1)["queue"]
+    best = now.model.suggest(title, description, top=1, only=("queue",))["queue"]
     if not best or best[0]["confidence"] < threshold:
         return None
     return {

@@ -279,7 +279,7 @@ def test_activate_rolls_back(trained):
 
 
 def test_it_roles_see_suggestions_on_a_ticket_requesters_do_not(trained, create_user):
-    desk, admin, requester, _ = trained
+    desk, _admin, requester, _ = trained
     ticket = desk.ticket(requester, title="Feide virker ikke", description="Elevene får ikke.")
     agent = create_user("agent")
     seen = desk.get(agent, ticket["id"]).json
@@ -295,7 +295,7 @@ def _count(field, outcome):
 
 
 def test_accepting_or_overriding_a_suggestion_is_counted(trained, create_user):
-    desk, admin, requester, _ = trained
+    desk, _admin, requester, _ = trained
     agent = create_user("agent")
     accepted, overridden = _count("queue", "accepted"), _count("queue", "overridden")
     first = desk.ticket(requester, title="Feide virker ikke", description="Elevene får ikke.")
