@@ -9,9 +9,8 @@ from flask.cli import with_appcontext
 from servicedesk.reference import reference
 from servicedesk.routing import Draft
 from servicedesk.rules import route
-from servicedesk.triage import evaluate as ev
 from servicedesk.triage import store, training
-from servicedesk.triage.features import FIELDS
+from servicedesk.triage.figures import FIELDS
 
 
 @click.group("triage")
@@ -38,6 +37,8 @@ def evaluate_command(file: str, train_from_db: bool, train_csv: str | None) -> N
     precision/coverage at the threshold, for the model and for the routing rules alone.
 
     FILE has the columns title, description and queue."""
+    from servicedesk.triage import evaluate as ev
+
     settings = current_app.config["SETTINGS"]
     database = current_app.extensions["kommune_ikt.db"]
     try:

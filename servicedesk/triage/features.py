@@ -37,7 +37,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-FIELDS = ("queue", "category", "service_code")
+from servicedesk.triage.figures import FIELDS
+
 TOP = 3
 # A ticket's text beyond this is not read: the start says what it is about, and
 # an enormous text must not make a suggestion slow.

@@ -16,6 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# The fields triage suggests (here, in a module without scikit-learn, so that
+# importing the servicedesk does not import scikit-learn).
+FIELDS = ("queue", "category", "service_code")
+
 
 @dataclass(frozen=True)
 class Threshold:

@@ -25,14 +25,17 @@ import logging
 import pickle  # nosec B403 - only our own rows, checked by SHA-256 (see the docstring)
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kommune_ikt import reference as cache
-from servicedesk.triage.features import FIELDS, TriageModel
+from servicedesk.triage.figures import FIELDS
 from servicedesk.triage.models import TriageModelRow
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is first loaded, not before
+    from servicedesk.triage.features import TriageModel
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -116,6 +119,8 @@ def _load(session: Session, active: Active) -> tuple[TriageModel | None, str | N
         blob = bytes(row.blob)
         if hashlib.sha256(blob).hexdigest() != active.sha256:
             raise ValueError("checksum mismatch")
+        from servicedesk.triage.features import TriageModel
+
         model = pickle.loads(blob)  # noqa: S301  # nosec B301 - our own row, checksum verified
         if not isinstance(model, TriageModel):
             raise TypeError(f"not a triage model: {type(model).__name__}")

@@ -29,7 +29,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -42,8 +42,11 @@ from kommune_ikt.types import utcnow
 from servicedesk.choices import TicketStatus
 from servicedesk.models import Ticket
 from servicedesk.triage import figures, store
-from servicedesk.triage.features import FIELDS, TriageModel, clean, fit
+from servicedesk.triage.figures import FIELDS
 from servicedesk.triage.models import TriageModelRow
+
+if TYPE_CHECKING:
+    from servicedesk.triage.features import TriageModel
 
 log = logging.getLogger(__name__)
 MIN_SAMPLES = 50
@@ -67,6 +70,8 @@ class Samples:
 def prepare(rows: list[Any]) -> Samples:
     """Rows ``(created_at, title, description, queue, category, service_code)`` -> samples,
     with values too rare to learn blanked; 422 when there is too little to learn from."""
+    from servicedesk.triage.features import clean  # scikit-learn only when training
+
     rows = sorted(rows, key=lambda r: r[0])
     if len(rows) < MIN_SAMPLES:
         raise ValidationFailed(
@@ -95,6 +100,8 @@ def prepare(rows: list[Any]) -> Samples:
 
 def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]:
     """Measure on the newest fifth, then fit on everything: ``(model, figures per field)``."""
+    from servicedesk.triage.features import fit
+
     n = len(samples.texts)
     cut = n - max(1, n // HOLD_OUT)
     older = {f: v[:cut] for f, v in samples.labels.items()}
