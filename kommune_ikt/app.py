@@ -115,12 +115,26 @@ def _register_health(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz() -> Response:
-        """Readiness: the database answers."""
+        """Readiness: the database answers (and, as detail, whether triage has its model)."""
         if database().ping():
-            return jsonify(status="ok")
+            return jsonify(status="ok", triage=_triage_status())
         return problem_response(
             problem(503, N_("Service unavailable"), N_("The database is not answering."))
         )
+
+
+def _triage_status() -> dict[str, Any]:
+    """The triage model's state in this process; a failed model leaves the desk ready
+    (routing rules alone decide), so it is detail, not a 503."""
+    from servicedesk.triage import store
+
+    try:
+        with database().session() as session:
+            current = store.current(session)
+        return {"state": current.state, "model_version": current.version,
+                "detail": current.detail}  # fmt: skip
+    except Exception:
+        return store.status()
 
 
 def _register_blueprints(api: ProblemApi) -> None:

@@ -289,6 +289,15 @@ def mail_check() -> None:
         click.echo(f"        -> {decision.describe()}")
 
 
+def _add_triage() -> None:
+    from servicedesk.triage.cli import triage
+
+    main.add_command(triage)
+
+
+_add_triage()
+
+
 def _has_scheduler() -> bool:
     return "scheduler" in main.commands
 

@@ -71,6 +71,14 @@ class Settings:
     attachment_max_bytes: int = 25 * 1024 * 1024
     clamd_address: str | None = None
     clamd_timeout: float = 30.0
+    # Triage (docs/triage.md): route by the model's confident queue prediction at creation.
+    triage_auto_route: bool = False
+    # The precision on held-out tickets a field's threshold is chosen to reach.
+    triage_target_precision: float = 0.90
+    # Resolved tickets since the current model that make the nightly job retrain.
+    triage_retrain_min_new: int = 100
+    # Training reads at most this many of the newest resolved tickets.
+    triage_max_samples: int = 20_000
 
     def desk_address(self) -> str | None:
         """The servicedesk's own address: MAIL_DESK_ADDRESS, else MAIL_IMAP_URL's user."""

@@ -56,5 +56,6 @@ def _domain_loaders() -> list:
     from metrics.demo import load_metrics_demo
     from service_catalog.demo import load_catalogue_activity
     from servicedesk.demo import load_servicedesk_demo
+    from servicedesk.triage.demo import load_triage_demo
 
-    return [load_catalogue_activity, load_servicedesk_demo, load_metrics_demo]
+    return [load_catalogue_activity, load_servicedesk_demo, load_triage_demo, load_metrics_demo]

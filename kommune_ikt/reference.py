@@ -52,6 +52,7 @@ REFERENCE_TABLES = (
     "routing_rules",
     "sla_policies",
     "sla_calendars",
+    "triage_models",
 )
 # Loaded snapshots kept per process: a few names times the databases a process talks to.
 MAX_ENTRIES = 16

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "kommune_ikt.notifications.models",
     "metrics.models",
     "servicedesk.mail.models",
+    "servicedesk.triage.models",
 )
 
 

@@ -35,3 +35,15 @@ def record(event: str, amount: float = 1.0) -> None:
         log.warning("unknown metrics event %r ignored", event)
         return
     instruments().events.labels(event=event).inc(amount)
+
+
+SUGGESTION_FIELDS = frozenset({"queue", "category", "service_code"})
+SUGGESTION_OUTCOMES = frozenset({"accepted", "overridden"})
+
+
+def record_suggestion(field: str, outcome: str) -> None:
+    """Count an IT role accepting or overriding the triage model's first suggestion."""
+    if field not in SUGGESTION_FIELDS or outcome not in SUGGESTION_OUTCOMES:
+        log.warning("unknown triage suggestion count %r/%r ignored", field, outcome)
+        return
+    instruments().triage_suggestions.labels(field=field, outcome=outcome).inc()

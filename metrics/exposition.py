@@ -14,6 +14,7 @@ import os
 import platform
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -49,6 +50,30 @@ class BuildInfoCollector(Collector):
         yield family
 
 
+class TriageModelCollector(Collector):
+    """``kommune_ikt_triage_model_loaded`` = 1 when the current triage model is loaded in
+    the answering process, 0 when there is none or it failed to load (rules only)."""
+
+    def __init__(self, database: Any) -> None:
+        self._database = database
+
+    def collect(self) -> Iterator[Metric]:
+        from servicedesk.triage import store
+
+        try:
+            with self._database().session() as session:
+                state = store.current(session).state
+        except Exception:  # never fail a scrape; the database collector reports the outage
+            state = store.status()["state"]
+        family = GaugeMetricFamily(
+            "kommune_ikt_triage_model_loaded",
+            "1 when the current triage model is loaded; 0 without one or when it failed to load.",
+            labels=["state"],
+        )
+        family.add_metric([state], 1.0 if state == "loaded" else 0.0)
+        yield family
+
+
 class Exposition:
     """What one app exposes: the process instruments plus the scrape-time collectors."""
 
@@ -61,7 +86,10 @@ class Exposition:
         )
         # The database figures are appended as text the collector keeps rendered
         # (a warm scrape then formats only the request counters).
-        self.extra: list[Collector] = [BuildInfoCollector()]
+        self.extra: list[Collector] = [
+            BuildInfoCollector(),
+            TriageModelCollector(lambda: app.extensions["kommune_ikt.db"]),
+        ]
         if self.multiprocess_dir is None:
             # One registry for the life of the app: the instruments' values live in it.
             self.registry: CollectorRegistry | None = CollectorRegistry()
@@ -71,6 +99,7 @@ class Exposition:
                 tools.http_duration,
                 tools.events,
                 tools.collector_errors,
+                tools.triage_suggestions,
             ):
                 self.registry.register(instrument)
             for collector in self.extra:

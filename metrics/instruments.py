@@ -24,6 +24,7 @@ class Instruments:
     http_duration: Histogram
     events: Counter
     collector_errors: Counter
+    triage_suggestions: Counter
 
 
 @functools.cache
@@ -52,6 +53,12 @@ def instruments() -> Instruments:
         collector_errors=Counter(
             "kommune_ikt_metrics_collector_errors",
             "Scrapes whose database readings failed.",
+            registry=None,
+        ),
+        triage_suggestions=Counter(
+            "kommune_ikt_triage_suggestions",
+            "Triage suggestions an IT role accepted or overrode, by field.",
+            ["field", "outcome"],
             registry=None,
         ),
     )

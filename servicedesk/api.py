@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.exceptions import PreconditionRequired
@@ -35,6 +35,7 @@ from servicedesk.schemas import (
     TicketPatchSchema,
     TicketSchema,
 )
+from servicedesk.triage import store as triage
 
 EVERYONE = tuple(Role)
 WORKERS = (Role.REQUESTER, Role.ORDERER, Role.AGENT)
@@ -79,6 +80,14 @@ def _ticket_response(view: Any, status: int = 200) -> Any:
     return view, status, headers
 
 
+def _with_suggestions(session: Any, actor: Any, view: SimpleNamespace) -> SimpleNamespace:
+    """IT roles see the current model's suggestions on one ticket (never in lists: computing
+    them costs about a millisecond per ticket, which a page of 50 would pay 50 times)."""
+    if actor.is_it:
+        view.suggestions = triage.suggest(session, view.title, view.description)
+    return view
+
+
 @tickets_blp.route("/tickets")
 class Tickets(MethodView):
     @roles(*EVERYONE)
@@ -97,7 +106,11 @@ class Tickets(MethodView):
     @tickets_blp.response(201, TicketSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """File a ticket; it is numbered, routed, maybe auto-assigned and SLA-timed."""
-        filed = services.file_ticket(db_session(), current_actor(), data)
+        session = db_session()
+        auto_route = (
+            triage.confident_queue if current_app.config["SETTINGS"].triage_auto_route else None
+        )
+        filed = services.file_ticket(session, current_actor(), data, auto_route=auto_route)
         # The stored values with the SLA, as queries.present shows a ticket.
         return _ticket_response(SimpleNamespace(**vars(filed.ticket), sla=filed.sla), 201)
 
@@ -110,8 +123,11 @@ class TicketItem(MethodView):
     def get(self, ticket_id: int) -> Any:
         """Read a ticket."""
         session = db_session()
-        ticket = queries.get_ticket(session, current_actor(), ticket_id)
-        return _ticket_response(queries.present_one(session, ticket))
+        actor = current_actor()
+        ticket = queries.get_ticket(session, actor, ticket_id)
+        return _ticket_response(
+            _with_suggestions(session, actor, queries.present_one(session, ticket))
+        )
 
     @roles(*WORKERS)
     @tickets_blp.etag
@@ -125,7 +141,9 @@ class TicketItem(MethodView):
         _require_if_match()
         tickets_blp.check_etag(_etag_data(ticket))
         ticket = services.update_ticket(session, actor, ticket, changes)
-        return _ticket_response(queries.present_one(session, ticket))
+        return _ticket_response(
+            _with_suggestions(session, actor, queries.present_one(session, ticket))
+        )
 
 
 @tickets_blp.route("/tickets/<int:ticket_id>/comments")
@@ -276,6 +294,7 @@ def blueprints() -> list[Blueprint]:
     """The servicedesk's blueprints; registering them also subscribes to order signals."""
     from servicedesk.attachments.api import blueprints as attachment_blueprints
     from servicedesk.mail.api import blp as mail_blp
+    from servicedesk.triage.api import blueprints as triage_blueprints
 
     connect_signals()
-    return [tickets_blp, routing_blp, mail_blp, *attachment_blueprints()]
+    return [tickets_blp, routing_blp, mail_blp, *attachment_blueprints(), *triage_blueprints()]

@@ -12,6 +12,7 @@ from kommune_ikt.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
 from servicedesk.choices import TicketStatus, TicketType
 from servicedesk.models import Queue, RoutingRule, Ticket, TicketComment, TicketHistory
 from servicedesk.routing import MATCH_KEYS
+from servicedesk.triage.schemas import SuggestionSchema
 
 MUNICIPALITY_NUMBER = validate.Regexp(r"^\d{4}$", error="A 4-digit municipality number.")
 QUEUE_CODE = validate.Regexp(
@@ -73,6 +74,8 @@ class TicketSchema(AutoSchema):
     queue = auto_field("queue_code", dump_only=True)
     assignee = auto_field("assignee_id", dump_only=True)
     sla = fields.Nested(SlaSchema, dump_only=True)
+    # IT roles, one ticket (GET /tickets/{id}, PATCH): the triage model's suggestions.
+    suggestions = fields.Nested(SuggestionSchema, dump_only=True)
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
         """Tickets are dumped from plain views (``queries.present``, the new ticket's

@@ -6,7 +6,7 @@ flush, the edge (request, job, CLI) commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -30,6 +30,7 @@ from servicedesk.reference import Reference, reference
 from servicedesk.routing import Draft
 from servicedesk.rules import route
 from servicedesk.sla.service import apply_sla, sla_for_new
+from servicedesk.triage.outcomes import count_outcomes
 
 S = TicketStatus
 # Fields only the IT unit sets when filing a ticket.
@@ -47,6 +48,11 @@ ATTRIBUTES = {
     "resolution": "resolution",
 }
 SLA_FIELDS = {"status", "priority", "impact", "urgency", "responded_at"}
+TRIAGE_FIELDS = frozenset({"queue", "category", "service_code"})
+
+
+# (session, title, description) -> {queue, model_version, confidence, threshold} or None
+AutoRoute = Callable[[Session, str, str], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -108,9 +114,13 @@ def file_ticket(
     *,
     now: datetime | None = None,
     source: str = "api",
+    auto_route: AutoRoute | None = None,
 ) -> Filed:
     """``create_ticket``, with the new ticket's SLA view (what the API responds with);
-    ``source`` says how it came in (``api``, ``web``, ``email`` ...)."""
+    ``source`` says how it came in (``api``, ``web``, ``email`` ...).
+
+    ``auto_route`` (triage.store.confident_queue, when ``TRIAGE_AUTO_ROUTE`` is on)
+    places a ticket no routing rule claims in the model's confident queue."""
     ref = reference(session)
     if actor.is_municipal:
         given = [f for f in IT_ONLY_CREATE_FIELDS if data.get(f) is not None]
@@ -149,7 +159,7 @@ def file_ticket(
         assignee=data.get("assignee"),
         source=source,
     )
-    return _insert(session, actor, content, now=now or utcnow(), ref=ref)
+    return _insert(session, actor, content, now=now or utcnow(), ref=ref, auto_route=auto_route)
 
 
 def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: datetime) -> Ticket:
@@ -158,10 +168,16 @@ def insert_ticket(session: Session, actor: Actor, new: NewTicket, *, now: dateti
 
 
 def _insert(
-    session: Session, actor: Actor, new: NewTicket, *, now: datetime, ref: Reference | None = None
+    session: Session,
+    actor: Actor,
+    new: NewTicket,
+    *,
+    now: datetime,
+    ref: Reference | None = None,
+    auto_route: AutoRoute | None = None,
 ) -> Filed:
     """``insert_ticket`` with the SLA view: ``plan_ticket``, then one write (filing.py)."""
-    planned = plan_ticket(session, actor, new, now=now, ref=ref)
+    planned = plan_ticket(session, actor, new, now=now, ref=ref, auto_route=auto_route)
     if new.assignee is not None:
         note_assignment(session, new.assignee, now)
     stored = filing.write(session, new.type, now, planned.rows)
@@ -182,7 +198,13 @@ class Planned:
 
 
 def plan_ticket(
-    session: Session, actor: Actor, new: NewTicket, *, now: datetime, ref: Reference | None = None
+    session: Session,
+    actor: Actor,
+    new: NewTicket,
+    *,
+    now: datetime,
+    ref: Reference | None = None,
+    auto_route: AutoRoute | None = None,
 ) -> Planned:
     """Everything a creation decides before it writes: queue, priority, SLA, history, e-mails.
 
@@ -216,6 +238,12 @@ def plan_ticket(
             ),
         )
         queue, explanation = decision.queue, decision.explain()
+        if decision.rule is None and auto_route is not None:
+            # No rule claimed it: the triage model's queue, if confident enough.
+            chosen = auto_route(session, new.title, new.description)
+            if chosen is not None and chosen["queue"] in ref.queues:
+                queue = ref.queues[chosen["queue"]]
+                explanation = {"rule": None, "reason": "triage model", **chosen}
     # Auto-assignment is the write's first step (filing.py): the queue's lock,
     # then the number counter's, both held until the transaction ends.
     emails = {actor.user_id: actor.email} if actor.user_id is not None and actor.email else {}
@@ -331,6 +359,8 @@ def update_ticket(
         new["resolution"] = note
 
     changed = _apply(session, actor, ticket, new, now)
+    if actor.is_it and changed & TRIAGE_FIELDS:
+        count_outcomes(session, ticket, changed & TRIAGE_FIELDS)
     if "status" in changed:
         changed |= _status_side_effects(session, actor, ticket, current, target, now)
     if not changed:

@@ -34,6 +34,7 @@ JOB_PROVIDERS: tuple[str, ...] = (
     "metrics.jobs",
     "servicedesk.attachments.jobs",
     "servicedesk.mail.jobs",
+    "servicedesk.triage.jobs",
 )
 KEEP_RUNS = timedelta(days=30)
 

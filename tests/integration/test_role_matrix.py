@@ -366,6 +366,21 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/routing-rules/test"): Rule(
         IT, body=with_municipality({**TICKET, "title": "brannmur"})
     ),
+    # --- Triage -----------------------------------------------------------------------
+    ("GET", "/triage/models"): Rule({Role.AGENT}),
+    ("POST", "/triage/models"): Rule(
+        ADMIN, ok=201, refused=((Role.ADMIN, 422, "the world has too few resolved tickets"),)
+    ),
+    ("GET", "/triage/models/current"): Rule(
+        {Role.AGENT},
+        refused=((Role.AGENT, 404, "no model trained"), (Role.ADMIN, 404, "no model trained")),
+    ),
+    ("POST", "/triage/models/<int:version>/activate"): Rule(
+        ADMIN, params=constant(version=1), refused=((Role.ADMIN, 404, "no model trained"),)
+    ),
+    ("POST", "/triage/suggest"): Rule(
+        {Role.AGENT}, body=body({"title": "Skriveren", "description": "Papirstopp."})
+    ),
     # --- SLA --------------------------------------------------------------------------
     ("GET", "/calendars"): Rule(EVERYONE),
     ("GET", "/calendars/<string:name>"): Rule(EVERYONE, params=constant(name="business")),

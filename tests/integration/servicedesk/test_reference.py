@@ -29,6 +29,7 @@ TOUCH = {
     "routing_rules": "UPDATE routing_rules SET name = name",
     "sla_policies": "UPDATE sla_policies SET response_minutes = response_minutes",
     "sla_calendars": "UPDATE sla_calendars SET timezone = timezone",
+    "triage_models": "UPDATE triage_models SET samples = samples",
 }
 
 
@@ -48,6 +49,13 @@ def one_row_everywhere(session, create_municipality):
         )
     )
     session.add(RoutingRule(position=1, name="skriver", queue_code="SERVICEDESK", match={}))
+    session.execute(
+        sa.text(
+            "INSERT INTO triage_models (version, trained_at, samples, figures, active, sha256, "
+            "blob) VALUES (1, CURRENT_TIMESTAMP, 0, '{}', false, '', :blob)"
+        ),
+        {"blob": b""},
+    )
     session.flush()
 
 
@@ -98,6 +106,9 @@ def _insert_copy(session, table):
         "SELECT 'kopi', timezone, hours, holiday_country, holiday_subdivision, "
         "extra_closed_dates, special_hours, false, version, updated_at FROM sla_calendars "
         "WHERE name = 'business'",
+        "triage_models": "INSERT INTO triage_models (version, trained_at, samples, figures, "
+        "active, sha256, blob) SELECT 99, trained_at, samples, figures, false, sha256, blob "
+        "FROM triage_models WHERE version = 1",
     }
     if table == "sla_policies":
         session.execute(
@@ -117,6 +128,7 @@ def _copy_where(table):
         "routing_rules": "name = 'kopi'",
         "sla_policies": "set_name = 'kopi'",
         "sla_calendars": "name = 'kopi'",
+        "triage_models": "version = 99",
     }[table]
 
 
