@@ -6,7 +6,7 @@ the hash). ``attachments`` names a blob; the collector job deletes blobs that
 no attachment names any more.
 
 Revision ID: fed7949f09f5
-Revises: 7a8b9c0d1e07
+Revises: c1a5e0d7f812
 Create Date: 2026-12-03 10:40:00+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "fed7949f09f5"
-down_revision: str | None = "7a8b9c0d1e07"
+down_revision: str | None = "c1a5e0d7f812"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

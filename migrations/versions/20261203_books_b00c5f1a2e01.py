@@ -9,7 +9,7 @@ be shared by some members only (``service_participants``), and every change of
 a subscription is kept with who and when (``subscription_edits``).
 
 Revision ID: b00c5f1a2e01
-Revises: 7a8b9c0d1e07
+Revises: c4e1a9b7d203
 Create Date: 2026-12-03 10:00:00+00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b00c5f1a2e01"
-down_revision: str | None = "7a8b9c0d1e07"
+down_revision: str | None = "c4e1a9b7d203"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,7 @@ servicedesk/sla/clock.py when it builds a year's table. Existing calendars get
 none.
 
 Revision ID: c1a5e0d7f812
-Revises: 7a8b9c0d1e07
+Revises: b00c5f1a2e01
 Create Date: 2026-12-03 11:00:00+00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c1a5e0d7f812"
-down_revision: str | None = "7a8b9c0d1e07"
+down_revision: str | None = "b00c5f1a2e01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

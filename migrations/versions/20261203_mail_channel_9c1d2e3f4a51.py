@@ -6,7 +6,7 @@ by their Message-ID when a reply names one, and counted by recipient for the
 daily cap on automatic mails.
 
 Revision ID: 9c1d2e3f4a51
-Revises: 7a8b9c0d1e07
+Revises: fed7949f09f5
 Create Date: 2026-12-03 10:50:00+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9c1d2e3f4a51"
-down_revision: str | None = "7a8b9c0d1e07"
+down_revision: str | None = "fed7949f09f5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

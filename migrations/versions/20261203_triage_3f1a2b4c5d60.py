@@ -5,7 +5,7 @@ tables' do, migration 5e6f7a8b9c05), so every process notices a newly
 trained or activated model on its next use without a query of its own.
 
 Revision ID: 3f1a2b4c5d60
-Revises: 7a8b9c0d1e07
+Revises: 9c1d2e3f4a51
 Create Date: 2026-12-03 11:00:00+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3f1a2b4c5d60"
-down_revision: str | None = "7a8b9c0d1e07"
+down_revision: str | None = "9c1d2e3f4a51"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
