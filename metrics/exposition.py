@@ -54,17 +54,28 @@ class TriageModelCollector(Collector):
     """``kommune_ikt_triage_model_loaded`` = 1 when the current triage model is loaded in
     the answering process, 0 when there is none or it failed to load (rules only)."""
 
-    def __init__(self, database: Any) -> None:
+    def __init__(self, database: Any, cache_seconds: float) -> None:
         self._database = database
+        self.cache_seconds = cache_seconds
+        self._state = ("unknown", -1.0)
 
-    def collect(self) -> Iterator[Metric]:
+    def _current_state(self) -> str:
+        """Looked up at most once per ``cache_seconds`` (like the database readings)."""
         from servicedesk.triage import store
 
+        state, at = self._state
+        if at >= 0 and time.monotonic() - at <= self.cache_seconds:
+            return state
         try:
             with self._database().session() as session:
                 state = store.current(session).state
         except Exception:  # never fail a scrape; the database collector reports the outage
             state = store.status()["state"]
+        self._state = (state, time.monotonic())
+        return state
+
+    def collect(self) -> Iterator[Metric]:
+        state = self._current_state()
         family = GaugeMetricFamily(
             "kommune_ikt_triage_model_loaded",
             "1 when the current triage model is loaded; 0 without one or when it failed to load.",
@@ -88,7 +99,9 @@ class Exposition:
         # (a warm scrape then formats only the request counters).
         self.extra: list[Collector] = [
             BuildInfoCollector(),
-            TriageModelCollector(lambda: app.extensions["kommune_ikt.db"]),
+            TriageModelCollector(
+                lambda: app.extensions["kommune_ikt.db"], settings.metrics_cache_seconds
+            ),
         ]
         if self.multiprocess_dir is None:
             # One registry for the life of the app: the instruments' values live in it.
