@@ -14,6 +14,9 @@ def _default_database_url() -> str:
     return f"sqlite:///{var / 'kommune-ikt.sqlite3'}"
 
 
+CURRENCIES = ("NOK", "SEK")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment, with defaults for a newcomer."""
@@ -40,6 +43,9 @@ class Settings:
     smtp_starttls: bool = False
     notification_language: str = "nb"
     log_level: str = "INFO"
+    # The collaboration's currency: NOK (Norway) or SEK (a Swedish collaboration).
+    # Every amount is in it; the API document says so.
+    currency: str = "NOK"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -52,6 +58,8 @@ class Settings:
                 continue
             values[f.name] = _coerce(f.type, raw)
         settings = cls(**values)
+        if settings.currency not in CURRENCIES:
+            raise ValueError(f"CURRENCY={settings.currency!r}: use one of {', '.join(CURRENCIES)}.")
         if not settings.secret_key:
             settings = replace(settings, secret_key=secrets.token_hex(32))
         return replace(settings, **overrides) if overrides else settings
