@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -72,7 +73,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
             "info": {
                 "description": "Service catalogue, shared servicedesk and metrics for "
                 "inter-municipal IT collaborations. Authenticate with "
-                "`Authorization: Bearer <token>`."
+                "`Authorization: Bearer <token>`. Amounts are decimal strings in NOK "
+                "(the deployment's `CURRENCY`)."
             },
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
@@ -104,7 +106,35 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     _register_health(app)
     _register_blueprints(api)
     app.register_blueprint(apidocs.blp)
+    document_currency(api, settings.currency)
     return app
+
+
+def document_currency(api: Any, currency: str) -> None:
+    """Say the deployment's currency wherever the API document speaks of money.
+
+    Schemas are written with NOK (the default); a Swedish collaboration runs with
+    ``CURRENCY=SEK``, and its document must not promise kroner of another country.
+    """
+    to_dict = api.spec.to_dict
+
+    def with_currency() -> dict[str, Any]:
+        return _swap_currency(to_dict(), currency)
+
+    api.spec.to_dict = with_currency
+
+
+def _swap_currency(node: Any, currency: str) -> Any:
+    if isinstance(node, dict):
+        out = {k: _swap_currency(v, currency) for k, v in node.items()}
+        if isinstance(out.get("description"), str):
+            out["description"] = re.sub(r"\bNOK\b", currency, out["description"])
+        if "x-currency" in out:
+            out["x-currency"] = currency
+        return out
+    if isinstance(node, list):
+        return [_swap_currency(v, currency) for v in node]
+    return node
 
 
 def _register_health(app: Flask) -> None:

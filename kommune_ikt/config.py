@@ -14,6 +14,9 @@ def _default_database_url() -> str:
     return f"sqlite:///{var / 'kommune-ikt.sqlite3'}"
 
 
+CURRENCIES = ("NOK", "SEK")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment, with defaults for a newcomer."""
@@ -79,6 +82,9 @@ class Settings:
     triage_retrain_min_new: int = 100
     # Training reads at most this many of the newest resolved tickets.
     triage_max_samples: int = 20_000
+    # The collaboration's currency: NOK (Norway) or SEK (a Swedish collaboration).
+    # Every amount is in it; the API document says so.
+    currency: str = "NOK"
 
     def desk_address(self) -> str | None:
         """The servicedesk's own address: MAIL_DESK_ADDRESS, else MAIL_IMAP_URL's user."""
@@ -102,6 +108,8 @@ class Settings:
                 continue
             values[f.name] = _coerce(f.type, raw)
         settings = cls(**values)
+        if settings.currency not in CURRENCIES:
+            raise ValueError(f"CURRENCY={settings.currency!r}: use one of {', '.join(CURRENCIES)}.")
         if not settings.secret_key:
             settings = replace(settings, secret_key=secrets.token_hex(32))
         return replace(settings, **overrides) if overrides else settings

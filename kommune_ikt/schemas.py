@@ -68,9 +68,20 @@ class DecimalString(fields.Field):
         return number
 
 
+MONEY_DESCRIPTION = 'An amount in NOK with two decimals, as a string (e.g. "1234.50").'
+
+
 def MoneyField(**kw: Any) -> DecimalString:
-    """NOK with two decimals, as a string."""
-    return DecimalString(places=2, **kw)
+    """An amount in the deployment's currency with two decimals, as a string.
+
+    The API document says NOK here; ``app.document_currency`` writes the
+    deployment's ``CURRENCY`` in its place.
+    """
+    metadata = dict(kw.pop("metadata", None) or {})
+    given = (metadata.get("description") or "").rstrip(".")
+    metadata["description"] = f"{given}. {MONEY_DESCRIPTION}" if given else MONEY_DESCRIPTION
+    metadata["x-currency"] = "NOK"
+    return DecimalString(places=2, metadata=metadata, **kw)
 
 
 # Times a client may send. Far inside datetime's years 1..9999, so that windows,
