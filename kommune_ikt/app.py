@@ -96,7 +96,15 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     init_edge(app)
     _register_health(app)
     _register_blueprints(api)
+    _register_portal(app)
     return app
+
+
+def _register_portal(app: Flask) -> None:
+    # The web interface at "/": its own cookie (the API stays cookieless).
+    from portal import init_portal
+
+    init_portal(app)
 
 
 def _register_health(app: Flask) -> None:

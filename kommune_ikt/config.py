@@ -40,6 +40,17 @@ class Settings:
     smtp_starttls: bool = False
     notification_language: str = "nb"
     log_level: str = "INFO"
+    # Web interface sign-in (OpenID Connect) and its sessions.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_provision: bool = False
+    oidc_role_claim: str = "roles"
+    oidc_municipality_claim: str = "kommunenummer"
+    # The one-click sign-in page listing the active users: only for demos.
+    demo_signin: bool = False
+    web_session_idle_minutes: int = 30
+    web_session_max_hours: int = 12
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "kommune_ikt.scheduler.models",
     "kommune_ikt.notifications.models",
     "metrics.models",
+    "portal.models",
 )
 
 
