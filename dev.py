@@ -49,7 +49,10 @@ def demo(args: list[str]) -> None:
     run(cli, "db", "upgrade")
     run(cli, "demo", "load")
     bind = os.environ.get("BIND", "127.0.0.1:8000")
-    print(f"\nKommune-IKT runs on http://{bind}/ : open http://{bind}/api/docs in a browser,")
+    # The one-click sign-in page as any demo user: never on unless asked for.
+    os.environ["DEMO_SIGNIN"] = "1"
+    print(f"\nKommune-IKT: open http://{bind}/ and sign in as a demo user.")
+    print(f"The API's documentation is at http://{bind}/api/docs,")
     print("and use one of the tokens above as `Authorization: Bearer <token>`. Ctrl-C stops.\n")
     os.execv(cli, [str(cli), "serve", "--bind", bind, *args])  # noqa: S606
 

@@ -107,6 +107,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(api)
     app.register_blueprint(apidocs.blp)
     document_currency(api, settings.currency)
+    _register_portal(app)
     return app
 
 
@@ -135,6 +136,13 @@ def _swap_currency(node: Any, currency: str) -> Any:
     if isinstance(node, list):
         return [_swap_currency(v, currency) for v in node]
     return node
+
+
+def _register_portal(app: Flask) -> None:
+    # The web interface at "/": its own cookie (the API stays cookieless).
+    from portal import init_portal
+
+    init_portal(app)
 
 
 def _register_health(app: Flask) -> None:

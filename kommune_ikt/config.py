@@ -9,9 +9,42 @@ from pathlib import Path
 from typing import Any
 
 
+def _var_dir() -> Path:
+    return Path(os.environ.get("KOMMUNE_IKT_VAR_DIR", "var")).resolve()
+
+
 def _default_database_url() -> str:
-    var = Path(os.environ.get("KOMMUNE_IKT_VAR_DIR", "var")).resolve()
-    return f"sqlite:///{var / 'kommune-ikt.sqlite3'}"
+    return f"sqlite:///{_var_dir() / 'kommune-ikt.sqlite3'}"
+
+
+def _host_secret_key() -> str:
+    """A key shared by every process on this host when SECRET_KEY is unset.
+
+    Web sessions' cookies and CSRF tokens are signed with it, so the gunicorn
+    workers (and a restart) must agree on it: it is made once, readable by the
+    service's user only, under the var directory. Several hosts must set SECRET_KEY.
+    """
+    path = _var_dir() / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole to a private file, then linked into place: a worker never
+    # reads a half-written key, and the first link wins.
+    tmp = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
 
 
 CURRENCIES = ("NOK", "SEK")
@@ -85,6 +118,17 @@ class Settings:
     # The collaboration's currency: NOK (Norway) or SEK (a Swedish collaboration).
     # Every amount is in it; the API document says so.
     currency: str = "NOK"
+    # Web interface sign-in (OpenID Connect) and its sessions.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_provision: bool = False
+    oidc_role_claim: str = "roles"
+    oidc_municipality_claim: str = "kommunenummer"
+    # The one-click sign-in page listing the active users: only for demos.
+    demo_signin: bool = False
+    web_session_idle_minutes: int = 30
+    web_session_max_hours: int = 12
 
     def desk_address(self) -> str | None:
         """The servicedesk's own address: MAIL_DESK_ADDRESS, else MAIL_IMAP_URL's user."""
@@ -111,7 +155,7 @@ class Settings:
         if settings.currency not in CURRENCIES:
             raise ValueError(f"CURRENCY={settings.currency!r}: use one of {', '.join(CURRENCIES)}.")
         if not settings.secret_key:
-            settings = replace(settings, secret_key=secrets.token_hex(32))
+            settings = replace(settings, secret_key=_host_secret_key())
         return replace(settings, **overrides) if overrides else settings
 
 

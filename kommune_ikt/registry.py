@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "metrics.models",
     "servicedesk.mail.models",
     "servicedesk.triage.models",
+    "portal.models",
 )
 
 

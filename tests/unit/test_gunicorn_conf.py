@@ -17,3 +17,9 @@ def test_a_started_worker_freezes_what_it_has_loaded():
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
+
+
+def test_workers_are_threaded_so_idle_browser_connections_do_not_stall_them():
+    settings = runpy.run_path(str(CONF))
+    assert settings["worker_class"] == "gthread"
+    assert settings["threads"] >= 2

@@ -1,0 +1,53 @@
+"""The web interface for people (municipal staff first): server-rendered pages at ``/``.
+
+Pages call the same service functions as the API (never the API over HTTP); the
+templates live per domain under ``templates/``, the shared markup (and the only
+Designsystemet classes) in ``templates/components/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Flask, Response, request
+
+STATIC_DIR = Path(__file__).parent / "static"
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+
+def init_portal(app: Flask) -> None:
+    """Register the web interface on ``app`` (at ``/``), its cookie, CSRF and language."""
+    from portal import auth, i18n, views
+    from portal.sessions import PortalCookieSessions
+
+    app.session_interface = PortalCookieSessions()
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session instead
+    i18n.init(app)
+    auth.init_oidc(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    version = _asset_version()
+
+    @app.context_processor
+    def _assets() -> dict[str, str]:
+        return {"asset_version": version}
+
+    @app.after_request
+    def _cache_static(response: Response) -> Response:
+        # Versioned URLs (?v=…) change with the files, so browsers may keep them a year.
+        if request.path.startswith("/static/portal/") and request.args.get("v") == version:
+            response.cache_control.public = True
+            response.cache_control.max_age = 31_536_000
+            response.cache_control.immutable = True
+        return response
+
+
+def _asset_version() -> str:
+    """A short digest of the static files: their URLs change whenever one does."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

@@ -1,0 +1,181 @@
+"""The pages of signed-in users: thin views over the same service functions as the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.errors import DomainError, NotFound
+from kommune_ikt.web import db_session
+from metrics import queries as metric_queries
+from portal.forms import ButtonForm, CommentForm, TicketForm
+from service_catalog import queries as catalog_queries
+from servicedesk import queries, services
+from servicedesk.choices import TicketStatus
+
+bp = Blueprint(
+    "portal",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/portal",
+)
+F = TypeVar("F", bound=Callable[..., Any])
+OPEN = {TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.PENDING}
+
+
+def actor() -> Actor:
+    found: Actor | None = g.get("web_actor")
+    if found is None:
+        abort(401)
+    return found
+
+
+def signed_in(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.get("web_actor") is None:
+            return redirect(url_for("portal_auth.sign_in_page"))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@bp.app_context_processor
+def _context() -> dict[str, Any]:
+    return {"me": g.get("web_actor"), "sign_out_form": ButtonForm(), "Role": Role}
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: DomainError) -> Any:
+    return render_template("error.html", title=_("Fant ikke siden"), status=404), 404
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> Any:
+    return render_template("error.html", title=_("Det gikk ikke"), detail=exc.detail), exc.status
+
+
+@bp.get("/")
+def home() -> Any:
+    me = g.get("web_actor")
+    if me is None:
+        return redirect(url_for("portal_auth.sign_in_page"))
+    session = db_session()
+    mine = [
+        t
+        for t in queries.present(session, queries.list_tickets(session, me, limit=20).items)
+        if t.status in OPEN and t.requester_id == me.user_id
+    ]
+    approvals = []
+    if me.has(Role.ORDERER):
+        approvals = catalog_queries.list_orders(session, me, status="pending", limit=20).items
+    outages = metric_queries.list_outages(session, me, limit=10, cursor=None, ongoing=True).items
+    return render_template("home.html", tickets=mine, approvals=approvals, outages=outages)
+
+
+@bp.get("/tickets")
+@signed_in
+def tickets() -> Any:
+    session = db_session()
+    page = queries.list_tickets(session, actor(), limit=50, cursor=request.args.get("cursor"))
+    return render_template(
+        "tickets/list.html",
+        tickets=queries.present(session, page.items),
+        next_cursor=page.next_cursor,
+    )
+
+
+def _service_choices() -> list[SelectChoice]:
+    page = catalog_queries.list_services(db_session(), status="active", limit=200)
+    return [SelectChoice("", _("Vet ikke / ingen bestemt"))] + [
+        SelectChoice(s.code, s.name) for s in page.items
+    ]
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@signed_in
+def new_ticket() -> Any:
+    form = TicketForm()
+    form.service_code.choices = _service_choices()
+    if form.validate_on_submit():
+        data = {
+            "title": form.title.data,
+            "description": form.description.data,
+            "type": form.type.data,
+            "service_code": form.service_code.data or None,
+            "impact": int(form.impact.data),
+            "urgency": int(form.urgency.data),
+        }
+        try:
+            filed = services.file_ticket(db_session(), actor(), data)
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect(url_for("portal.ticket", ticket_id=filed.ticket.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("tickets/new.html", form=form), status
+
+
+def _form_errors(form: Any, exc: DomainError) -> None:
+    """A service's refusal shown at the field it names (the form-level summary otherwise)."""
+    for name, messages in (exc.errors or {}).items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+            continue
+        form.form_errors.append(exc.detail)
+    if not exc.errors:
+        form.form_errors.append(exc.detail)
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@signed_in
+def ticket(ticket_id: int) -> Any:
+    return _ticket_page(ticket_id, CommentForm(formdata=None))
+
+
+def _ticket_page(ticket_id: int, comment_form: CommentForm, status: int = 200) -> Any:
+    session = db_session()
+    me = actor()
+    found = queries.get_ticket(session, me, ticket_id)
+    comments = queries.list_comments(session, me, found, limit=200).items
+    return render_template(
+        "tickets/show.html",
+        ticket=queries.present_one(session, found),
+        comments=comments,
+        comment_form=comment_form,
+        button=ButtonForm(),
+        can_cancel=found.status in OPEN and found.requester_id == me.user_id,
+        can_reopen=found.status == TicketStatus.RESOLVED and found.requester_id == me.user_id,
+    ), status
+
+
+@bp.post("/tickets/<int:ticket_id>/comments")
+@signed_in
+def comment(ticket_id: int) -> Any:
+    form = CommentForm()
+    if form.validate_on_submit():
+        session = db_session()
+        found = queries.get_ticket(session, actor(), ticket_id, for_update=True)
+        services.add_comment(session, actor(), found, form.body.data, False)
+        return redirect(url_for("portal.ticket", ticket_id=ticket_id) + "#comments", 303)
+    return _ticket_page(ticket_id, form, 422)
+
+
+@bp.post("/tickets/<int:ticket_id>/<any(cancel, reopen):action>")
+@signed_in
+def change_status(ticket_id: int, action: str) -> Any:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    session = db_session()
+    found = queries.get_ticket(session, actor(), ticket_id, for_update=True)
+    target = TicketStatus.CANCELLED if action == "cancel" else TicketStatus.IN_PROGRESS
+    services.update_ticket(session, actor(), found, {"status": target.value})
+    return redirect(url_for("portal.ticket", ticket_id=ticket_id), 303)

@@ -1,0 +1,44 @@
+"""Portal test helpers: a demo sign-in for the test client, and the CSRF token of a page."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import pytest
+
+from tests.integration.servicedesk.conftest import HOST, OTHER, TICKET, create_service, desk
+
+__all__ = ["HOST", "OTHER", "TICKET", "create_service", "desk"]
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+@pytest.fixture
+def demo_on(app):
+    """DEMO_SIGNIN=1 for one test."""
+    before = app.config["SETTINGS"]
+    app.config["SETTINGS"] = dataclasses.replace(before, demo_signin=True)
+    yield
+    app.config["SETTINGS"] = before
+
+
+@pytest.fixture
+def sign_in(app, demo_on):
+    """``sign_in(user)``: a fresh test client signed in through the demo page."""
+
+    def do(user: Any) -> Any:
+        browser = app.test_client()
+        token = csrf(browser.get("/sign-in/demo").get_data(as_text=True))
+        response = browser.post(f"/sign-in/demo/{user.id}", data={"csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return browser
+
+    return do
