@@ -58,6 +58,11 @@ class DatabaseCollector(Collector):
             self._cached = None
             self._text_at = -1.0
 
+    def readings_at(self) -> float:
+        """When the cached readings were taken (monotonic clock)."""
+        with self._lock:
+            return self._cached_at
+
     def text(self) -> bytes:
         """The collected families in the text format, rendered once per refresh."""
         with self._lock:

@@ -13,7 +13,7 @@ import hmac
 import os
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -54,24 +54,26 @@ class TriageModelCollector(Collector):
     """``kommune_ikt_triage_model_loaded`` = 1 when the current triage model is loaded in
     the answering process, 0 when there is none or it failed to load (rules only)."""
 
-    def __init__(self, database: Any, cache_seconds: float) -> None:
+    def __init__(self, database: Any, readings_at: Callable[[], float]) -> None:
         self._database = database
-        self.cache_seconds = cache_seconds
+        self._readings_at = readings_at
         self._state = ("unknown", -1.0)
 
     def _current_state(self) -> str:
-        """Looked up at most once per ``cache_seconds`` (like the database readings)."""
+        """Looked up again only when the database readings were (so at most once per
+        ``METRICS_CACHE_SECONDS``, and a cached scrape sends no statement at all)."""
         from servicedesk.triage import store
 
         state, at = self._state
-        if at >= 0 and time.monotonic() - at <= self.cache_seconds:
+        readings_at = self._readings_at()
+        if at == readings_at:
             return state
         try:
             with self._database().session() as session:
                 state = store.current(session).state
         except Exception:  # never fail a scrape; the database collector reports the outage
             state = store.status()["state"]
-        self._state = (state, time.monotonic())
+        self._state = (state, readings_at)
         return state
 
     def collect(self) -> Iterator[Metric]:
@@ -100,7 +102,7 @@ class Exposition:
         self.extra: list[Collector] = [
             BuildInfoCollector(),
             TriageModelCollector(
-                lambda: app.extensions["kommune_ikt.db"], settings.metrics_cache_seconds
+                lambda: app.extensions["kommune_ikt.db"], self.database_collector.readings_at
             ),
         ]
         if self.multiprocess_dir is None:
@@ -123,14 +125,16 @@ class Exposition:
             self.registry = None
 
     def render(self) -> bytes:
+        # The database figures first: the triage gauge reads again only when they did.
+        database_text = self.database_collector.text()
         if self.registry is not None:
-            return generate_latest(self.registry) + self.database_collector.text()
+            return generate_latest(self.registry) + database_text
         # Multiprocess: a fresh registry per scrape reads every worker's files.
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
         for collector in self.extra:
             registry.register(collector)
-        return generate_latest(registry) + self.database_collector.text()
+        return generate_latest(registry) + database_text
 
     def authorised(self, header: str) -> bool:
         if self.token is None:

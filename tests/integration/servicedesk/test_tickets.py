@@ -30,6 +30,7 @@ API_FIELDS = {
     "updated_at",
     "sla",
     "version",
+    "source",
 }
 SLA_FIELDS = {
     "response_due",
