@@ -44,11 +44,12 @@ def ensure_env() -> None:
 
 def demo(args: list[str]) -> None:
     """Migrate the embedded SQLite database, load the demo, and serve on port 8000."""
+    bind = os.environ.get("BIND", "127.0.0.1:8000")
+    print(f"Kommune-IKT demo: http://{bind}/ (ready when 'Listening' shows below)", flush=True)
     ensure_env()
     cli = BIN / "kommune-ikt"
     run(cli, "db", "upgrade")
     run(cli, "demo", "load")
-    bind = os.environ.get("BIND", "127.0.0.1:8000")
     # The one-click sign-in page as any demo user: never on unless asked for.
     os.environ["DEMO_SIGNIN"] = "1"
     print(f"\nKommune-IKT: open http://{bind}/ and sign in as a demo user.")
