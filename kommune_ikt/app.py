@@ -17,6 +17,7 @@ from kommune_ikt.db import Database, create_db_engine
 from kommune_ikt.errors import problem
 from kommune_ikt.i18n import init_i18n
 from kommune_ikt.messages import N_
+from kommune_ikt.pagination import configure_cursor_key
 from kommune_ikt.security_headers import SecurityHeaders
 from kommune_ikt.web import ProblemApi, database, init_edge, problem_response
 
@@ -103,6 +104,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     # the edge's commit, with the status the client really gets.
     _register_metrics(app)
     init_edge(app)
+    configure_cursor_key(settings.secret_key)
     _register_health(app)
     _register_blueprints(api)
     app.register_blueprint(apidocs.blp)

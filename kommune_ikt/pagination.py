@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,15 +44,44 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+_cursor_key: bytes | None = None
+
+
+def configure_cursor_key(secret: str) -> None:
+    """Sign cursors with the deployment's SECRET_KEY, so every worker and host accepts
+    the others' cursors. The first app of a process sets it; a process without an app
+    (a script, a unit test) signs with a key of its own."""
+    global _cursor_key
+    if _cursor_key is None:
+        _cursor_key = hashlib.sha256(b"kommune-ikt cursor\0" + secret.encode()).digest()
+
+
+def _key() -> bytes:
+    global _cursor_key
+    if _cursor_key is None:
+        _cursor_key = secrets.token_bytes(32)
+    return _cursor_key
+
+
+def _mac(payload: str) -> str:
+    digest = hmac.new(_key(), payload.encode(), hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
+    """An opaque, signed cursor: a client can neither read nor forge one."""
     raw = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+    payload = base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+    return f"{payload}.{_mac(payload)}"
 
 
 def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
-    """The key values inside a cursor, checked against the expected kinds."""
+    """The key values inside a cursor we signed, checked against the expected kinds."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
+        payload, _, mac = cursor.partition(".")
+        if not hmac.compare_digest(mac.encode(), _mac(payload).encode()):
+            raise ValueError
+        padded = payload + "=" * (-len(payload) % 4)
         raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise ValueError

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kommune_ikt.errors import ValidationFailed
-from kommune_ikt.pagination import decode_cursor, encode_cursor
+from kommune_ikt.pagination import BadCursor, decode_cursor, encode_cursor
 
 
 def test_cursor_round_trips():
@@ -50,3 +50,12 @@ def test_decimal_strings_refuse_what_no_column_holds():
         with pytest.raises(ma.ValidationError):
             DecimalString().deserialize(text)
     assert str(DecimalString().deserialize("999999999999999.99")) == "999999999999999.99"
+
+
+def test_a_cursor_whose_values_were_changed_is_refused():
+    payload, _, mac = encode_cursor([datetime(2026, 1, 1, tzinfo=UTC), 5]).partition(".")
+    forged = encode_cursor([datetime(2026, 1, 1, tzinfo=UTC), 6]).partition(".")[0]
+    with pytest.raises(BadCursor):
+        decode_cursor(f"{forged}.{mac}", [datetime, int])
+    with pytest.raises(BadCursor):
+        decode_cursor(payload, [datetime, int])  # the signature left off
