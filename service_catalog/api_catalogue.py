@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -127,7 +128,8 @@ class BudgetYearClose(MethodView):
     @blp.response(200, BudgetYearSchema)
     def post(self, year: int) -> Any:
         """Close a budget year: its cost reports are frozen; edits that would change it are 409."""
-        return budget_years.close_year(db_session(), current_actor(), year)
+        currency = current_app.config["SETTINGS"].currency
+        return budget_years.close_year(db_session(), current_actor(), year, currency)
 
 
 @blp.route("/allocation-keys")

@@ -53,13 +53,14 @@ class CostReport(MethodView):
             == CSV
         )
         number = args.get("municipality")
+        currency = current_app.config["SETTINGS"].currency
         if number is None and actor.is_it:
-            report = cost_reports.collaboration_report(session, actor, year)
+            report = cost_reports.collaboration_report(session, actor, year, currency)
             if wants_csv:
                 text = report_csv.collaboration_csv(report, dialect, current_language())
                 return _csv(text, f"kostnader-{year}")
             return current_app.json.response(CollaborationReportSchema().dump(report))
-        municipal = cost_reports.municipality_report(session, actor, year, number)
+        municipal = cost_reports.municipality_report(session, actor, year, number, currency)
         if wants_csv:
             return _csv(
                 report_csv.municipality_csv(municipal, dialect, current_language()),

@@ -41,17 +41,17 @@ def list_years(session: Session, actor: Actor) -> list[BudgetYearView]:
     ]
 
 
-def close_year(session: Session, actor: Actor, year: int) -> BudgetYearView:
+def close_year(session: Session, actor: Actor, year: int, currency: str = "NOK") -> BudgetYearView:
     """Freeze ``year``: its reports as of now are what it serves from here on."""
     actor.require(*CLOSERS)
     check_year(year)
     # Serialise closings of the same year: the second sees the first's row.
     if session.get(BudgetYear, year, with_for_update=True) is not None:
         raise Conflict(f"Budget year {year} is already closed.", errors={"year": ["Closed."]})
-    collaboration = cost_reports.collaboration_report(session, actor, year)
+    collaboration = cost_reports.collaboration_report(session, actor, year, currency)
     frozen: dict[str, dict[str, Any]] = {"*": to_json(collaboration)}
     for row in collaboration.municipalities:
-        report = cost_reports.municipality_report(session, actor, year, row.municipality)
+        report = cost_reports.municipality_report(session, actor, year, row.municipality, currency)
         frozen[row.municipality] = to_json(report)
     keys = load_keys(session)
     used = sorted(

@@ -103,11 +103,12 @@ def optional_charges(
     start_on: date,
     changes: Sequence[tuple[date, int]],
     end_on: date | None,
+    currency: str = "NOK",
 ) -> list[Charge]:
-    """The lines one subscription produces in ``year``."""
+    """The lines one subscription produces in ``year`` (explained in ``currency``)."""
     spans = quantity_spans(changes, start_on, end_on, year)
     unit_ore = to_ore(price.unit_price)
-    per = f"{price.unit_price} NOK per {price.unit}"
+    per = f"{price.unit_price} {currency} per {price.unit}"
     out: list[Charge] = []
     year_start, year_end = date(year, 1, 1), date(year + 1, 1, 1)
     if price.period == Period.MONTH:
@@ -168,7 +169,7 @@ def optional_charges(
                 start_on.month,
                 Decimal(1),
                 setup_ore,
-                f"setup fee {price.setup_fee} NOK, once, subscription starting {start_on}",
+                f"setup fee {price.setup_fee} {currency}, once, subscription starting {start_on}",
             )
         )
     return out
@@ -180,6 +181,7 @@ def special_charge(
     hourly_rate: Decimal | None,
     actual_hours: Decimal | None,
     delivered: bool,
+    currency: str = "NOK",
 ) -> Charge:
     """The accepted quote, or actual hours × the quoted rate once delivered."""
     if delivered and actual_hours is not None and hourly_rate is not None:
@@ -189,13 +191,16 @@ def special_charge(
             None,
             actual_hours,
             round_half_up(exact.numerator, exact.denominator),
-            f"delivered: {actual_hours} actual hours × {hourly_rate} NOK/hour "
-            f"(quoted {quote_amount} NOK); rounded half-up",
+            f"delivered: {actual_hours} actual hours × {hourly_rate} {currency}/hour "
+            f"(quoted {quote_amount} {currency}); rounded half-up",
         )
     if quote_hours is not None and hourly_rate is not None:
-        basis = f"accepted quote: {quote_hours} hours × {hourly_rate} NOK/hour = {quote_amount} NOK"
+        basis = (
+            f"accepted quote: {quote_hours} hours × {hourly_rate} {currency}/hour = "
+            f"{quote_amount} {currency}"
+        )
         quantity = quote_hours
     else:
-        basis = f"accepted quote: fixed amount {quote_amount} NOK"
+        basis = f"accepted quote: fixed amount {quote_amount} {currency}"
         quantity = Decimal(1)
     return Charge(ChargeRule.SPECIAL_QUOTE, None, quantity, to_ore(quote_amount), basis)

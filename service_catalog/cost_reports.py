@@ -91,6 +91,8 @@ class _YearData:
     # (municipality, year) → population; service code → its participants, if named.
     populations: dict[tuple[str, int], int] = field(default_factory=dict)
     participants: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The deployment's currency (CURRENCY), in which lines are explained.
+    currency: str = "NOK"
     _allocators: dict[tuple[int | None, frozenset[str] | None], allocation.Allocator] = field(
         default_factory=dict
     )
@@ -148,7 +150,7 @@ def _member_in(municipality: Municipality, year: int) -> bool:
 
 
 def municipality_report(
-    session: Session, actor: Actor, year: int, number: str | None
+    session: Session, actor: Actor, year: int, number: str | None, currency: str = "NOK"
 ) -> MunicipalityReport:
     """One municipality's lines and totals (orderers: their own; IT roles: any)."""
     actor.require(*REPORT_READERS)
@@ -164,6 +166,7 @@ def municipality_report(
             return MunicipalityReport(year, number, municipality.name, [], Totals().as_money())
         return municipality_from_json(frozen.body)
     data = _load(session, year, number)
+    data.currency = currency
     lines = _basic_lines(data, number) + _optional_lines(data) + _special_lines(data)
     lines.sort(key=lambda ln: (TIER_ORDER[ln.tier], ln.service_code, ln.month or "", ln.rule))
     totals = Totals()
@@ -172,7 +175,9 @@ def municipality_report(
     return MunicipalityReport(year, number, municipality.name, lines, totals.as_money())
 
 
-def collaboration_report(session: Session, actor: Actor, year: int) -> CollaborationReport:
+def collaboration_report(
+    session: Session, actor: Actor, year: int, currency: str = "NOK"
+) -> CollaborationReport:
     """Totals per municipality and the collaboration's sums (IT roles)."""
     actor.require(Role.AGENT, Role.CATALOGUE_MANAGER, Role.OPERATIONS)
     if closing.is_closed(session, year):
@@ -180,6 +185,7 @@ def collaboration_report(session: Session, actor: Actor, year: int) -> Collabora
         if frozen is not None:
             return collaboration_from_json(frozen.body)
     data = _load(session, year, None)
+    data.currency = currency
     per: dict[str, Totals] = defaultdict(Totals)
     unallocated: list[UnallocatedLine] = []
     for service, price in data.priced:
@@ -197,7 +203,7 @@ def collaboration_report(session: Session, actor: Actor, year: int) -> Collabora
         for charge in _subscription_charges(data, subscription):
             per[subscription.municipality_number].optional += charge.amount_ore
     for request in data.specials:
-        per[request.municipality_number].special += _special(request).amount_ore
+        per[request.municipality_number].special += _special(request, data.currency).amount_ore
     first, last = date(year, 1, 1), date(year, 12, 1)
     numbers = set(per) | {
         n
@@ -228,8 +234,8 @@ def _unallocated(
                     service_code=service.code,
                     service_name=service.name,
                     month=f"{data.year}-{month:02d}",
-                    description=f"{data.year}-{month:02d}: {allocation.from_ore(cost)} NOK of "
-                    f"{service.code}'s annual cost; no participating member on "
+                    description=f"{data.year}-{month:02d}: {allocation.from_ore(cost)} "
+                    f"{data.currency} of {service.code}'s annual cost; no participating member on "
                     f"{data.year}-{month:02d}-01 to carry it",
                     amount=allocation.from_ore(cost),
                 )
@@ -473,7 +479,8 @@ def _basic_description(
     members = allocator.monthly_members[month - 1]
     rest = "December takes the rest" if month == 12 else "rounded down to the øre"
     head = (
-        f"{data.year}-{month:02d}: {allocation.from_ore(cost)} NOK = annual {annual} ÷ 12 "
+        f"{data.year}-{month:02d}: {allocation.from_ore(cost)} {data.currency} = annual "
+        f"{annual} ÷ 12 "
         f"({rest}), shared by the {len(members)} members on {data.year}-{month:02d}-01"
     )
     if isinstance(key, allocation.WeightedKey):
@@ -506,6 +513,7 @@ def _subscription_charges(data: _YearData, subscription: sa.Row[Any]) -> list[ch
         subscription.start_on,
         data.changes.get(subscription.id or 0, []),
         subscription.end_on,
+        data.currency,
     )
 
 
@@ -529,20 +537,21 @@ def _optional_lines(data: _YearData) -> list[ReportLine]:
     return lines
 
 
-def _special(request: sa.Row[Any]) -> charges.Charge:
+def _special(request: sa.Row[Any], currency: str) -> charges.Charge:
     return charges.special_charge(
         request.quote_amount or Decimal(0),
         request.quote_hours,
         request.quote_hourly_rate,
         request.actual_hours,
         request.status == SpecialRequestStatus.DELIVERED,
+        currency,
     )
 
 
 def _special_lines(data: _YearData) -> list[ReportLine]:
     lines = []
     for request in data.specials:
-        charge = _special(request)
+        charge = _special(request, data.currency)
         accepted = request.accepted_at.astimezone(OSLO) if request.accepted_at else None
         lines.append(
             ReportLine(
