@@ -57,13 +57,13 @@ class CostReport(MethodView):
         if number is None and actor.is_it:
             report = cost_reports.collaboration_report(session, actor, year, currency)
             if wants_csv:
-                text = report_csv.collaboration_csv(report, dialect, current_language())
+                text = report_csv.collaboration_csv(report, dialect, current_language(), currency)
                 return _csv(text, f"kostnader-{year}")
             return current_app.json.response(CollaborationReportSchema().dump(report))
         municipal = cost_reports.municipality_report(session, actor, year, number, currency)
         if wants_csv:
             return _csv(
-                report_csv.municipality_csv(municipal, dialect, current_language()),
+                report_csv.municipality_csv(municipal, dialect, current_language(), currency),
                 f"kostnader-{year}-{municipal.municipality}",
             )
         return municipal

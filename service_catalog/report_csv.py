@@ -108,11 +108,23 @@ def _number(value: Decimal, dialect: Dialect) -> str:
     return text.replace(".", ",") if dialect == Dialect.EXCEL_NO else text
 
 
-def _header(columns: Iterable[str], dialect: Dialect, language: str | None) -> list[str]:
+MONEY_COLUMNS = frozenset({"amount", "basic", "optional", "special", "total"})
+
+
+def _header(
+    columns: Iterable[str], dialect: Dialect, language: str | None, currency: str
+) -> list[str]:
+    """Field names for programs; for people, headings in their language, with the
+    currency on every money column ("Beløp (NOK)")."""
     if dialect != Dialect.EXCEL_NO:
         return list(columns)
     gettext = translator(language)
-    return [gettext(COLUMN_TITLES[c]) for c in columns]
+    return [
+        f"{gettext(COLUMN_TITLES[c])} ({currency})"
+        if c in MONEY_COLUMNS
+        else gettext(COLUMN_TITLES[c])
+        for c in columns
+    ]
 
 
 def _excel_cell(value: Any) -> str:
@@ -141,7 +153,10 @@ def _render(header: Iterable[str], rows: Iterable[Iterable[Any]], dialect: Diale
 
 
 def municipality_csv(
-    report: MunicipalityReport, dialect: Dialect, language: str | None = None
+    report: MunicipalityReport,
+    dialect: Dialect,
+    language: str | None = None,
+    currency: str = "NOK",
 ) -> str:
     """One row per report line; Excel headings in ``language`` (default bokmål)."""
     rows = (
@@ -160,11 +175,14 @@ def municipality_csv(
         )
         for line in report.lines
     )
-    return _render(_header(LINE_COLUMNS, dialect, language), rows, dialect)
+    return _render(_header(LINE_COLUMNS, dialect, language, currency), rows, dialect)
 
 
 def collaboration_csv(
-    report: CollaborationReport, dialect: Dialect, language: str | None = None
+    report: CollaborationReport,
+    dialect: Dialect,
+    language: str | None = None,
+    currency: str = "NOK",
 ) -> str:
     """One row per municipality, one per unallocated month, then the collaboration's sums."""
     rows: list[tuple[Any, ...]] = [
@@ -199,4 +217,4 @@ def collaboration_csv(
             ),
         )
     )
-    return _render(_header(TOTAL_COLUMNS, dialect, language), rows, dialect)
+    return _render(_header(TOTAL_COLUMNS, dialect, language, currency), rows, dialect)

@@ -46,3 +46,12 @@ def test_a_sek_deployments_report_lines_say_sek(
     assert all("SEK" in d and "NOK" not in d for d in descriptions), descriptions
     default = cost_reports.municipality_report(session, actor, this_year, HOST)
     assert all("NOK" in line.description for line in default.lines)
+
+
+def test_excel_headings_name_the_currency_on_money_columns_only():
+    from service_catalog.report_csv import LINE_COLUMNS, MONEY_COLUMNS, Dialect, _header
+
+    headings = _header(LINE_COLUMNS, Dialect.EXCEL_NO, "nb", "SEK")
+    for column, heading in zip(LINE_COLUMNS, headings, strict=True):
+        assert heading.endswith("(SEK)") == (column in MONEY_COLUMNS), heading
+    assert _header(LINE_COLUMNS, Dialect.RFC4180, "nb", "SEK") == list(LINE_COLUMNS)
