@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import ValidationFailed
+from kommune_ikt.messages import N_
 from service_catalog import allocation, charges, closing
 from service_catalog.choices import ChargeRule, PriceModel, SpecialRequestStatus, Tier
 from service_catalog.keys import load_keys
@@ -154,10 +155,14 @@ def municipality_report(
     actor.require(*REPORT_READERS)
     number = actor.check_municipality_filter(number)
     if number is None:
-        raise ValidationFailed("municipality", "Name the municipality (or leave it out for all).")
+        raise ValidationFailed(
+            "municipality", N_("Name the municipality (or leave it out for all).")
+        )
     municipality = session.get(Municipality, number)
     if municipality is None:
-        raise ValidationFailed("municipality", f"Unknown municipality {number}.")
+        raise ValidationFailed(
+            "municipality", N_("Unknown municipality %(number)s."), params={"number": number}
+        )
     if closing.is_closed(session, year):
         frozen = session.get(FrozenCostReport, (year, number))
         if frozen is None:  # not a member that year: nothing was owed
@@ -323,7 +328,9 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
         )
     ]
     if not priced:
-        raise ValidationFailed("year", f"No service has a price for budget year {year}.")
+        raise ValidationFailed(
+            "year", N_("No service has a price for budget year %(year)s."), params={"year": year}
+        )
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     in_year = sa.and_(
         Subscription.start_on < after,
@@ -404,7 +411,9 @@ def _key(data: _YearData, price: ServicePrice) -> allocation.Key:
     key = data.keys.get(price.allocation_key or "")
     if key is None:  # the foreign key makes this unreachable short of manual edits
         raise ValidationFailed(
-            "year", f"The {data.year} price of {price.service_code} names no allocation key."
+            "year",
+            N_("The %(year)s price of %(code)s names no allocation key."),
+            params={"year": data.year, "code": price.service_code},
         )
     return key
 
