@@ -122,13 +122,21 @@ class _YearData:
                     raise ValidationFailed(
                         errors={
                             "population": [
-                                f"No {figures} population figure for {m.number} {m.name}."
+                                N_("No %(figures)s population figure for %(number)s %(name)s.")
                             ]
                         },
-                        detail=f"Allocation key {key.name!r} shares {self.year} by the "
-                        f"{figures} populations, and {m.number} {m.name} has no {figures} "
-                        f"figure; add it with PUT /municipalities/{m.number}/populations/"
-                        f"{figures}.",
+                        detail=N_(
+                            "Allocation key %(key)r shares %(year)s by the %(figures)s "
+                            "populations, and %(number)s %(name)s has no %(figures)s figure; "
+                            "add it with PUT /municipalities/%(number)s/populations/%(figures)s."
+                        ),
+                        params={
+                            "key": key.name,
+                            "year": self.year,
+                            "figures": figures,
+                            "number": m.number,
+                            "name": m.name,
+                        },
                         municipality=m.number,
                         population_year=figures,
                         allocation_key=key.name,

@@ -256,5 +256,9 @@ def _check_definition(
     try:
         allocation.check_shares(shares)
     except ValueError as exc:
-        raise ValidationFailed("fixed_shares", f"The shares must sum to exactly 1 ({exc}).")
+        raise ValidationFailed(
+            "fixed_shares",
+            N_("The shares must sum to exactly 1 (%(reason)s)."),
+            params={"reason": str(exc)},
+        )
     return None, dict(shares)

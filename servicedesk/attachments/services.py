@@ -59,11 +59,13 @@ FROM_SETTINGS: Any = object()
 
 class AttachmentTooLarge(DomainError):
     status = 413
-    title = "Payload too large"
+    title = N_("Payload too large")
 
     def __init__(self, limit: int) -> None:
-        message = f"An attachment may be at most {limit} bytes."
-        super().__init__(message, errors={"file": [message]}, max_bytes=limit)
+        message = N_("An attachment may be at most %(limit)s bytes.")
+        super().__init__(
+            message, errors={"file": [message]}, params={"limit": limit}, max_bytes=limit
+        )
 
 
 @dataclass(frozen=True)

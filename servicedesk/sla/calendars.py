@@ -268,7 +268,11 @@ def _check_open_every_year(doc: dict[str, Any], today: date) -> None:
         try:
             open_seconds = clock.open_seconds_in_year(year)
         except (ClockError, OverflowError, ValueError) as exc:
-            raise ValidationFailed("extra_closed_dates", f"Cannot use year {year}: {exc}.")
+            raise ValidationFailed(
+                "extra_closed_dates",
+                N_("Cannot use year %(year)s: %(reason)s."),
+                params={"year": year, "reason": str(exc)},
+            )
         if open_seconds < 3600:
             field = "extra_closed_dates" if doc["extra_closed_dates"] else "hours"
             raise ValidationFailed(
