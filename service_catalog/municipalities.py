@@ -93,7 +93,7 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
     _check_dates(values["joined_on"], values.get("left_on"))
     _check_policy_set(session, values.get("sla_policy_set"))
     closing.refuse_days_in_closed_year(
-        session, values["joined_on"], values.get("left_on"), "joined_on", "a member joining"
+        session, values["joined_on"], values.get("left_on"), "joined_on", N_("a member joining")
     )
     if "email_domains" in values:
         values["email_domains"] = _check_domains(session, number, values["email_domains"])

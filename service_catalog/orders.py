@@ -168,7 +168,7 @@ def fulfil_order(session: Session, actor: Actor, order_id: int, start_on: date) 
             params={"number": municipality.number, "name": municipality.name, "day": start_on},
         )
     closing.refuse_days_in_closed_year(
-        session, start_on, None, "start_on", "a subscription starting or growing then"
+        session, start_on, None, "start_on", N_("a subscription starting or growing then")
     )
     subscription = _add_to_subscription(session, order, start_on, actor)
     now = utcnow()
@@ -354,7 +354,7 @@ def update_subscription(
                 ),
                 params={"today": now},
             )
-        closing.refuse_days_in_closed_year(session, start, stop, "end_on", "changing end_on")
+        closing.refuse_days_in_closed_year(session, start, stop, "end_on", N_("changing end_on"))
     if "quantity" in changes:
         effective_on = changes.get("effective_on") or max(now, subscription.start_on)
         if effective_on < subscription.start_on:
@@ -377,7 +377,7 @@ def update_subscription(
                 "effective_on", N_("Must be before end_on (%(day)s)."), params={"day": end_on}
             )
         closing.refuse_days_in_closed_year(
-            session, effective_on, None, "effective_on", "a quantity change from then"
+            session, effective_on, None, "effective_on", N_("a quantity change from then")
         )
         in_effect = [c for c in view.changes if c.effective_on <= effective_on]
         before = in_effect[-1].quantity if in_effect else None

@@ -59,7 +59,7 @@ def set_participants(
             errors={"municipalities": [N_("Only basic services have participants.")]},
             params={"code": service.code, "tier": str(service.tier)},
         )
-    closing.refuse_closed_year(session, year, "year", "changing the participants")
+    closing.refuse_closed_year(session, year, "year", N_("changing the participants"))
     wanted = sorted(set(numbers))
     if not wanted:
         raise Invalid("municipalities", N_("Name at least one participating municipality."))

@@ -133,7 +133,7 @@ def accept_request(session: Session, actor: Actor, request_id: int) -> SpecialRe
     _check(request, SpecialRequestStatus.ACCEPTED)
     now = utcnow()
     closing.refuse_closed_year(
-        session, now.astimezone(OSLO).year, "status", "accepting a quote (charged that year)"
+        session, now.astimezone(OSLO).year, "status", N_("accepting a quote (charged that year)")
     )
     request.status = SpecialRequestStatus.ACCEPTED.value
     request.decided_by = actor.user_id

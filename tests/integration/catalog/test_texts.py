@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.catalog.test_books import orkide_2024  # noqa: F401  (the fixture)
+
 pytestmark = pytest.mark.db
 
 HOST = "1505"
@@ -71,3 +73,21 @@ def test_a_missing_service_reads_in_the_callers_language(client, create_user):
         "Hittades inte",
         "Tjänsten NOPE hittades inte.",
     )
+
+
+def test_closed_budget_year_refusals_read_in_swedish_and_bokmal(client, create_user, orkide_2024):  # noqa: F811
+    manager, admin = create_user("catalogue_manager"), create_user("admin")
+    close = "/api/v1/budget-years/2024/close"
+    assert client.post(close, headers=manager.headers).status_code == 200
+    again = client.post(close, headers={**manager.headers, "Accept-Language": "sv"})
+    assert again.status_code == 409
+    assert again.json["detail"] == "Budgetåret 2024 är redan stängt."
+    assert again.json["errors"] == {"year": ["Stängt."]}
+    edit = client.put(
+        "/api/v1/municipalities/1554/populations/2024",
+        headers={**admin.headers, "Accept-Language": "nb"},
+        json={"population": 1},
+    )
+    assert edit.status_code == 409
+    assert edit.json["detail"].startswith("Budsjettåret ")
+    assert "er lukket" in edit.json["detail"]
