@@ -296,13 +296,14 @@ def check_keys_complete(session: Session) -> None:
 
 
 def _missing_share(key: allocation.FixedKey, number: str) -> ValidationFailed:
-    message = (
-        f"Allocation key {key.name!r} shares basic services and has no fixed share for "
-        f"municipality {number}, a member now or from a later date."
+    message = N_(
+        "Allocation key %(key)r shares basic services and has no fixed share for "
+        "municipality %(number)s, a member now or from a later date."
     )
     return ValidationFailed(
         errors={f"fixed_shares.{number}": [message]},
         detail=message,
+        params={"key": key.name, "number": number},
         municipality=number,
         allocation_key=key.name,
     )
@@ -433,14 +434,18 @@ def _explained() -> Iterator[None]:
         yield
     except allocation.MissingShare as exc:
         raise ValidationFailed(
-            errors={f"fixed_shares.{exc.municipality}": [str(exc)]},
-            detail=str(exc),
+            errors={f"fixed_shares.{exc.municipality}": [exc.template]},
+            detail=exc.template,
+            params=exc.params,
             municipality=exc.municipality,
             allocation_key=exc.key,
         )
     except allocation.AllocationError as exc:
         raise ValidationFailed(
-            errors={"allocation_key": [str(exc)]}, detail=str(exc), allocation_key=exc.key
+            errors={"allocation_key": [exc.template]},
+            detail=exc.template,
+            params=exc.params,
+            allocation_key=exc.key,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.catalog.test_books import orkide_2024  # noqa: F401  (the fixture)
+from tests.integration.catalog.test_books import orkide_2024, owned  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.db
 
@@ -91,3 +91,15 @@ def test_closed_budget_year_refusals_read_in_swedish_and_bokmal(client, create_u
     assert edit.status_code == 409
     assert edit.json["detail"].startswith("Budsjettåret ")
     assert "er lukket" in edit.json["detail"]
+
+
+def test_a_key_missing_a_share_is_refused_in_swedish(client, create_user, owned):  # noqa: F811
+    admin = create_user("admin")
+    response = client.post(
+        "/api/v1/municipalities",
+        headers={**admin.headers, "Accept-Language": "sv"},
+        json={"number": "1560"},
+    )
+    assert response.status_code == 422
+    assert response.json["errors"]["fixed_shares.1560"][0].startswith("Fördelningsnyckeln ")
+    assert "ingen fast andel för kommun 1560" in response.json["detail"]
