@@ -407,8 +407,16 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
     if unpriced:
         raise ValidationFailed(
             "year",
-            f"Subscriptions to {', '.join(unpriced)} run in {year}, but "
-            f"{'it has' if len(unpriced) == 1 else 'they have'} no price for that budget year.",
+            N_(
+                "Subscriptions to %(codes)s run in %(year)s, but it has no price for that "
+                "budget year."
+            )
+            if len(unpriced) == 1
+            else N_(
+                "Subscriptions to %(codes)s run in %(year)s, but they have no price for that "
+                "budget year."
+            ),
+            params={"codes": ", ".join(unpriced), "year": year},
         )
     return data
 

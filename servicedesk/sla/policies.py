@@ -99,9 +99,17 @@ def _check_policies_reach(
             except (ClockError, OverflowError, ValueError):
                 raise ValidationFailed(
                     "hours",
-                    f"Policy set {policy.set_name!r}, priority {policy.priority}: "
-                    f"{minutes} minutes could not be reached within {MAX_YEARS_AHEAD} years "
-                    "in this calendar; open it more or change that policy first.",
+                    N_(
+                        "Policy set %(set)r, priority %(priority)s: %(minutes)s minutes could "
+                        "not be reached within %(years)s years in this calendar; open it more "
+                        "or change that policy first."
+                    ),
+                    params={
+                        "set": policy.set_name,
+                        "priority": policy.priority,
+                        "minutes": minutes,
+                        "years": MAX_YEARS_AHEAD,
+                    },
                 )
 
 
