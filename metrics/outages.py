@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
 from metrics.models import Outage
 from service_catalog.models import Municipality, Service
@@ -28,7 +29,7 @@ def get_outage(session: Session, actor: Actor, outage_id: int, for_update: bool 
     """One outage; a municipal caller sees only those that touch its municipality."""
     outage = session.get(Outage, outage_id, with_for_update=for_update)
     if outage is None or not touches(outage, actor.municipality if actor.is_municipal else None):
-        raise NotFound("Outage not found.")
+        raise NotFound(N_("Outage not found."))
     return outage
 
 
@@ -52,7 +53,7 @@ def create_outage(
     started_at: datetime = data["started_at"]
     ended_at: datetime | None = data.get("ended_at")
     if not planned and started_at > now:
-        raise ValidationFailed("started_at", "An unplanned outage cannot start in the future.")
+        raise ValidationFailed("started_at", N_("An unplanned outage cannot start in the future."))
     _check_times(started_at, ended_at)
     municipalities = _check_municipalities(session, data.get("municipalities"))
     _refuse_overlap(session, service.code, started_at, ended_at)
@@ -90,12 +91,12 @@ def update_outage(
     actor.require(Role.OPERATIONS)
     now = now or utcnow()
     if not changes:
-        raise ValidationFailed("body", "Give at least one field to change.")
+        raise ValidationFailed("body", N_("Give at least one field to change."))
     _lock_service(session, outage.service_code)
     started_at = changes.get("started_at", outage.started_at)
     ended_at = changes.get("ended_at", outage.ended_at)
     if not outage.planned and started_at > now:
-        raise ValidationFailed("started_at", "An unplanned outage cannot start in the future.")
+        raise ValidationFailed("started_at", N_("An unplanned outage cannot start in the future."))
     _check_times(started_at, ended_at)
     if "municipalities" in changes:
         outage.municipalities = _check_municipalities(session, changes["municipalities"])
@@ -133,7 +134,8 @@ def open_incident(
     """The P1 incident (impact 1, urgency 1) an unplanned outage is worked under."""
     if requester_id is None:
         raise ValidationFailed(
-            "ticket_id", "Give the incident ticket: the system cannot file one in its own name."
+            "ticket_id",
+            N_("Give the incident ticket: the system cannot file one in its own name."),
         )
     municipality = _ticket_municipality(session, outage.municipalities)
     scope = (
@@ -186,13 +188,15 @@ def _lock_service(session: Session, code: str) -> Service:
     # concurrent requests cannot both pass the overlap check.
     service = session.get(Service, code, with_for_update=True)
     if service is None:
-        raise ValidationFailed("service_code", f"Unknown service {code}.")
+        raise ValidationFailed(
+            "service_code", N_("Unknown service %(code)s."), params={"code": code}
+        )
     return service
 
 
 def _check_times(started_at: datetime, ended_at: datetime | None) -> None:
     if ended_at is not None and ended_at <= started_at:
-        raise ValidationFailed("ended_at", "An outage must end after it starts.")
+        raise ValidationFailed("ended_at", N_("An outage must end after it starts."))
 
 
 def _check_municipalities(session: Session, numbers: list[str] | None) -> list[str] | None:
@@ -200,13 +204,17 @@ def _check_municipalities(session: Session, numbers: list[str] | None) -> list[s
         return None
     unique = sorted(set(numbers))
     if not unique:
-        raise ValidationFailed("municipalities", "Give at least one, or null for all.")
+        raise ValidationFailed("municipalities", N_("Give at least one, or null for all."))
     known = set(
         session.scalars(sa.select(Municipality.number).where(Municipality.number.in_(unique)))
     )
     missing = [n for n in unique if n not in known]
     if missing:
-        raise ValidationFailed("municipalities", "Unknown municipality: " + ", ".join(missing))
+        raise ValidationFailed(
+            "municipalities",
+            N_("Unknown municipality: %(numbers)s"),
+            params={"numbers": ", ".join(missing)},
+        )
     return unique
 
 
@@ -229,8 +237,11 @@ def _refuse_overlap(
     if clash is not None:
         raise ValidationFailed(
             "started_at",
-            f"Overlaps outage {clash} of {code}; overlapping outages are refused, "
-            "not merged: end or shorten that one first.",
+            N_(
+                "Overlaps outage %(id)s of %(code)s; overlapping outages are refused, "
+                "not merged: end or shorten that one first."
+            ),
+            params={"id": clash, "code": code},
             conflicting_outage=clash,
         )
 
@@ -238,7 +249,7 @@ def _refuse_overlap(
 def _check_ticket(session: Session, ticket_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise ValidationFailed("ticket_id", f"Unknown ticket {ticket_id}.")
+        raise ValidationFailed("ticket_id", N_("Unknown ticket %(id)s."), params={"id": ticket_id})
     return ticket
 
 
@@ -254,5 +265,7 @@ def _ticket_municipality(session: Session, numbers: list[str] | None) -> str:
         .limit(1)
     )
     if first is None:
-        raise ValidationFailed("municipalities", "No member municipality to file the incident for.")
+        raise ValidationFailed(
+            "municipalities", N_("No member municipality to file the incident for.")
+        )
     return first

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.errors import DomainError, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, paginate
 from kommune_ikt.types import utcnow
 from metrics import events, outages
@@ -52,7 +53,7 @@ def get_probe(session: Session, actor: Actor, probe_id: int, for_update: bool = 
     actor.require(Role.OPERATIONS)
     probe = session.get(Probe, probe_id, with_for_update=for_update)
     if probe is None:
-        raise NotFound("Probe not found.")
+        raise NotFound(N_("Probe not found."))
     return probe
 
 
@@ -78,7 +79,9 @@ def create_probe(
     actor.require(Role.OPERATIONS)
     now = now or utcnow()
     if session.get(Service, data["service_code"]) is None:
-        raise ValidationFailed("service_code", f"Unknown service {data['service_code']}.")
+        raise ValidationFailed(
+            "service_code", N_("Unknown service %(code)s."), params={"code": data["service_code"]}
+        )
     _check_target(data["url"], allow_networks)
     _check_timeout(data.get("timeout_seconds", 5.0), data.get("interval_seconds", 60))
     probe = Probe(
@@ -104,7 +107,7 @@ def update_probe(
 ) -> Probe:
     actor.require(Role.OPERATIONS)
     if not changes:
-        raise ValidationFailed("body", "Give at least one field to change.")
+        raise ValidationFailed("body", N_("Give at least one field to change."))
     if "url" in changes:
         _check_target(changes["url"], allow_networks)
     _check_timeout(
@@ -136,7 +139,7 @@ def _check_target(url: str, allow_networks: str) -> None:
 
 def _check_timeout(timeout: float, interval: int) -> None:
     if timeout >= interval:
-        raise ValidationFailed("timeout_seconds", "Must be shorter than interval_seconds.")
+        raise ValidationFailed("timeout_seconds", N_("Must be shorter than interval_seconds."))
 
 
 # --- the scheduler job -------------------------------------------------------

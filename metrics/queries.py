@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.errors import NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, paginate
 from kommune_ikt.tenancy import scope_to_actor
 from kommune_ikt.types import utcnow
@@ -32,9 +33,9 @@ def resolve_window(
     end = end or now or utcnow()
     start = start or end - DEFAULT_WINDOW
     if end <= start:
-        raise ValidationFailed("to", "Must be after from.")
+        raise ValidationFailed("to", N_("Must be after from."))
     if end - start > MAX_WINDOW:
-        raise ValidationFailed("from", "The window may span at most ten years.")
+        raise ValidationFailed("from", N_("The window may span at most ten years."))
     return start, end
 
 
@@ -74,7 +75,7 @@ def list_outages(
 def _service(session: Session, code: str) -> Service:
     service = session.get(Service, code)
     if service is None:
-        raise NotFound(f"Service {code} not found.")
+        raise NotFound(N_("Service %(code)s not found."), params={"code": code})
     return service
 
 

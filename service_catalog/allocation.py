@@ -28,6 +28,8 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from kommune_ikt.messages import N_
+
 MONTHS = tuple(range(1, 13))
 
 
@@ -99,8 +101,17 @@ Key = WeightedKey | FixedKey
 class AllocationError(ValueError):
     """A key cannot split a month: it names the key and, if one, the municipality."""
 
-    def __init__(self, message: str, *, key: str, municipality: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str,
+        municipality: str | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message % params if params else message)
+        # The English template and its values, for a translated problem at the edge.
+        self.template, self.params = message, params
         self.key = key
         self.municipality = municipality
 
@@ -172,17 +183,21 @@ def compute_weights(key: Key, members: Sequence[Member]) -> Weights:
         for m in ordered:
             if m.number not in key.shares:
                 raise MissingShare(
-                    f"Allocation key {key.name!r} has no fixed share for municipality "
-                    f"{m.number}, a member in this period.",
+                    N_(
+                        "Allocation key %(key)r has no fixed share for municipality "
+                        "%(number)s, a member in this period."
+                    ),
                     key=key.name,
                     municipality=m.number,
+                    params={"key": key.name, "number": m.number},
                 )
             shares.append(Fraction(key.shares[m.number]))
         total = sum(shares, Fraction(0))
         if total == 0:
             raise AllocationError(
-                f"Allocation key {key.name!r} gives this period's members a total share of 0.",
+                N_("Allocation key %(key)r gives this period's members a total share of 0."),
                 key=key.name,
+                params={"key": key.name},
             )
         fractions = [s / total for s in shares]
     denominator = math.lcm(*(f.denominator for f in fractions))

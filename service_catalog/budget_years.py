@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict
+from kommune_ikt.messages import N_
 from service_catalog import allocation, closing, cost_reports
 from service_catalog.catalogue import check_year
 from service_catalog.choices import PriceModel
@@ -47,7 +48,11 @@ def close_year(session: Session, actor: Actor, year: int, currency: str = "NOK")
     check_year(year)
     # Serialise closings of the same year: the second sees the first's row.
     if session.get(BudgetYear, year, with_for_update=True) is not None:
-        raise Conflict(f"Budget year {year} is already closed.", errors={"year": ["Closed."]})
+        raise Conflict(
+            N_("Budget year %(year)s is already closed."),
+            errors={"year": [N_("Closed.")]},
+            params={"year": year},
+        )
     collaboration = cost_reports.collaboration_report(session, actor, year, currency)
     frozen: dict[str, dict[str, Any]] = {"*": to_json(collaboration)}
     for row in collaboration.municipalities:

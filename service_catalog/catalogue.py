@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
 from service_catalog import closing
 from service_catalog.choices import PRICE_MODEL_OF_TIER, PriceModel, ServiceStatus, Tier
@@ -53,7 +54,7 @@ class ServiceView:
 def get_service(session: Session, code: str, *, for_update: bool = False) -> Service:
     service = session.get(Service, code, with_for_update=for_update)
     if service is None:
-        raise NotFound(f"Service {code} not found.")
+        raise NotFound(N_("Service %(code)s not found."), params={"code": code})
     return service
 
 
@@ -61,7 +62,7 @@ def find_service(session: Session, code: str, field: str = "service_code") -> Se
     """A service named in a request body: unknown is a 422 naming the field."""
     service = session.get(Service, code)
     if service is None:
-        raise ValidationFailed(field, f"Unknown service {code}.")
+        raise ValidationFailed(field, N_("Unknown service %(code)s."), params={"code": code})
     return service
 
 
@@ -76,7 +77,9 @@ def require_price(session: Session, service: Service, year: int, field: str) -> 
     price = price_for(session, service.code, year)
     if price is None:
         raise ValidationFailed(
-            field, f"Service {service.code} has no price for budget year {year}."
+            field,
+            N_("Service %(code)s has no price for budget year %(year)s."),
+            params={"code": service.code, "year": year},
         )
     return price
 
@@ -89,10 +92,12 @@ def create_service(session: Session, actor: Actor, data: dict[str, Any]) -> Serv
     actor.require(*MANAGERS)
     if session.get(Service, data["code"]) is not None:
         raise Conflict(
-            f"Service {data['code']} exists.", errors={"code": ["A service has this code."]}
+            N_("Service %(code)s exists."),
+            errors={"code": [N_("A service has this code.")]},
+            params={"code": data["code"]},
         )
     if data.get("status") == ServiceStatus.RETIRED:
-        raise ValidationFailed("status", "A new service is planned or active, not retired.")
+        raise ValidationFailed("status", N_("A new service is planned or active, not retired."))
     service = Service(**data)
     session.add(service)
     session.flush()
@@ -107,15 +112,18 @@ def update_service(
     if "tier" in changes and changes["tier"] != service.tier:
         raise ValidationFailed(
             "tier",
-            "The tier of a service cannot change (its prices and orders depend on it); "
-            "retire it and create a new service.",
+            N_(
+                "The tier of a service cannot change (its prices and orders depend on it); "
+                "retire it and create a new service."
+            ),
         )
     if "status" in changes and changes["status"] != service.status:
         check_transition(
             SERVICE_TRANSITIONS,
             ServiceStatus(service.status),
             ServiceStatus(changes["status"]),
-            f"Service {service.code}",
+            N_("Service"),
+            service.code,
         )
     for key, value in changes.items():
         setattr(service, key, value)
@@ -126,7 +134,11 @@ def update_service(
 
 def check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationFailed("year", f"A budget year from {MIN_YEAR} to {MAX_YEAR}.")
+        raise ValidationFailed(
+            "year",
+            N_("A budget year from %(first)s to %(last)s."),
+            params={"first": MIN_YEAR, "last": MAX_YEAR},
+        )
 
 
 def get_price(session: Session, code: str, year: int) -> ServicePrice:
@@ -134,7 +146,10 @@ def get_price(session: Session, code: str, year: int) -> ServicePrice:
     get_service(session, code)
     price = price_for(session, code, year)
     if price is None:
-        raise NotFound(f"Service {code} has no price for budget year {year}.")
+        raise NotFound(
+            N_("Service %(code)s has no price for budget year %(year)s."),
+            params={"code": code, "year": year},
+        )
     return price
 
 
@@ -190,7 +205,9 @@ def _check_price(
         if data.get(name) is None:
             errors[name] = [f"Required for a {model.value} price."]
     if errors:
-        raise ValidationFailed(errors=errors, detail="The price does not fit the service's tier.")
+        raise ValidationFailed(
+            errors=errors, detail=N_("The price does not fit the service's tier.")
+        )
     values = {name: data.get(name) for name in PRICE_FIELDS[model]}
     if model is PriceModel.UNIT and values["setup_fee"] is None:
         values["setup_fee"] = 0
@@ -203,11 +220,14 @@ def _key_for_price(session: Session, name: str | None) -> str:
     """The named key, or the default key when none is named (stored by name either way)."""
     if name is not None:
         if session.scalar(sa.select(AllocationKey.id).where(AllocationKey.name == name)) is None:
-            raise ValidationFailed("allocation_key", f"Unknown allocation key {name!r}.")
+            raise ValidationFailed(
+                "allocation_key", N_("Unknown allocation key %(name)r."), params={"name": name}
+            )
         return name
     default = session.scalar(sa.select(AllocationKey.name).where(AllocationKey.is_default))
     if default is None:
         raise ValidationFailed(
-            "allocation_key", "No allocation key exists yet; create one (it becomes the default)."
+            "allocation_key",
+            N_("No allocation key exists yet; create one (it becomes the default)."),
         )
     return default

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kommune_ikt.errors import Conflict
+from kommune_ikt.messages import N_
 from service_catalog.models import BudgetYear
 
 
@@ -28,8 +29,9 @@ def refuse_closed_year(session: Session, year: int, field: str, what: str) -> No
     """409 when ``year`` is closed: ``what`` would change its figures."""
     if is_closed(session, year):
         raise Conflict(
-            f"Budget year {year} is closed: {what} would change its figures.",
-            errors={field: [f"Budget year {year} is closed."]},
+            N_("Budget year %(year)s is closed: %(what)s would change its figures."),
+            errors={field: [N_("Budget year %(year)s is closed.")]},
+            params={"year": year, "what": what},
         )
 
 
@@ -43,8 +45,9 @@ def refuse_days_in_closed_year(
         first, after = date(year, 1, 1), date(year + 1, 1, 1)
         if start < after and (end is None or end > first):
             raise Conflict(
-                f"Budget year {year} is closed: {what} would change its figures.",
-                errors={field: [f"Budget year {year} is closed."]},
+                N_("Budget year %(year)s is closed: %(what)s would change its figures."),
+                errors={field: [N_("Budget year %(year)s is closed.")]},
+                params={"year": year, "what": what},
             )
 
 
@@ -65,9 +68,12 @@ def refuse_population_year(session: Session, number: str, year: int) -> None:
     for closed in closed_years(session).values():
         if year in closed.population_years:
             raise Conflict(
-                f"Budget year {closed.year} is closed and its allocation used the "
-                f"{year} populations; {number}'s {year} figure cannot change.",
-                errors={"population": [f"Used by closed budget year {closed.year}."]},
+                N_(
+                    "Budget year %(closed)s is closed and its allocation used the "
+                    "%(year)s populations; %(number)s's %(year)s figure cannot change."
+                ),
+                errors={"population": [N_("Used by closed budget year %(closed)s.")]},
+                params={"closed": closed.year, "year": year, "number": number},
             )
 
 
@@ -76,7 +82,10 @@ def refuse_key(session: Session, name: str) -> None:
     for closed in closed_years(session).values():
         if name in closed.allocation_keys:
             raise Conflict(
-                f"Budget year {closed.year} is closed and its basic services were shared by "
-                f"{name!r}; create a new key for later years instead.",
-                errors={"name": [f"Used by closed budget year {closed.year}."]},
+                N_(
+                    "Budget year %(closed)s is closed and its basic services were shared by "
+                    "%(name)r; create a new key for later years instead."
+                ),
+                errors={"name": [N_("Used by closed budget year %(closed)s.")]},
+                params={"closed": closed.year, "name": name},
             )

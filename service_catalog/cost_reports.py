@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import ValidationFailed
+from kommune_ikt.messages import N_
 from service_catalog import allocation, charges, closing
 from service_catalog.choices import ChargeRule, PriceModel, SpecialRequestStatus, Tier
 from service_catalog.keys import load_keys
@@ -123,13 +124,21 @@ class _YearData:
                     raise ValidationFailed(
                         errors={
                             "population": [
-                                f"No {figures} population figure for {m.number} {m.name}."
+                                N_("No %(figures)s population figure for %(number)s %(name)s.")
                             ]
                         },
-                        detail=f"Allocation key {key.name!r} shares {self.year} by the "
-                        f"{figures} populations, and {m.number} {m.name} has no {figures} "
-                        f"figure; add it with PUT /municipalities/{m.number}/populations/"
-                        f"{figures}.",
+                        detail=N_(
+                            "Allocation key %(key)r shares %(year)s by the %(figures)s "
+                            "populations, and %(number)s %(name)s has no %(figures)s figure; "
+                            "add it with PUT /municipalities/%(number)s/populations/%(figures)s."
+                        ),
+                        params={
+                            "key": key.name,
+                            "year": self.year,
+                            "figures": figures,
+                            "number": m.number,
+                            "name": m.name,
+                        },
                         municipality=m.number,
                         population_year=figures,
                         allocation_key=key.name,
@@ -156,10 +165,14 @@ def municipality_report(
     actor.require(*REPORT_READERS)
     number = actor.check_municipality_filter(number)
     if number is None:
-        raise ValidationFailed("municipality", "Name the municipality (or leave it out for all).")
+        raise ValidationFailed(
+            "municipality", N_("Name the municipality (or leave it out for all).")
+        )
     municipality = session.get(Municipality, number)
     if municipality is None:
-        raise ValidationFailed("municipality", f"Unknown municipality {number}.")
+        raise ValidationFailed(
+            "municipality", N_("Unknown municipality %(number)s."), params={"number": number}
+        )
     if closing.is_closed(session, year):
         frozen = session.get(FrozenCostReport, (year, number))
         if frozen is None:  # not a member that year: nothing was owed
@@ -289,13 +302,14 @@ def check_keys_complete(session: Session) -> None:
 
 
 def _missing_share(key: allocation.FixedKey, number: str) -> ValidationFailed:
-    message = (
-        f"Allocation key {key.name!r} shares basic services and has no fixed share for "
-        f"municipality {number}, a member now or from a later date."
+    message = N_(
+        "Allocation key %(key)r shares basic services and has no fixed share for "
+        "municipality %(number)s, a member now or from a later date."
     )
     return ValidationFailed(
         errors={f"fixed_shares.{number}": [message]},
         detail=message,
+        params={"key": key.name, "number": number},
         municipality=number,
         allocation_key=key.name,
     )
@@ -329,7 +343,9 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
         )
     ]
     if not priced:
-        raise ValidationFailed("year", f"No service has a price for budget year {year}.")
+        raise ValidationFailed(
+            "year", N_("No service has a price for budget year %(year)s."), params={"year": year}
+        )
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     in_year = sa.and_(
         Subscription.start_on < after,
@@ -397,8 +413,16 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
     if unpriced:
         raise ValidationFailed(
             "year",
-            f"Subscriptions to {', '.join(unpriced)} run in {year}, but "
-            f"{'it has' if len(unpriced) == 1 else 'they have'} no price for that budget year.",
+            N_(
+                "Subscriptions to %(codes)s run in %(year)s, but it has no price for that "
+                "budget year."
+            )
+            if len(unpriced) == 1
+            else N_(
+                "Subscriptions to %(codes)s run in %(year)s, but they have no price for that "
+                "budget year."
+            ),
+            params={"codes": ", ".join(unpriced), "year": year},
         )
     return data
 
@@ -410,7 +434,9 @@ def _key(data: _YearData, price: ServicePrice) -> allocation.Key:
     key = data.keys.get(price.allocation_key or "")
     if key is None:  # the foreign key makes this unreachable short of manual edits
         raise ValidationFailed(
-            "year", f"The {data.year} price of {price.service_code} names no allocation key."
+            "year",
+            N_("The %(year)s price of %(code)s names no allocation key."),
+            params={"year": data.year, "code": price.service_code},
         )
     return key
 
@@ -422,14 +448,18 @@ def _explained() -> Iterator[None]:
         yield
     except allocation.MissingShare as exc:
         raise ValidationFailed(
-            errors={f"fixed_shares.{exc.municipality}": [str(exc)]},
-            detail=str(exc),
+            errors={f"fixed_shares.{exc.municipality}": [exc.template]},
+            detail=exc.template,
+            params=exc.params,
             municipality=exc.municipality,
             allocation_key=exc.key,
         )
     except allocation.AllocationError as exc:
         raise ValidationFailed(
-            errors={"allocation_key": [str(exc)]}, detail=str(exc), allocation_key=exc.key
+            errors={"allocation_key": [exc.template]},
+            detail=exc.template,
+            params=exc.params,
+            allocation_key=exc.key,
         )
 
 

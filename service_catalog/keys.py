@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
 from service_catalog import allocation, closing
 from service_catalog.models import AllocationKey, AllocationKeyShare, Municipality
@@ -73,7 +74,7 @@ def get_key(session: Session, actor: Actor, name: str, *, for_update: bool = Fal
     stmt = sa.select(AllocationKey).where(AllocationKey.name == name)
     key = session.scalar(stmt.with_for_update() if for_update else stmt)
     if key is None:
-        raise NotFound(f"Allocation key {name!r} not found.")
+        raise NotFound(N_("Allocation key %(name)r not found."), params={"name": name})
     return _view(session, key)
 
 
@@ -82,7 +83,11 @@ def create_key(session: Session, actor: Actor, data: dict[str, Any]) -> KeyView:
     actor.require(Role.CATALOGUE_MANAGER)
     name = data["name"]
     if session.scalar(sa.select(AllocationKey.id).where(AllocationKey.name == name)) is not None:
-        raise Conflict(f"Allocation key {name!r} exists.", errors={"name": ["Already in use."]})
+        raise Conflict(
+            N_("Allocation key %(name)r exists."),
+            errors={"name": [N_("Already in use.")]},
+            params={"name": name},
+        )
     weights, shares = _check_definition(session, data)
     first = session.scalar(sa.select(AllocationKey.id).limit(1)) is None
     make_default = first or bool(data.get("is_default"))
@@ -106,15 +111,18 @@ def replace_key(session: Session, actor: Actor, name: str, data: dict[str, Any])
     """Replace a key's definition (PUT); ``default`` left out keeps the current setting."""
     actor.require(Role.CATALOGUE_MANAGER)
     if data.get("name") not in (None, name):
-        raise ValidationFailed("name", "Must match the name in the path (keys are not renamed).")
+        raise ValidationFailed(
+            "name", N_("Must match the name in the path (keys are not renamed).")
+        )
     key = get_key(session, actor, name, for_update=True).key
     closing.refuse_key(session, name)
     weights, shares = _check_definition(session, data)
     wanted_default = data.get("is_default")
     if wanted_default is False and key.is_default:
         raise Conflict(
-            f"{name!r} is the default key and one key must be; make another key the default.",
-            errors={"default": ["The default key cannot be unset; set another as default."]},
+            N_("%(name)r is the default key and one key must be; make another key the default."),
+            errors={"default": [N_("The default key cannot be unset; set another as default.")]},
+            params={"name": name},
         )
     if wanted_default and not key.is_default:
         _clear_default(session)
@@ -204,10 +212,11 @@ def _check_definition(
     weighted = equal is not None or population is not None
     if weighted and shares is not None:
         raise ValidationFailed(
-            "fixed_shares", "Give either equal_weight and population_weight, or fixed_shares."
+            "fixed_shares",
+            N_("Give either equal_weight and population_weight, or fixed_shares."),
         )
     if not weighted and shares is None:
-        message = "Give equal_weight and population_weight (summing to 1), or fixed_shares."
+        message = N_("Give equal_weight and population_weight (summing to 1), or fixed_shares.")
         raise ValidationFailed(
             errors={"equal_weight": [message], "population_weight": [message]},
             detail=message,
@@ -217,8 +226,8 @@ def _check_definition(
         missing = [name for name, value in pairs if value is None]
         if missing:
             raise ValidationFailed(
-                errors={n: ["Required with the other weight."] for n in missing},
-                detail="A weighted key needs both weights.",
+                errors={n: [N_("Required with the other weight.")] for n in missing},
+                detail=N_("A weighted key needs both weights."),
             )
         assert equal is not None and population is not None
         try:
@@ -232,7 +241,7 @@ def _check_definition(
         return (equal, population), None
     assert shares is not None
     if not shares:
-        raise ValidationFailed("fixed_shares", "Give at least one municipality's share.")
+        raise ValidationFailed("fixed_shares", N_("Give at least one municipality's share."))
     known = set(
         session.scalars(sa.select(Municipality.number).where(Municipality.number.in_(shares)))
     )
@@ -243,9 +252,13 @@ def _check_definition(
             detail="fixed_shares names unknown municipalities: " + ", ".join(unknown) + ".",
         )
     if data.get("population_year") is not None:
-        raise ValidationFailed("population_year", "Only a weighted key uses populations.")
+        raise ValidationFailed("population_year", N_("Only a weighted key uses populations."))
     try:
         allocation.check_shares(shares)
     except ValueError as exc:
-        raise ValidationFailed("fixed_shares", f"The shares must sum to exactly 1 ({exc}).")
+        raise ValidationFailed(
+            "fixed_shares",
+            N_("The shares must sum to exactly 1 (%(reason)s)."),
+            params={"reason": str(exc)},
+        )
     return None, dict(shares)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
 from service_catalog import closing
 from service_catalog.models import Municipality, MunicipalityPopulation
@@ -34,7 +35,7 @@ def get_municipality(
     """Everyone signed in may read municipalities (they are the collaboration's members)."""
     municipality = session.get(Municipality, number, with_for_update=for_update)
     if municipality is None:
-        raise NotFound(f"Municipality {number} not found.")
+        raise NotFound(N_("Municipality %(number)s not found."), params={"number": number})
     return municipality
 
 
@@ -52,13 +53,20 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
     actor.require(Role.ADMIN)
     number = data["number"]
     if session.get(Municipality, number) is not None:
-        raise Conflict(f"Municipality {number} exists.", errors={"number": ["Already a member."]})
+        raise Conflict(
+            N_("Municipality %(number)s exists."),
+            errors={"number": [N_("Already a member.")]},
+            params={"number": number},
+        )
     reference = reference_municipalities().get(number)
     if reference is None:
         raise ValidationFailed(
             "number",
-            f"{number} is in neither official list the service ships (SSB's Norwegian "
-            "kommunenummer, SCB's Swedish kommunkod).",
+            N_(
+                "%(number)s is in neither official list the service ships (SSB's Norwegian "
+                "kommunenummer, SCB's Swedish kommunkod)."
+            ),
+            params={"number": number},
         )
     _check_country(reference.country, data.get("country"))
     values: dict[str, Any] = {
@@ -77,13 +85,15 @@ def add_municipality(session: Session, actor: Actor, data: dict[str, Any]) -> Mu
     for required in ("name", "population", "population_year"):
         if values.get(required) is None:
             raise ValidationFailed(
-                required, f"{number} is not in the reference data; give {required}."
+                required,
+                N_("%(number)s is not in the reference data; give %(field)s."),
+                params={"number": number, "field": required},
             )
     values.setdefault("joined_on", today())
     _check_dates(values["joined_on"], values.get("left_on"))
     _check_policy_set(session, values.get("sla_policy_set"))
     closing.refuse_days_in_closed_year(
-        session, values["joined_on"], values.get("left_on"), "joined_on", "a member joining"
+        session, values["joined_on"], values.get("left_on"), "joined_on", N_("a member joining")
     )
     if "email_domains" in values:
         values["email_domains"] = _check_domains(session, number, values["email_domains"])
@@ -156,16 +166,19 @@ def _check_keys_complete(session: Session) -> None:
 
 def get_population(session: Session, number: str, year: int) -> MunicipalityPopulation:
     if session.get(Municipality, number) is None:
-        raise NotFound(f"Municipality {number} not found.")
+        raise NotFound(N_("Municipality %(number)s not found."), params={"number": number})
     found = _population_row(session, number, year)
     if found is None:
-        raise NotFound(f"Municipality {number} has no population figure for {year}.")
+        raise NotFound(
+            N_("Municipality %(number)s has no population figure for %(year)s."),
+            params={"number": number, "year": year},
+        )
     return found
 
 
 def list_populations(session: Session, number: str) -> list[MunicipalityPopulation]:
     if session.get(Municipality, number) is None:
-        raise NotFound(f"Municipality {number} not found.")
+        raise NotFound(N_("Municipality %(number)s not found."), params={"number": number})
     return list(
         session.scalars(
             sa.select(MunicipalityPopulation)
@@ -228,13 +241,15 @@ def _check_country(derived: str, given: str | None) -> None:
     """``country`` follows from the number's official list; a client may only repeat it."""
     if given is not None and given != derived:
         raise ValidationFailed(
-            "country", f"The number is in the {derived} list, so the country is {derived}."
+            "country",
+            N_("The number is in the %(country)s list, so the country is %(country)s."),
+            params={"country": derived},
         )
 
 
 def _check_dates(joined_on: date, left_on: date | None) -> None:
     if left_on is not None and left_on <= joined_on:
-        raise ValidationFailed("left_on", "Must be after joined_on.")
+        raise ValidationFailed("left_on", N_("Must be after joined_on."))
 
 
 def _check_domains(session: Session, number: str, domains: list[str]) -> list[str]:
@@ -244,7 +259,9 @@ def _check_domains(session: Session, number: str, domains: list[str]) -> list[st
         taken = sorted(set(wanted) & set(other.email_domains or []))
         if taken:
             raise ValidationFailed(
-                "email_domains", f"{', '.join(taken)} belongs to {other.number} {other.name}."
+                "email_domains",
+                N_("%(domains)s belongs to %(number)s %(name)s."),
+                params={"domains": ", ".join(taken), "number": other.number, "name": other.name},
             )
     return wanted
 
@@ -260,5 +277,7 @@ def _check_policy_set(session: Session, name: str | None) -> None:
     found = session.scalar(sa.select(_POLICY_SETS.c.name).where(_POLICY_SETS.c.name == name))
     if found is None:
         raise ValidationFailed(
-            "sla_policy_set", f"Unknown SLA policy set {name!r}; see GET /sla-policies."
+            "sla_policy_set",
+            N_("Unknown SLA policy set %(name)r; see GET /sla-policies."),
+            params={"name": name},
         )

@@ -36,16 +36,20 @@ def municipality_for(session: Session, actor: Actor, number: str | None) -> Muni
     """The municipality a new order or request is for: the caller's own, or named by IT."""
     if actor.is_municipal:
         if number is not None and number != actor.municipality:
-            raise Forbidden("You may only act for your own municipality.")
+            raise Forbidden(N_("You may only act for your own municipality."))
         number = actor.municipality
     elif number is None:
-        raise ValidationFailed("municipality", "IT roles must name the municipality.")
+        raise ValidationFailed("municipality", N_("IT roles must name the municipality."))
     municipality = session.get(Municipality, number)
     if municipality is None:
-        raise ValidationFailed("municipality", f"Unknown municipality {number}.")
+        raise ValidationFailed(
+            "municipality", N_("Unknown municipality %(number)s."), params={"number": number}
+        )
     if not is_active(municipality):
         raise ValidationFailed(
-            "municipality", f"{number} {municipality.name} is not a member of the collaboration."
+            "municipality",
+            N_("%(number)s %(name)s is not a member of the collaboration."),
+            params={"number": number, "name": municipality.name},
         )
     return municipality
 
@@ -56,22 +60,30 @@ def place_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     municipality = municipality_for(session, actor, data.get("municipality"))
     if service.tier == Tier.BASIC:
         raise Conflict(
-            f"{service.code} is a basic service: every member already has it, paid through "
-            "the allocation key, so there is nothing to order.",
-            errors={"service_code": ["Basic services are included; they cannot be ordered."]},
+            N_(
+                "%(code)s is a basic service: every member already has it, paid through "
+                "the allocation key, so there is nothing to order."
+            ),
+            errors={"service_code": [N_("Basic services are included; they cannot be ordered.")]},
+            params={"code": service.code},
         )
     if service.tier == Tier.SPECIAL:
         raise Conflict(
-            f"{service.code} is a special service: ask for it with POST /special-requests, "
-            "which the IT unit quotes first.",
-            errors={"service_code": ["Special services go through special requests."]},
+            N_(
+                "%(code)s is a special service: ask for it with POST /special-requests, "
+                "which the IT unit quotes first."
+            ),
+            errors={"service_code": [N_("Special services go through special requests.")]},
+            params={"code": service.code},
         )
     if service.status != ServiceStatus.ACTIVE:
         retired = service.status == ServiceStatus.RETIRED
-        state = "retired and can no longer" if retired else "planned and cannot yet"
         raise Conflict(
-            f"{service.code} is {state} be ordered.",
-            errors={"service_code": [f"The service is {service.status}."]},
+            N_("%(code)s is retired and can no longer be ordered.")
+            if retired
+            else N_("%(code)s is planned and cannot yet be ordered."),
+            errors={"service_code": [N_("The service is %(status)s.")]},
+            params={"code": service.code, "status": str(service.status)},
         )
     require_price(session, service, budget_year(), "service_code")
     order = Order(
@@ -97,7 +109,7 @@ def get_order(session: Session, actor: Actor, order_id: int, *, for_update: bool
     """One order; another municipality's (or, for a requester, another person's) is 404."""
     order = session.get(Order, order_id, with_for_update=for_update)
     if order is None or not order_visible_to(order, actor):
-        raise NotFound("Order not found.")
+        raise NotFound(N_("Order not found."))
     return order
 
 
@@ -143,7 +155,7 @@ def fulfil_order(session: Session, actor: Actor, order_id: int, start_on: date) 
     actor.require(Role.AGENT)
     order = get_order(session, actor, order_id, for_update=True)
     check_transition(
-        ORDER_TRANSITIONS, OrderStatus(order.status), OrderStatus.FULFILLED, f"Order {order.id}"
+        ORDER_TRANSITIONS, OrderStatus(order.status), OrderStatus.FULFILLED, N_("Order"), order.id
     )
     service = find_service(session, order.service_code)
     require_price(session, service, start_on.year, "start_on")
@@ -151,10 +163,12 @@ def fulfil_order(session: Session, actor: Actor, order_id: int, start_on: date) 
     assert municipality is not None
     if not municipality.is_member_on(start_on):
         raise ValidationFailed(
-            "start_on", f"{municipality.number} {municipality.name} is not a member on {start_on}."
+            "start_on",
+            N_("%(number)s %(name)s is not a member on %(day)s."),
+            params={"number": municipality.number, "name": municipality.name, "day": start_on},
         )
     closing.refuse_days_in_closed_year(
-        session, start_on, None, "start_on", "a subscription starting or growing then"
+        session, start_on, None, "start_on", N_("a subscription starting or growing then")
     )
     subscription = _add_to_subscription(session, order, start_on, actor)
     now = utcnow()
@@ -170,7 +184,7 @@ def fulfil_order(session: Session, actor: Actor, order_id: int, start_on: date) 
 
 
 def _transition(order: Order, target: OrderStatus) -> None:
-    check_transition(ORDER_TRANSITIONS, OrderStatus(order.status), target, f"Order {order.id}")
+    check_transition(ORDER_TRANSITIONS, OrderStatus(order.status), target, N_("Order"), order.id)
     order.status = target.value
     order.updated_at = utcnow()
 
@@ -221,9 +235,12 @@ def _add_to_subscription(
     later = [s for s in open_ones if s.start_on > start_on]
     if later:
         raise Conflict(
-            f"Subscription {later[0].id} for {order.service_code} starts on "
-            f"{later[0].start_on}; fulfil on or after that day, or change that subscription.",
-            errors={"start_on": [f"On or after {later[0].start_on}."]},
+            N_(
+                "Subscription %(id)s for %(code)s starts on %(day)s; fulfil on or after "
+                "that day, or change that subscription."
+            ),
+            errors={"start_on": [N_("On or after %(day)s.")]},
+            params={"id": later[0].id, "code": order.service_code, "day": later[0].start_on},
         )
     if not open_ones:
         subscription = Subscription(
@@ -320,33 +337,47 @@ def update_subscription(
     subscription = view.subscription
     end_on = changes.get("end_on", subscription.end_on)
     if end_on is not None and end_on <= subscription.start_on:
-        raise ValidationFailed("end_on", f"Must be after start_on ({subscription.start_on}).")
+        raise ValidationFailed(
+            "end_on",
+            N_("Must be after start_on (%(day)s)."),
+            params={"day": subscription.start_on},
+        )
     now = today()
     if end_on != subscription.end_on:
         start, stop = closing.changed_span(subscription.end_on, end_on)
         if actor.is_municipal and start is not None and start < now:
             raise ValidationFailed(
                 "end_on",
-                f"A change by a municipal role takes effect today ({now}) or later; "
-                "ask the IT unit to correct an earlier end.",
+                N_(
+                    "A change by a municipal role takes effect today (%(today)s) or later; "
+                    "ask the IT unit to correct an earlier end."
+                ),
+                params={"today": now},
             )
-        closing.refuse_days_in_closed_year(session, start, stop, "end_on", "changing end_on")
+        closing.refuse_days_in_closed_year(session, start, stop, "end_on", N_("changing end_on"))
     if "quantity" in changes:
         effective_on = changes.get("effective_on") or max(now, subscription.start_on)
         if effective_on < subscription.start_on:
             raise ValidationFailed(
-                "effective_on", f"Must be on or after start_on ({subscription.start_on})."
+                "effective_on",
+                N_("Must be on or after start_on (%(day)s)."),
+                params={"day": subscription.start_on},
             )
         if actor.is_municipal and effective_on < now:
             raise ValidationFailed(
                 "effective_on",
-                f"A change by a municipal role takes effect today ({now}) or later; "
-                "months already billed are not rewritten.",
+                N_(
+                    "A change by a municipal role takes effect today (%(today)s) or later; "
+                    "months already billed are not rewritten."
+                ),
+                params={"today": now},
             )
         if end_on is not None and effective_on >= end_on:
-            raise ValidationFailed("effective_on", f"Must be before end_on ({end_on}).")
+            raise ValidationFailed(
+                "effective_on", N_("Must be before end_on (%(day)s)."), params={"day": end_on}
+            )
         closing.refuse_days_in_closed_year(
-            session, effective_on, None, "effective_on", "a quantity change from then"
+            session, effective_on, None, "effective_on", N_("a quantity change from then")
         )
         in_effect = [c for c in view.changes if c.effective_on <= effective_on]
         before = in_effect[-1].quantity if in_effect else None
@@ -356,7 +387,7 @@ def update_subscription(
         )  # fmt: skip
         _set_quantity(session, view, effective_on, changes["quantity"])
     elif changes.get("effective_on") is not None:
-        raise ValidationFailed("effective_on", "Only used together with quantity.")
+        raise ValidationFailed("effective_on", N_("Only used together with quantity."))
     if end_on != subscription.end_on:
         _record(session, actor, subscription, "end_on", subscription.end_on, end_on, None, "edit")
     subscription.end_on = end_on

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict
 from kommune_ikt.errors import ValidationFailed as Invalid
+from kommune_ikt.messages import N_
 from service_catalog import allocation, closing
 from service_catalog.catalogue import check_year, get_service
 from service_catalog.choices import Tier
@@ -54,13 +55,14 @@ def set_participants(
     service = get_service(session, code, for_update=True)
     if service.tier != Tier.BASIC:
         raise Conflict(
-            f"{service.code} is a {service.tier} service; only a basic service's cost is shared.",
-            errors={"municipalities": ["Only basic services have participants."]},
+            N_("%(code)s is a %(tier)s service; only a basic service's cost is shared."),
+            errors={"municipalities": [N_("Only basic services have participants.")]},
+            params={"code": service.code, "tier": str(service.tier)},
         )
-    closing.refuse_closed_year(session, year, "year", "changing the participants")
+    closing.refuse_closed_year(session, year, "year", N_("changing the participants"))
     wanted = sorted(set(numbers))
     if not wanted:
-        raise Invalid("municipalities", "Name at least one participating municipality.")
+        raise Invalid("municipalities", N_("Name at least one participating municipality."))
     known = {
         m.number: m
         for m in session.scalars(sa.select(Municipality).where(Municipality.number.in_(wanted)))
@@ -77,7 +79,8 @@ def set_participants(
     if errors:
         raise Invalid(
             errors=errors,
-            detail="Participants must be members in that year: " + ", ".join(errors) + ".",
+            detail=N_("Participants must be members in that year: %(fields)s."),
+            params={"fields": ", ".join(errors)},
         )
     session.execute(
         sa.delete(ServiceParticipant).where(

@@ -89,10 +89,10 @@ def quote_request(
     request = get_request(session, actor, request_id, for_update=True)
     hours, amount = data.get("hours"), data.get("amount")
     if (hours is None) == (amount is None):
-        message = "Give either hours or amount."
+        message = N_("Give either hours or amount.")
         raise ValidationFailed(errors={"hours": [message], "amount": [message]}, detail=message)
     if hours is not None and hours <= 0:
-        raise ValidationFailed("hours", "Must be more than 0.")
+        raise ValidationFailed("hours", N_("Must be more than 0."))
     _check(request, SpecialRequestStatus.QUOTED)
     service = (
         _special_service(session, data["service_code"])
@@ -106,8 +106,11 @@ def quote_request(
         if rate is None:
             raise ValidationFailed(
                 "hours",
-                f"Service {service.code} has no price for budget year {year}, so hours cannot "
-                "be priced; set its hourly rate or quote an amount.",
+                N_(
+                    "Service %(code)s has no price for budget year %(year)s, so hours cannot "
+                    "be priced; set its hourly rate or quote an amount."
+                ),
+                params={"code": service.code, "year": year},
             )
         amount = (hours * rate).quantize(CENT, rounding=ROUND_HALF_UP)
     now = utcnow()
@@ -130,7 +133,7 @@ def accept_request(session: Session, actor: Actor, request_id: int) -> SpecialRe
     _check(request, SpecialRequestStatus.ACCEPTED)
     now = utcnow()
     closing.refuse_closed_year(
-        session, now.astimezone(OSLO).year, "status", "accepting a quote (charged that year)"
+        session, now.astimezone(OSLO).year, "status", N_("accepting a quote (charged that year)")
     )
     request.status = SpecialRequestStatus.ACCEPTED.value
     request.decided_by = actor.user_id
@@ -168,8 +171,9 @@ def update_request(
         if target not in PATCH_TARGETS:
             endpoint = f"POST /special-requests/{request.id}/{STATUS_ENDPOINTS[target]}"
             raise Conflict(
-                f"A request becomes {target.value} through {endpoint}, not PATCH.",
-                errors={"status": [f"Use {endpoint}."]},
+                N_("A request becomes %(status)s through %(endpoint)s, not PATCH."),
+                errors={"status": [N_("Use %(endpoint)s.")]},
+                params={"status": target.value, "endpoint": endpoint},
             )
     final = target or status
     charge_changes = "actual_hours" in changes or (
@@ -185,12 +189,13 @@ def update_request(
     if "actual_hours" in changes:
         if final not in WORK_STATUSES:
             raise Conflict(
-                f"Actual hours are recorded once work is accepted; the request is {final.value}.",
-                errors={"actual_hours": ["Not before the quote is accepted."]},
+                N_("Actual hours are recorded once work is accepted; the request is %(status)s."),
+                errors={"actual_hours": [N_("Not before the quote is accepted.")]},
+                params={"status": final.value},
             )
         request.actual_hours = changes["actual_hours"]
     if final == SpecialRequestStatus.DELIVERED and request.actual_hours is None:
-        raise ValidationFailed("actual_hours", "Needed to deliver (the hours actually spent).")
+        raise ValidationFailed("actual_hours", N_("Needed to deliver (the hours actually spent)."))
     now = utcnow()
     if changes.get("priority_rank") is not None:
         _lock_portfolio(session)
@@ -216,7 +221,8 @@ def _check(request: SpecialRequest, target: SpecialRequestStatus) -> None:
         SPECIAL_REQUEST_TRANSITIONS,
         SpecialRequestStatus(request.status),
         target,
-        f"Special request {request.id}",
+        N_("Special request"),
+        request.id,
     )
 
 
@@ -226,10 +232,14 @@ def _special_service(session: Session, code: str | None) -> Service:
         service = find_service(session, code)
         if service.tier != Tier.SPECIAL:
             raise ValidationFailed(
-                "service_code", f"{code} is a {service.tier} service, not a special one."
+                "service_code",
+                N_("%(code)s is a %(tier)s service, not a special one."),
+                params={"code": code, "tier": str(service.tier)},
             )
         if service.status == ServiceStatus.RETIRED:
-            raise ValidationFailed("service_code", f"{code} is retired.")
+            raise ValidationFailed(
+                "service_code", N_("%(code)s is retired."), params={"code": code}
+            )
         return service
     candidates = list(
         session.scalars(
@@ -242,9 +252,9 @@ def _special_service(session: Session, code: str | None) -> Service:
     if len(candidates) != 1:
         raise ValidationFailed(
             "service_code",
-            "No active special service to price the work; the IT unit must add one."
+            N_("No active special service to price the work; the IT unit must add one.")
             if not candidates
-            else "Several special services exist; name the one whose hourly rate applies.",
+            else N_("Several special services exist; name the one whose hourly rate applies."),
         )
     return candidates[0]
 
@@ -278,12 +288,15 @@ def _move_in_portfolio(session: Session, request: SpecialRequest, new: int) -> N
     old = request.priority_rank
     if old is None or SpecialRequestStatus(request.status) not in PORTFOLIO_STATUSES:
         raise Conflict(
-            f"Special request {request.id} is {request.status} and no longer in the portfolio.",
-            errors={"priority_rank": ["Only open requests are ranked."]},
+            N_("Special request %(id)s is %(status)s and no longer in the portfolio."),
+            errors={"priority_rank": [N_("Only open requests are ranked.")]},
+            params={"id": request.id, "status": str(request.status)},
         )
     size = _portfolio_size(session)
     if not 1 <= new <= size:
-        raise ValidationFailed("priority_rank", f"Must be between 1 and {size}.")
+        raise ValidationFailed(
+            "priority_rank", N_("Must be between 1 and %(size)s."), params={"size": size}
+        )
     if new == old:
         return
     others = sa.update(SpecialRequest).where(SpecialRequest.id != request.id)

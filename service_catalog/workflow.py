@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from kommune_ikt.errors import Conflict
+from kommune_ikt.messages import N_
 from service_catalog.choices import OrderStatus, ServiceStatus, SpecialRequestStatus
 
 S = TypeVar("S", bound=StrEnum)
@@ -48,16 +49,37 @@ def allowed_from(transitions: Mapping[S, frozenset[S]], current: S) -> list[str]
 
 
 def check_transition(
-    transitions: Mapping[S, frozenset[S]], current: S, target: S, what: str
+    transitions: Mapping[S, frozenset[S]],
+    current: S,
+    target: S,
+    what: str,
+    ident: object = None,
 ) -> None:
-    """409 naming the allowed transitions when ``current`` → ``target`` is not one of them."""
+    """409 naming the allowed transitions when ``current`` → ``target`` is not one of them.
+
+    ``what`` is the thing's kind (``N_("Order")``, translated), ``ident`` its id.
+    """
     if target in transitions[current]:
         return
     allowed = allowed_from(transitions, current)
-    reachable = ", ".join(allowed) if allowed else "none (final state)"
+    reachable = ", ".join(allowed) if allowed else N_("none (final state)")
     raise Conflict(
-        f"{what} is {current.value}; it cannot become {target.value}. "
-        f"Allowed from {current.value}: {reachable}.",
-        errors={"status": [f"Allowed from {current.value}: {reachable}."]},
+        N_(
+            "%(what)s is %(current)s; it cannot become %(target)s. "
+            "Allowed from %(current)s: %(reachable)s."
+        )
+        if ident is None
+        else N_(
+            "%(what)s %(id)s is %(current)s; it cannot become %(target)s. "
+            "Allowed from %(current)s: %(reachable)s."
+        ),
+        errors={"status": [N_("Allowed from %(current)s: %(reachable)s.")]},
+        params={
+            "what": what,
+            "id": ident,
+            "current": current.value,
+            "target": target.value,
+            "reachable": reachable,
+        },
         allowed_transitions=allowed,
     )

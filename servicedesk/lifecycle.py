@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kommune_ikt.errors import Conflict
+from kommune_ikt.messages import N_
 from servicedesk.choices import TicketStatus as S
 
 REOPEN_WINDOW = timedelta(days=14)
@@ -30,8 +31,12 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 class TransitionRefused(Conflict):
     """A status change the state machine does not allow (409)."""
 
-    def __init__(self, detail: str, current: S, allowed: list[str]) -> None:
-        super().__init__(detail, current_status=current.value, allowed_transitions=allowed)
+    def __init__(
+        self, detail: str, current: S, allowed: list[str], params: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(
+            detail, params=params, current_status=current.value, allowed_transitions=allowed
+        )
         self.allowed = allowed
 
 
@@ -64,10 +69,11 @@ def check_transition(
     if new in allowed:
         return
     names = [s.value for s in allowed]
+    params = {"current": current.value, "new": new.value, "allowed": ", ".join(names)}
     if is_reopen(current, new):
-        detail = "A resolved ticket can be reopened only within 14 days of being resolved."
+        detail = N_("A resolved ticket can be reopened only within 14 days of being resolved.")
     elif names:
-        detail = f"A {current.value} ticket can move to: {', '.join(names)}; not {new.value}."
+        detail = N_("A %(current)s ticket can move to: %(allowed)s; not %(new)s.")
     else:
-        detail = f"A {current.value} ticket is final; it cannot move to {new.value}."
-    raise TransitionRefused(detail, current, names)
+        detail = N_("A %(current)s ticket is final; it cannot move to %(new)s.")
+    raise TransitionRefused(detail, current, names, params)

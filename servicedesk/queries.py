@@ -13,6 +13,7 @@ from sqlalchemy.sql import Select
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, keyset, page_of
 from kommune_ikt.tenancy import scope_to_actor
 from kommune_ikt.types import utcnow
@@ -42,7 +43,7 @@ def get_ticket(
         stmt = stmt.with_for_update()
     ticket = session.scalar(stmt)
     if ticket is None:
-        raise NotFound("Ticket not found.")
+        raise NotFound(N_("Ticket not found."))
     return ticket
 
 
@@ -92,7 +93,7 @@ def list_tickets(
     if created_to is not None:
         stmt = stmt.where(Ticket.created_at < created_to)
     if created_from is not None and created_to is not None and created_to <= created_from:
-        raise ValidationFailed("created_to", "Must be after created_from.")
+        raise ValidationFailed("created_to", N_("Must be after created_from."))
     if q is not None and q.strip():
         stmt = stmt.where(search.search_clause(session, q))
     order = [Ticket.created_at, Ticket.id]

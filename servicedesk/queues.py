@@ -14,6 +14,7 @@ from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.db import DriverStatement
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
 from servicedesk.models import AgentLoad, Queue, QueueAgent
 
@@ -30,14 +31,14 @@ def get_queue(session: Session, actor: Actor, code: str, *, for_update: bool = F
     actor.require(*IT_ROLES)
     queue = session.get(Queue, code, with_for_update=for_update)
     if queue is None:
-        raise NotFound(f"Queue {code} not found.")
+        raise NotFound(N_("Queue %(code)s not found."), params={"code": code})
     return queue
 
 
 def default_queue(session: Session) -> Queue:
     queue = session.scalar(sa.select(Queue).where(Queue.is_default.is_(True)))
     if queue is None:  # pragma: no cover - the migration seeds one and updates keep one
-        raise Conflict("No default queue is configured.")
+        raise Conflict(N_("No default queue is configured."))
     return queue
 
 
@@ -45,7 +46,7 @@ def find_queue(session: Session, code: str, field: str = "queue") -> Queue:
     """The queue named in a request body, or a 422 naming ``field``."""
     queue = session.get(Queue, code)
     if queue is None:
-        raise ValidationFailed(field, f"Unknown queue {code}.")
+        raise ValidationFailed(field, N_("Unknown queue %(code)s."), params={"code": code})
     return queue
 
 
@@ -78,13 +79,21 @@ def check_assignable(session: Session, user_ids: Sequence[int], field: str) -> N
     )
     missing = sorted(wanted - found)
     if missing:
-        raise ValidationFailed(field, f"Not an active agent: {', '.join(str(m) for m in missing)}.")
+        raise ValidationFailed(
+            field,
+            N_("Not an active agent: %(ids)s."),
+            params={"ids": ", ".join(str(m) for m in missing)},
+        )
 
 
 def create_queue(session: Session, actor: Actor, data: dict[str, Any]) -> Queue:
     actor.require(Role.ADMIN)
     if session.get(Queue, data["code"]) is not None:
-        raise Conflict(f"Queue {data['code']} exists.", errors={"code": ["Already in use."]})
+        raise Conflict(
+            N_("Queue %(code)s exists."),
+            errors={"code": [N_("Already in use.")]},
+            params={"code": data["code"]},
+        )
     agents = data.pop("agents", None) or []
     make_default = data.pop("is_default", False)
     check_assignable(session, agents, "agents")
@@ -105,12 +114,16 @@ def update_queue(session: Session, actor: Actor, queue: Queue, changes: dict[str
     new_code = changes.pop("code", None)
     if make_default is False and queue.is_default:
         raise Conflict(
-            "Exactly one queue is the default; make another queue the default instead.",
-            errors={"default": ["Make another queue the default instead."]},
+            N_("Exactly one queue is the default; make another queue the default instead."),
+            errors={"default": [N_("Make another queue the default instead.")]},
         )
     if new_code is not None and new_code != queue.code:
         if session.get(Queue, new_code) is not None:
-            raise Conflict(f"Queue {new_code} exists.", errors={"code": ["Already in use."]})
+            raise Conflict(
+                N_("Queue %(code)s exists."),
+                errors={"code": [N_("Already in use.")]},
+                params={"code": new_code},
+            )
         # The foreign keys cascade the rename into tickets, rules and agents.
         session.execute(sa.update(Queue).where(Queue.code == queue.code).values(code=new_code))
         session.expire_all()

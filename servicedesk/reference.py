@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt import reference as cache
 from kommune_ikt.errors import Conflict, ValidationFailed
+from kommune_ikt.messages import N_
 from service_catalog.models import Municipality, Service, member_on
 from servicedesk.models import Queue, RoutingRule
 from servicedesk.sla.calendars import spec_of
@@ -73,25 +74,27 @@ class Reference:
     def member(self, number: str, field: str = "municipality") -> Member:
         """The municipality, or a 422 naming ``field`` (as catalogue.check_municipality)."""
         if number not in self.members:
-            raise ValidationFailed(field, f"Unknown municipality {number}.")
+            raise ValidationFailed(
+                field, N_("Unknown municipality %(number)s."), params={"number": number}
+            )
         return self.members[number]
 
     def check_service(self, code: str, field: str = "service_code") -> None:
         """A 422 naming ``field`` unless the service exists (as catalogue.check_service)."""
         if code not in self.service_hours:
-            raise ValidationFailed(field, f"Unknown service {code}.")
+            raise ValidationFailed(field, N_("Unknown service %(code)s."), params={"code": code})
 
     def queue(self, code: str, field: str = "queue") -> QueueRef:
         """The queue, or a 422 naming ``field`` (as queues.find_queue)."""
         if code not in self.queues:
-            raise ValidationFailed(field, f"Unknown queue {code}.")
+            raise ValidationFailed(field, N_("Unknown queue %(code)s."), params={"code": code})
         return self.queues[code]
 
     def default_queue(self) -> QueueRef:
         for queue in self.queues.values():
             if queue.is_default:
                 return queue
-        raise Conflict("No default queue is configured.")  # pragma: no cover - seeded, kept
+        raise Conflict(N_("No default queue is configured."))  # pragma: no cover - seeded, kept
 
 
 def reference(session: Session) -> Reference:

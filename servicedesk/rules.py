@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.errors import NotFound
+from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
 from servicedesk import catalogue
 from servicedesk.models import RoutingRule
@@ -84,7 +85,7 @@ def get_rule(
     actor.require(*IT_ROLES)
     rule = session.get(RoutingRule, rule_id, with_for_update=for_update)
     if rule is None:
-        raise NotFound("Routing rule not found.")
+        raise NotFound(N_("Routing rule not found."))
     return rule
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.errors import Conflict, Forbidden, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.notifications.services import enqueue_many, outbox_row
 from kommune_ikt.types import utcnow
 from service_catalog.municipalities import today
@@ -126,17 +127,22 @@ def file_ticket(
         given = [f for f in IT_ONLY_CREATE_FIELDS if data.get(f) is not None]
         if given:
             raise Forbidden(
-                "Only the IT unit sets " + ", ".join(given) + ".",
-                errors={f: ["Only the IT unit sets this field."] for f in given},
+                N_("Only the IT unit sets %(fields)s."),
+                errors={f: [N_("Only the IT unit sets this field.")] for f in given},
+                params={"fields": ", ".join(given)},
             )
         municipality = actor.municipality
     else:
         municipality = data.get("municipality")
         if not municipality:
-            raise ValidationFailed("municipality", "IT staff must name the municipality.")
+            raise ValidationFailed("municipality", N_("IT staff must name the municipality."))
     assert municipality is not None
     if not ref.member(municipality).is_member_on(today()):
-        raise ValidationFailed("municipality", f"{municipality} is not a current member.")
+        raise ValidationFailed(
+            "municipality",
+            N_("%(number)s is not a current member."),
+            params={"number": municipality},
+        )
     if data.get("service_code") is not None:
         ref.check_service(data["service_code"])
     if data.get("queue") is not None:
@@ -144,7 +150,7 @@ def file_ticket(
     if data.get("assignee") is not None:
         check_assignable(session, [data["assignee"]], "assignee")
     if actor.user_id is None:
-        raise ValidationFailed("requester", "The system cannot file tickets in its own name.")
+        raise ValidationFailed("requester", N_("The system cannot file tickets in its own name."))
     content = NewTicket(
         type=TicketType(data["type"]),
         title=data["title"],
@@ -317,19 +323,23 @@ def update_ticket(
     """
     now = now or utcnow()
     if not changes:
-        raise ValidationFailed("body", "Give at least one field to change.")
+        raise ValidationFailed("body", N_("Give at least one field to change."))
     if actor.is_municipal:
         _check_requester_change(actor, ticket, changes)
     else:
         actor.require(Role.AGENT)
     current = S(ticket.status)
     if current in FINAL_STATUSES and set(changes) - {"status"}:
-        raise Conflict(f"A {current.value} ticket cannot be changed.", allowed_transitions=[])
+        raise Conflict(
+            N_("A %(status)s ticket cannot be changed."),
+            params={"status": current.value},
+            allowed_transitions=[],
+        )
 
     new: dict[str, Any] = {}
     if "queue" in changes:
         if changes["queue"] is None:
-            raise ValidationFailed("queue", "A ticket always has a queue.")
+            raise ValidationFailed("queue", N_("A ticket always has a queue."))
         new["queue"] = find_queue(session, changes["queue"]).code
     if "assignee" in changes:
         if changes["assignee"] is not None:
@@ -351,11 +361,11 @@ def update_ticket(
         lifecycle.check_transition(current, target, resolved_at=ticket.resolved_at, now=now)
         new["status"] = target.value
     if "resolution" in changes and (target != S.RESOLVED or current == S.RESOLVED):
-        raise ValidationFailed("resolution", "Give a resolution when resolving the ticket.")
+        raise ValidationFailed("resolution", N_("Give a resolution when resolving the ticket."))
     if target == S.RESOLVED and current != S.RESOLVED:
         note = (changes.get("resolution") or "").strip()
         if not note:
-            raise ValidationFailed("resolution", "Resolving a ticket needs a resolution note.")
+            raise ValidationFailed("resolution", N_("Resolving a ticket needs a resolution note."))
         new["resolution"] = note
 
     changed = _apply(session, actor, ticket, new, now)
@@ -382,19 +392,20 @@ def update_ticket(
 
 def _check_requester_change(actor: Actor, ticket: Ticket, changes: dict[str, Any]) -> None:
     if ticket.requester_id != actor.user_id:
-        raise Forbidden("You may change only tickets you filed.")
+        raise Forbidden(N_("You may change only tickets you filed."))
     others = sorted(set(changes) - {"status"})
     if others:
         raise Forbidden(
-            "Only the servicedesk changes " + ", ".join(others) + ".",
-            errors={f: ["Only the servicedesk changes this field."] for f in others},
+            N_("Only the servicedesk changes %(fields)s."),
+            errors={f: [N_("Only the servicedesk changes this field.")] for f in others},
+            params={"fields": ", ".join(others)},
         )
     wanted = S(changes["status"])
     reopen = lifecycle.is_reopen(ticket.status, wanted)
     if wanted != S.CANCELLED and not reopen:
         raise Forbidden(
-            "You may only cancel your ticket, or reopen it within 14 days of its resolution.",
-            errors={"status": ["Only cancelled, or in_progress to reopen a resolved ticket."]},
+            N_("You may only cancel your ticket, or reopen it within 14 days of its resolution."),
+            errors={"status": [N_("Only cancelled, or in_progress to reopen a resolved ticket.")]},
         )
 
 
@@ -404,7 +415,7 @@ def _target_status(ticket: Ticket, current: S, changes: dict[str, Any], new: dic
     if changes.get("status") is not None:
         target = S(changes["status"])
         if target == S.ASSIGNED and assignee is None:
-            raise ValidationFailed("assignee", "An assigned ticket needs an assignee.")
+            raise ValidationFailed("assignee", N_("An assigned ticket needs an assignee."))
         return target
     if "assignee" in new:
         if current == S.NEW and assignee is not None:
@@ -475,14 +486,16 @@ def add_comment(
     now = now or utcnow()
     if internal and actor.is_municipal:
         raise Forbidden(
-            "Only the IT unit writes internal comments.",
-            errors={"internal": ["Only the IT unit writes internal comments."]},
+            N_("Only the IT unit writes internal comments."),
+            errors={"internal": [N_("Only the IT unit writes internal comments.")]},
         )
     if S(ticket.status) in FINAL_STATUSES:
-        raise Conflict(f"A {ticket.status} ticket takes no more comments.")
+        raise Conflict(
+            N_("A %(status)s ticket takes no more comments."), params={"status": str(ticket.status)}
+        )
     body = body.strip()
     if not body:
-        raise ValidationFailed("body", "A comment needs text.")
+        raise ValidationFailed("body", N_("A comment needs text."))
     assert ticket.id is not None
     comment = TicketComment(
         ticket_id=ticket.id, author_id=actor.user_id, body=body, internal=internal, created_at=now

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kommune_ikt.errors import ServiceUnavailable, ValidationFailed
+from kommune_ikt.messages import N_
 
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
@@ -31,8 +32,8 @@ class Infected(ValidationFailed):
     """The scanner found something: the file is refused (422) and nothing is stored."""
 
     def __init__(self, signature: str) -> None:
-        message = f"The file was refused by the virus scanner ({signature})."
-        super().__init__("file", message, signature=signature)
+        message = N_("The file was refused by the virus scanner (%(signature)s).")
+        super().__init__("file", message, params={"signature": signature}, signature=signature)
         self.signature = signature
 
 
@@ -41,7 +42,7 @@ class ScannerUnavailable(ServiceUnavailable):
 
     def __init__(self, reason: str) -> None:
         super().__init__(
-            "The virus scanner is not available, so no file can be accepted now; retry later."
+            N_("The virus scanner is not available, so no file can be accepted now; retry later.")
         )
         self.reason = reason
 

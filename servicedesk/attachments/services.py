@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, DomainError, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, decode_cursor, encode_cursor
 from kommune_ikt.types import utcnow
 from servicedesk import history
@@ -58,11 +59,13 @@ FROM_SETTINGS: Any = object()
 
 class AttachmentTooLarge(DomainError):
     status = 413
-    title = "Payload too large"
+    title = N_("Payload too large")
 
     def __init__(self, limit: int) -> None:
-        message = f"An attachment may be at most {limit} bytes."
-        super().__init__(message, errors={"file": [message]}, max_bytes=limit)
+        message = N_("An attachment may be at most %(limit)s bytes.")
+        super().__init__(
+            message, errors={"file": [message]}, params={"limit": limit}, max_bytes=limit
+        )
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,10 @@ def add_attachment(
 
 def _check_open(ticket: Ticket) -> None:
     if ticket.status in FINAL_STATUSES:
-        raise Conflict(f"A {ticket.status} ticket takes no more attachments.")
+        raise Conflict(
+            N_("A %(status)s ticket takes no more attachments."),
+            params={"status": str(ticket.status)},
+        )
 
 
 def _target_comment(
@@ -304,7 +310,7 @@ def _target_comment(
         or comment.ticket_id != ticket.id
         or (comment.internal and actor.is_municipal)
     ):
-        raise ValidationFailed("comment_id", "No such comment on this ticket.")
+        raise ValidationFailed("comment_id", N_("No such comment on this ticket."))
     return comment
 
 
@@ -377,7 +383,7 @@ def get_attachment(
         stmt = stmt.with_for_update(of=Attachment)
     attachment = session.scalar(stmt)
     if attachment is None:
-        raise NotFound("Attachment not found.")
+        raise NotFound(N_("Attachment not found."))
     return attachment
 
 

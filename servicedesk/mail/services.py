@@ -12,6 +12,7 @@ from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, paginate
 from kommune_ikt.types import utcnow
 from service_catalog.models import Municipality
@@ -40,7 +41,7 @@ def get_quarantined(session: Session, actor: Actor, mail_id: int) -> MailMessage
     actor.require(Role.AGENT)
     record = session.get(MailMessage, mail_id, with_for_update=True)
     if record is None or record.outcome not in STATES:
-        raise NotFound(f"Quarantined mail {mail_id} not found.")
+        raise NotFound(N_("Quarantined mail %(id)s not found."), params={"id": mail_id})
     return record
 
 
@@ -70,20 +71,26 @@ def accept(
     now = now or utcnow()
     record = get_quarantined(session, actor, mail_id)
     if record.outcome != QUARANTINED:
-        raise Conflict(f"This mail is already {record.outcome}.")
+        raise Conflict(
+            N_("This mail is already %(outcome)s."), params={"outcome": str(record.outcome)}
+        )
     if record.raw is None:
         raise Conflict(
-            "The mail was too large to keep; handle it in the mailbox's Quarantine folder."
+            N_("The mail was too large to keep; handle it in the mailbox's Quarantine folder.")
         )
     member = session.get(Municipality, municipality)
     if member is None or not is_active(member):
-        raise ValidationFailed("municipality", f"{municipality} is not a current member.")
+        raise ValidationFailed(
+            "municipality",
+            N_("%(number)s is not a current member."),
+            params={"number": municipality},
+        )
     mail = parse(record.raw)
     files = intake.Files(sink, [sink.prepare(f) for f in mail.files] if sink else [], mail.files)
     requester = _requester(session, mail.sender, mail.sender_name, municipality)
     requester_id = requester.id if requester is not None else actor.user_id
     if requester_id is None:
-        raise ValidationFailed("requester", "The system cannot file tickets in its own name.")
+        raise ValidationFailed("requester", N_("The system cannot file tickets in its own name."))
     new = services.NewTicket(
         type=TicketType.INCIDENT,
         title=(mail.subject or "(uten emne)")[:200],
@@ -116,7 +123,9 @@ def reject(
     """Drop a quarantined mail: its bytes are deleted, its record (and Message-ID) stays."""
     record = get_quarantined(session, actor, mail_id)
     if record.outcome != QUARANTINED:
-        raise Conflict(f"This mail is already {record.outcome}.")
+        raise Conflict(
+            N_("This mail is already %(outcome)s."), params={"outcome": str(record.outcome)}
+        )
     record.outcome, record.raw = REJECTED, None
     record.decided_by, record.decided_at = actor.user_id, now or utcnow()
     session.flush()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holidays_package
 
 from kommune_ikt.errors import ValidationFailed
+from kommune_ikt.messages import N_
 from servicedesk.sla.clock import (
     MINUTES_PER_DAY,
     WEEKDAYS,
@@ -256,7 +257,7 @@ def _check_open_every_year(doc: dict[str, Any], today: date) -> None:
     from the public holidays (which never close every weekday).
     """
     if not doc["hours"]:
-        raise ValidationFailed("hours", "The calendar has no open hour on any weekday.")
+        raise ValidationFailed("hours", N_("The calendar has no open hour on any weekday."))
     years = {today.year, today.year + 1}
     years |= {int(d[:4]) for d in doc["extra_closed_dates"]}
     years |= {int(d[:4]) for d in doc["special_hours"]}
@@ -267,10 +268,16 @@ def _check_open_every_year(doc: dict[str, Any], today: date) -> None:
         try:
             open_seconds = clock.open_seconds_in_year(year)
         except (ClockError, OverflowError, ValueError) as exc:
-            raise ValidationFailed("extra_closed_dates", f"Cannot use year {year}: {exc}.")
+            raise ValidationFailed(
+                "extra_closed_dates",
+                N_("Cannot use year %(year)s: %(reason)s."),
+                params={"year": year, "reason": str(exc)},
+            )
         if open_seconds < 3600:
             field = "extra_closed_dates" if doc["extra_closed_dates"] else "hours"
-            raise ValidationFailed(field, f"The calendar has no open hour in {year}.")
+            raise ValidationFailed(
+                field, N_("The calendar has no open hour in %(year)s."), params={"year": year}
+            )
 
 
 def _detail(errors: dict[str, list[str]]) -> str:

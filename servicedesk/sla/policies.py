@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.pagination import DEFAULT_LIMIT, Page, paginate
 from kommune_ikt.types import utcnow
 from service_catalog.models import Municipality
@@ -51,7 +52,7 @@ def get_calendar(
 ) -> SlaCalendar:
     calendar = session.get(SlaCalendar, name, with_for_update=for_update)
     if calendar is None:
-        raise NotFound(f"Calendar {name} not found.")
+        raise NotFound(N_("Calendar %(name)s not found."), params={"name": name})
     return calendar
 
 
@@ -66,7 +67,7 @@ def put_calendar(
     actor.require(Role.ADMIN)
     now = now or utcnow()
     if name == ALWAYS:
-        raise Conflict("The 24x7 calendar is built in and cannot be changed.")
+        raise Conflict(N_("The 24x7 calendar is built in and cannot be changed."))
     values = validate_calendar(doc, today=today())
     _check_policies_reach(session, name, values, now)
     calendar = session.get(SlaCalendar, name, with_for_update=True)
@@ -98,9 +99,17 @@ def _check_policies_reach(
             except (ClockError, OverflowError, ValueError):
                 raise ValidationFailed(
                     "hours",
-                    f"Policy set {policy.set_name!r}, priority {policy.priority}: "
-                    f"{minutes} minutes could not be reached within {MAX_YEARS_AHEAD} years "
-                    "in this calendar; open it more or change that policy first.",
+                    N_(
+                        "Policy set %(set)r, priority %(priority)s: %(minutes)s minutes could "
+                        "not be reached within %(years)s years in this calendar; open it more "
+                        "or change that policy first."
+                    ),
+                    params={
+                        "set": policy.set_name,
+                        "priority": policy.priority,
+                        "minutes": minutes,
+                        "years": MAX_YEARS_AHEAD,
+                    },
                 )
 
 
@@ -116,7 +125,7 @@ def list_policy_sets(session: Session, actor: Actor) -> list[dict[str, Any]]:
 def get_policy_set(session: Session, actor: Actor, name: str) -> dict[str, Any]:
     policy_set = session.get(SlaPolicySet, name)
     if policy_set is None:
-        raise NotFound(f"SLA policy set {name} not found.")
+        raise NotFound(N_("SLA policy set %(name)s not found."), params={"name": name})
     return _present(policy_set, _policies(session, [name]).get(name, []))
 
 

@@ -37,6 +37,7 @@ from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.messages import N_
 from kommune_ikt.scheduler.models import SchedulerLease
 from kommune_ikt.types import utcnow
 from servicedesk.choices import TicketStatus
@@ -76,8 +77,15 @@ def prepare(rows: list[Any]) -> Samples:
     if len(rows) < MIN_SAMPLES:
         raise ValidationFailed(
             "samples",
-            f"Training needs at least {MIN_SAMPLES} resolved or closed tickets; "
-            f"there are {len(rows)} ({MIN_SAMPLES - len(rows)} more needed).",
+            N_(
+                "Training needs at least %(needed)s resolved or closed tickets; "
+                "there are %(available)s (%(missing)s more needed)."
+            ),
+            params={
+                "needed": MIN_SAMPLES,
+                "available": len(rows),
+                "missing": MIN_SAMPLES - len(rows),
+            },
             needed=MIN_SAMPLES,
             available=len(rows),
         )
@@ -90,8 +98,16 @@ def prepare(rows: list[Any]) -> Samples:
     if len(queues) < 2:
         raise ValidationFailed(
             "samples",
-            f"Training needs at least two queues with {MIN_PER_CLASS} or more resolved tickets "
-            f"each; there {'is' if len(queues) == 1 else 'are'} {len(queues)}.",
+            N_(
+                "Training needs at least two queues with %(needed)s or more resolved tickets "
+                "each; there are %(queues)s."
+            )
+            if len(queues) != 1
+            else N_(
+                "Training needs at least two queues with %(needed)s or more resolved tickets "
+                "each; there is %(queues)s."
+            ),
+            params={"needed": MIN_PER_CLASS, "queues": len(queues)},
             needed=MIN_PER_CLASS,
             queues=sorted(queues),
         )
@@ -150,7 +166,7 @@ def train(
     actor.require(Role.ADMIN)
     holder = f"{uuid.uuid4().hex}"
     if not _acquire(database, holder, now or utcnow()):
-        raise Conflict("A triage model is being trained now; try again when it is done.")
+        raise Conflict(N_("A triage model is being trained now; try again when it is done."))
     try:
         with database.session() as session, session.begin():
             rows = read_samples(session, settings.triage_max_samples)
@@ -253,7 +269,7 @@ def get_current(session: sa.orm.Session, actor: Actor) -> TriageModelRow:
         .where(TriageModelRow.active.is_(True))
     )
     if row is None:
-        raise NotFound("No triage model has been trained yet.")
+        raise NotFound(N_("No triage model has been trained yet."))
     return row
 
 
@@ -267,7 +283,7 @@ def activate(session: sa.orm.Session, actor: Actor, version: int) -> TriageModel
         .with_for_update()
     )
     if row is None:
-        raise NotFound(f"Triage model {version} not found.")
+        raise NotFound(N_("Triage model %(version)s not found."), params={"version": version})
     if not row.active:
         session.execute(
             sa.update(TriageModelRow).where(TriageModelRow.active.is_(True)).values(active=False)
