@@ -21,6 +21,14 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
+def bokmal_client(app: Any) -> Any:
+    """A browser that asks for Bokmål, as the people these tests read pages as do
+    (the suite's DEFAULT_LANGUAGE is English)."""
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nb-NO,nb;q=0.9"
+    return browser
+
+
 @pytest.fixture
 def demo_on(app):
     """DEMO_SIGNIN=1 for one test."""
@@ -35,7 +43,7 @@ def sign_in(app, demo_on):
     """``sign_in(user)``: a fresh test client signed in through the demo page."""
 
     def do(user: Any) -> Any:
-        browser = app.test_client()
+        browser = bokmal_client(app)
         token = csrf(browser.get("/sign-in/demo").get_data(as_text=True))
         response = browser.post(f"/sign-in/demo/{user.id}", data={"csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)

@@ -11,7 +11,7 @@ from oidc_provider_mock import run_server_in_thread
 
 from kommune_ikt.app import create_app
 from kommune_ikt.auth.models import User
-from tests.integration.portal.conftest import HOST, csrf
+from tests.integration.portal.conftest import HOST, bokmal_client, csrf
 
 pytestmark = [
     pytest.mark.db,
@@ -60,7 +60,7 @@ def _user_at_provider(issuer: str, sub: str, claims: dict) -> None:
 
 def _sign_in(app, issuer: str, sub: str, *, client_id: str | None = None):
     """The browser's part of the code flow: start, choose the user at the provider, return."""
-    browser = app.test_client()
+    browser = bokmal_client(app)
     token = csrf(browser.get("/sign-in").get_data(as_text=True))
     start = browser.post("/sign-in/oidc", data={"csrf_token": token})
     assert start.status_code == 302
@@ -89,7 +89,7 @@ def test_a_tampered_state_is_refused(provider, portal_for, create_user):
     user = create_user("requester", HOST)
     _user_at_provider(provider, "u1", {"email": user.email})
     app = portal_for(provider)
-    browser = app.test_client()
+    browser = bokmal_client(app)
     token = csrf(browser.get("/sign-in").get_data(as_text=True))
     authorize = browser.post("/sign-in/oidc", data={"csrf_token": token}).headers["Location"]
     chosen = requests.post(authorize, data={"sub": "u1"}, allow_redirects=False, timeout=10)

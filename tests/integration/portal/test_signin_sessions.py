@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from kommune_ikt.auth.models import User
 from portal.models import WebSession
-from tests.integration.portal.conftest import HOST, OTHER, csrf
+from tests.integration.portal.conftest import HOST, OTHER, bokmal_client, csrf
 
 pytestmark = pytest.mark.db
 
@@ -29,7 +29,7 @@ def test_demo_sign_in_does_not_exist_unless_switched_on(client, desk):
 
 def test_demo_sign_in_needs_the_csrf_token(app, desk, demo_on):
     user = desk.create_user("requester", HOST)
-    browser = app.test_client()
+    browser = bokmal_client(app)
     assert browser.post(f"/sign-in/demo/{user.id}").status_code == 400
     assert browser.get("/").status_code == 302
 
@@ -38,7 +38,7 @@ def test_signed_in_cookie_is_httponly_lax_and_the_token_is_stored_hashed(
     app, desk, session, demo_on
 ):
     user = desk.create_user("requester", HOST)
-    browser = app.test_client()
+    browser = bokmal_client(app)
     token = csrf(browser.get("/sign-in/demo").get_data(as_text=True))
     response = browser.post(f"/sign-in/demo/{user.id}", data={"csrf_token": token})
     cookie = response.headers["Set-Cookie"]
@@ -50,7 +50,7 @@ def test_signed_in_cookie_is_httponly_lax_and_the_token_is_stored_hashed(
 
 def test_cookie_is_secure_behind_tls(app, desk, demo_on):
     user = desk.create_user("requester", HOST)
-    browser = app.test_client()
+    browser = bokmal_client(app)
     token = csrf(browser.get("/sign-in/demo", base_url="https://localhost").get_data(as_text=True))
     response = browser.post(
         f"/sign-in/demo/{user.id}", data={"csrf_token": token}, base_url="https://localhost"
