@@ -1,4 +1,4 @@
-"""A gunicorn worker killed with SIGKILL under load: only its request fails, metrics still add up."""
+"""A gunicorn worker killed with SIGKILL under load: only its requests fail, metrics still add up."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def counted(exposition: str, route: str) -> Counter[int]:
     return totals
 
 
-def test_killed_worker_fails_only_its_own_request_and_metrics_still_add_up(server_factory):
+def test_killed_worker_fails_only_its_own_requests_and_metrics_still_add_up(server_factory):
     server = server_factory()
     server.start(workers=2)
     token = member_and_requesters(server, 1)[0]
@@ -98,9 +98,10 @@ def test_killed_worker_fails_only_its_own_request_and_metrics_still_add_up(serve
             thread.join(30)
 
     failed = [a for a in answers if a.status != 200]
-    # A sync worker handles one request at a time: at most the one it was serving fails,
-    # as a broken connection, never as an error status.
-    assert len(failed) <= 1, [(a.status, a.error) for a in failed]
+    # A gthread worker serves several requests at once: at most those in flight on it
+    # fail (never more than there are clients), as broken connections, never as an
+    # error status; the other worker's requests all succeed.
+    assert len(failed) <= CLIENTS, [(a.status, a.error) for a in failed]
     assert all(a.status == 0 for a in failed)
 
     scrape = call(server.base_url, "GET", "/metrics")
