@@ -26,7 +26,15 @@ ROOT = TRANSLATIONS_DIR.parents[1]
 MAPPING = ROOT / "babel.cfg"
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
 # The language the message ids are written in: its catalogue is filled from them.
+# The web pages' texts (portal/) are written in Bokmål, everything else in English.
 SOURCE_LANGUAGE = "en"
+PAGES_SOURCE_LANGUAGE = "nb"
+
+
+def source_language(locations: list[tuple[str, int]]) -> str:
+    if locations and all(str(f).startswith("portal") for f, _ in locations):
+        return PAGES_SOURCE_LANGUAGE
+    return SOURCE_LANGUAGE
 
 
 def po_path(language: str) -> Path:
@@ -59,11 +67,13 @@ def update(template: Catalog) -> None:
         catalogue = read_catalogue(path, language)
         catalogue.update(template, no_fuzzy_matching=True, update_header_comment=False)
         catalogue.obsolete.clear()
-        if language == SOURCE_LANGUAGE:
-            for message in catalogue:
-                if message.id and not message.string:
-                    message.string = message.id
-                    message.flags.discard("fuzzy")
+        for message in catalogue:
+            if not message.id or message.string:
+                continue
+            origin = template.get(message.id, message.context)
+            if origin is not None and source_language(origin.locations) == language:
+                message.string = message.id
+                message.flags.discard("fuzzy")
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fileobj:
             write_po(

@@ -84,7 +84,7 @@ def init_i18n(app: Flask) -> None:
 
 def select_language() -> str:
     """The request's language: the user's setting, else Accept-Language, else the default."""
-    actor = g.get("actor")
+    actor = g.get("actor") or g.get("web_actor")
     chosen = normalise_language(getattr(actor, "language", None))
     if chosen:
         return chosen

@@ -14,11 +14,15 @@ from flask import Flask, Response, request
 
 STATIC_DIR = Path(__file__).parent / "static"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+# The page modules, each with its own blueprint (``bp``) and menu entries (portal.nav).
+PAGES = ("portal.views",)
 
 
 def init_portal(app: Flask) -> None:
     """Register the web interface on ``app`` (at ``/``), its cookie, CSRF and language."""
-    from portal import auth, i18n, views
+    import importlib
+
+    from portal import auth, i18n
     from portal.sessions import PortalCookieSessions
 
     app.session_interface = PortalCookieSessions()
@@ -26,7 +30,8 @@ def init_portal(app: Flask) -> None:
     i18n.init(app)
     auth.init_oidc(app)
     app.register_blueprint(auth.bp)
-    app.register_blueprint(views.bp)
+    for module in PAGES:
+        app.register_blueprint(importlib.import_module(module).bp)
     version = _asset_version()
 
     @app.context_processor

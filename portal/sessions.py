@@ -111,7 +111,7 @@ def resume(session: Session, token: str | None, settings: Settings) -> Actor | N
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return Actor(user.id, Role(user.role), user.municipality_number, user.email)
+    return Actor(user.id, Role(user.role), user.municipality_number, user.email, user.language)
 
 
 def ended_before(session: Session, now: datetime | None = None) -> int:

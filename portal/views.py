@@ -8,12 +8,14 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import DomainError, NotFound
 from kommune_ikt.web import db_session
 from metrics import queries as metric_queries
+from portal import nav
 from portal.forms import ButtonForm, CommentForm, TicketForm
 from service_catalog import queries as catalog_queries
 from servicedesk import queries, services
@@ -27,6 +29,9 @@ bp = Blueprint(
     static_url_path="/static/portal",
 )
 F = TypeVar("F", bound=Callable[..., Any])
+nav.register("portal.home", _l("Forside"), order=0)
+nav.register("portal.tickets", _l("Mine saker"), order=10)
+nav.register("portal.new_ticket", _l("Meld sak"), order=11)
 OPEN = {TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.PENDING}
 
 
@@ -47,9 +52,43 @@ def signed_in(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def requires(*roles: Role) -> Callable[[F], F]:
+    """Signed in (else to the sign-in page) with one of ``roles`` (admin always; else the
+    403 page). Use on every page that is not for every signed-in user."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            me = g.get("web_actor")
+            if me is None:
+                return redirect(url_for("portal_auth.sign_in_page"))
+            if me.role not in roles and me.role != Role.ADMIN:
+                return forbidden()
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def forbidden() -> Any:
+    return render_template(
+        "error.html",
+        title=_("Ingen tilgang"),
+        detail=_("Rollen din gir ikke tilgang til denne siden."),
+        status=403,
+    ), 403
+
+
 @bp.app_context_processor
 def _context() -> dict[str, Any]:
-    return {"me": g.get("web_actor"), "sign_out_form": ButtonForm(), "Role": Role}
+    me = g.get("web_actor")
+    return {
+        "me": me,
+        "sign_out_form": ButtonForm(),
+        "Role": Role,
+        "nav_items": nav.for_actor(me),
+    }
 
 
 @bp.errorhandler(NotFound)
