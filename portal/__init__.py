@@ -11,9 +11,11 @@ import hashlib
 from pathlib import Path
 
 from flask import Flask, Response, request
+from flask_compress import Compress
 
 STATIC_DIR = Path(__file__).parent / "static"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+COMPRESSED = ("text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml")
 # The page modules, each with its own blueprint (``bp``) and menu entries (portal.nav).
 PAGES = ("portal.views",)
 
@@ -26,6 +28,11 @@ def init_portal(app: Flask) -> None:
     from portal.sessions import PortalCookieSessions
 
     app.session_interface = PortalCookieSessions()
+    # Compress what browsers load (pages, styles, scripts, charts); the API's JSON stays as
+    # it is (its clients and figures are unchanged). Static files compress as they stream.
+    app.config.setdefault("COMPRESS_MIMETYPES", list(COMPRESSED))
+    app.config.setdefault("COMPRESS_STREAMING_ENDPOINT_CONDITIONAL", ["portal.static"])
+    Compress(app)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session instead
     i18n.init(app)
     auth.init_oidc(app)
@@ -41,6 +48,13 @@ def init_portal(app: Flask) -> None:
     @app.after_request
     def _cache_static(response: Response) -> Response:
         # Versioned URLs (?v=…) change with the files, so browsers may keep them a year.
+        if request.endpoint == "portal.static" and response.direct_passthrough:
+            # Read the (small) file into the response, so that Flask-Compress compresses it
+            # whole and the file is closed here (its streaming path leaves it open).
+            body = response.response
+            response.direct_passthrough = False
+            response.set_data(b"".join(body))
+            getattr(body, "close", lambda: None)()
         if request.path.startswith("/static/portal/") and request.args.get("v") == version:
             response.cache_control.public = True
             response.cache_control.max_age = 31_536_000
