@@ -107,11 +107,11 @@ def home() -> Any:
     if me is None:
         return redirect(url_for("portal_auth.sign_in_page"))
     session = db_session()
-    mine = [
-        t
-        for t in queries.present(session, queries.list_tickets(session, me, limit=20).items)
-        if t.status in OPEN and t.requester_id == me.user_id
-    ]
+    # The user's own open tickets (an orderer sees the municipality's on "Mine saker").
+    page = queries.list_tickets(
+        session, me, requester_id=me.user_id, statuses=[s.value for s in OPEN], limit=20
+    )
+    mine = queries.present(session, page.items)
     approvals = []
     if me.has(Role.ORDERER):
         approvals = catalog_queries.list_orders(session, me, status="pending", limit=20).items

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -60,6 +60,8 @@ def list_tickets(
     q: str | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    requester_id: int | None = None,
+    statuses: Collection[str] | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[Any]:
@@ -80,6 +82,10 @@ def list_tickets(
         stmt = stmt.where(Ticket.municipality_number == municipality)
     if status is not None:
         stmt = stmt.where(Ticket.status == status)
+    if statuses is not None:
+        stmt = stmt.where(Ticket.status.in_(list(statuses)))
+    if requester_id is not None:
+        stmt = stmt.where(Ticket.requester_id == requester_id)
     if queue is not None:
         stmt = stmt.where(Ticket.queue_code == queue)
     if priority is not None:

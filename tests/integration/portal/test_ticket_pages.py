@@ -126,3 +126,17 @@ def test_static_files_are_versioned_and_cached_long(sign_in, desk):
     assert response.status_code == 200
     assert "max-age=31536000" in response.headers["Cache-Control"]
     assert "https://" not in page and "http://" not in page.replace('xmlns="http://www.w3.org', "")
+
+
+def test_home_shows_only_my_own_open_tickets_even_to_an_orderer(sign_in, desk):
+    orderer = desk.create_user("orderer", HOST)
+    colleague = desk.create_user("requester", HOST)
+    mine = desk.ticket(orderer, title="Bestillerens egen sak")
+    done = desk.ticket(orderer, title="Bestillerens avbrutte sak")
+    desk.change(orderer, done["id"], status="cancelled")
+    for k in range(25):  # more than the home page's 20: mine must not fall off the list
+        desk.ticket(colleague, title=f"Kollegaens sak {k}")
+    page = sign_in(orderer).get("/").get_data(as_text=True)
+    assert mine["number"] in page
+    assert "Bestillerens avbrutte sak" not in page
+    assert "Kollegaens sak" not in page
