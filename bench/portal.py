@@ -1,0 +1,222 @@
+"""The web pages' server time and weight, with a million tickets loaded.
+
+    .venv/bin/python bench/portal.py [--db postgresql|sqlite|both] [--tickets 1000000]
+        [--samples 100] [--workers 2] [--keep]
+
+For each database: a scratch database, migrated, seeded and bulk-loaded exactly as
+bench/tickets.py does (IKT Orkidé's nine members, 45 requesters, ``--tickets``
+tickets over 2019 … now), then topped up with the demo (catalogue, prices, demo
+users, outages). ``kommune-ikt serve`` (gunicorn, gthread workers) serves it with
+the demo sign-in on; each role signs in through the demo page like a browser
+(cookie, CSRF token) and one client reads each page ``--samples`` times after a
+warm-up. Printed: p50 and p95 of the time to the last byte on loopback (an upper
+bound of the server time), and the issue's target.
+
+Weight: the home page with every style and script it links, as a browser that
+accepts compression downloads them on a first visit, and the page alone on a
+later visit (the assets are cached: versioned URLs, immutable).
+
+Pages that do not exist in this build are reported as missing, not failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ceiling import free_port, scratch_database, serving  # noqa: E402
+from tickets import load_postgresql, load_sqlite, seed  # noqa: E402
+
+from kommune_ikt import migrate  # noqa: E402
+from kommune_ikt.db import Database, create_db_engine  # noqa: E402
+from kommune_ikt.demo import load_demo  # noqa: E402
+from servicedesk import services  # noqa: E402
+from servicedesk.models import RoutingRule, Ticket  # noqa: E402
+
+CLI = str(Path(sys.executable).parent / "kommune-ikt")
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+ASSET = re.compile(r'(?:href|src)="(/static/portal/[^"]+)"')
+ENCODINGS = "gzip, deflate, br, zstd"
+YEAR = date.today().year
+
+# (role's e-mail, page label, path or a callable of the run's ids, target p95 ms)
+REQUESTER = "bruker0.1505@bench.example"  # a bench requester: ~1/45 of the tickets are theirs
+ORDERER = "orderer@kristiansund.demo"  # sees every ticket of Kristiansund (~1/9)
+AGENT = "agent@orkide.demo"
+
+
+def pages(ids: dict[str, Any]) -> list[tuple[str, str, Any, float]]:
+    own = ids["own_tickets"]
+    return [
+        (REQUESTER, "home", "/", 50),
+        (REQUESTER, "my tickets", "/tickets", 50),
+        (REQUESTER, "ticket page", lambda r: f"/tickets/{r.choice(own)}", 50),
+        (REQUESTER, "catalogue", "/catalogue", 100),
+        (ORDERER, "home (orderer)", "/", 50),
+        (ORDERER, "my tickets (orderer)", "/tickets", 50),
+        (ORDERER, "cost report", f"/costs?year={YEAR}", 100),
+        (ORDERER, "catalogue service page", f"/catalogue/{ids['service']}", 100),
+        (AGENT, "queue view (first page + counts)", "/desk", 100),
+        (AGENT, "ticket, 200 timeline entries", f"/desk/tickets/{ids['long_ticket']}", 100),
+    ]
+
+
+def sign_in(base: str, user_id: int) -> requests.Session:
+    browser = requests.Session()
+    browser.headers["Accept-Language"] = "nb-NO,nb;q=0.9"
+    page = browser.get(f"{base}/sign-in/demo", timeout=30)
+    page.raise_for_status()
+    token = CSRF.search(page.text)
+    assert token, "no CSRF token on the demo sign-in page"
+    answer = browser.post(
+        f"{base}/sign-in/demo/{user_id}",
+        data={"csrf_token": token.group(1)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert answer.status_code in (302, 303), answer.status_code
+    return browser
+
+
+def timed(browser: requests.Session, url: str) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    response = browser.get(url, timeout=60, allow_redirects=False)
+    _ = response.content
+    return (time.perf_counter() - t0) * 1000, response.status_code
+
+
+def weight(browser: requests.Session, base: str) -> tuple[int, int]:
+    """Bytes on the wire: (first visit with every asset, later visit: the page alone)."""
+    headers = {"Accept-Encoding": ENCODINGS}
+    page = browser.get(f"{base}/", headers=headers, timeout=30, stream=True)
+    raw = page.raw.read()
+    first = later = len(raw)
+    html = browser.get(f"{base}/", timeout=30).text
+    for url in ASSET.findall(html):
+        asset = browser.get(base + url.replace("&amp;", "&"), headers=headers, stream=True)
+        first += len(asset.raw.read())
+    return first, later
+
+
+def prepare(kind: str, url: str, tickets: int) -> dict[str, Any]:
+    migrate.upgrade(url)
+    engine = create_db_engine(url)
+    seeded = seed(engine)
+    db = Database(engine)
+    with db.session() as session:
+        rules = list(session.scalars(sa.select(RoutingRule).order_by(RoutingRule.position)))
+        session.expunge_all()
+    t0 = time.perf_counter()
+    (load_postgresql if kind == "postgresql" else load_sqlite)(engine, tickets, seeded, rules)
+    print(f"bulk load of {tickets:,} tickets: {time.perf_counter() - t0:.0f} s", flush=True)
+    with db.session() as session, session.begin():
+        load_demo(session)
+    with db.session() as session, session.begin():
+        from kommune_ikt.auth.models import User
+
+        users = {u.email: u.id for u in session.scalars(sa.select(User))}
+        own = list(
+            session.scalars(
+                sa.select(Ticket.id)
+                .where(Ticket.requester_id == users[REQUESTER])
+                .order_by(Ticket.id.desc())
+                .limit(200)
+            )
+        )
+        # A ticket with 200 timeline entries: 100 comments (public and internal) and the
+        # history they leave, through the same service functions as the pages.
+        from kommune_ikt.auth.actor import Actor, Role
+
+        agent = Actor(users[AGENT], Role.AGENT, None, AGENT)
+        long_ticket = session.get(Ticket, own[0])
+        assert long_ticket is not None
+        for k in range(100):
+            services.add_comment(session, agent, long_ticket, f"Svar nummer {k}", k % 3 == 0)
+        from service_catalog.models import Service
+
+        service = session.scalar(sa.select(Service.code).order_by(Service.code).limit(1))
+    engine.dispose()
+    return {"users": users, "own_tickets": own, "long_ticket": own[0], "service": service}
+
+
+def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    print(f"\n== {kind}: web pages with {args.tickets:,} tickets ==", flush=True)
+    results: dict[str, Any] = {}
+    with scratch_database(kind, args.keep, prefix="kikt_bench_portal") as url:
+        ids = prepare(kind, url, args.tickets)
+        env = {**os.environ, "DATABASE_URL": url, "GUNICORN_ACCESSLOG": "",
+               "WEB_CONCURRENCY": str(args.workers), "SECRET_KEY": "bench",
+               "AUTH_FAILURES_PER_MINUTE": "1000000", "LOG_LEVEL": "WARNING",
+               "DEMO_SIGNIN": "1"}  # fmt: skip
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        serve = [CLI, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+                 "--no-scheduler"]  # fmt: skip
+        rng = random.Random(3)
+        with serving(serve, env, port):
+            browsers = {
+                email: sign_in(base, ids["users"][email]) for email in (REQUESTER, ORDERER, AGENT)
+            }
+            print(f"{'page':<36}{'p50 ms':>9}{'p95 ms':>9}{'target':>9}  result")
+            for email, label, path, target in pages(ids):
+                browser = browsers[email]
+                first = path(rng) if callable(path) else path
+                _, status = timed(browser, base + first)
+                if status == 404 and not callable(path):
+                    print(f"{label:<36}{'':>9}{'':>9}{target:>9.0f}  missing in this build")
+                    continue
+                for _ in range(5):
+                    timed(browser, base + (path(rng) if callable(path) else path))
+                times, statuses = [], set()
+                for _ in range(args.samples):
+                    ms, status = timed(browser, base + (path(rng) if callable(path) else path))
+                    times.append(ms)
+                    statuses.add(status)
+                times.sort()
+                p50 = statistics.median(times)
+                p95 = times[max(int(len(times) * 0.95) - 1, 0)]
+                verdict = "ok" if p95 < target and statuses == {200} else "OVER"
+                if statuses != {200}:
+                    verdict = f"status {sorted(statuses)}"
+                print(f"{label:<36}{p50:>9.1f}{p95:>9.1f}{target:>9.0f}  {verdict}", flush=True)
+                results[label] = {"p50": p50, "p95": p95, "target": target, "ok": verdict == "ok"}
+            first, later = weight(browsers[REQUESTER], base)
+            print(
+                f"home page weight: first visit {first / 1000:.1f} kB (target < 150), "
+                f"later visit {later / 1000:.1f} kB (target < 30), compressed"
+            )
+            results["weight_first_kb"] = first / 1000
+            results["weight_later_kb"] = later / 1000
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="postgresql")
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    for kind in kinds:
+        run(kind, args)
+
+
+if __name__ == "__main__":
+    main()
