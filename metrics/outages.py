@@ -156,6 +156,7 @@ def open_incident(
         urgency=1,
         service_code=service.code,
         category="outage",
+        source="outage",
     )
     return tickets.insert_ticket(session, actor, content, now=now)
 

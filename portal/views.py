@@ -153,7 +153,7 @@ def new_ticket() -> Any:
             "urgency": int(form.urgency.data),
         }
         try:
-            filed = services.file_ticket(db_session(), actor(), data)
+            filed = services.file_ticket(db_session(), actor(), data, source="web")
         except DomainError as exc:
             _form_errors(form, exc)
         else:

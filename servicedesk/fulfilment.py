@@ -44,6 +44,7 @@ def open_order_ticket(session: Session, actor: Actor, order: Order) -> Ticket:
             urgency=ORDER_URGENCY,
             service_code=service.code,
             category=service.category or None,
+            source="order",
         ),
         now=utcnow(),
     )

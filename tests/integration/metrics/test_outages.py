@@ -36,6 +36,7 @@ def test_unplanned_outage_opens_a_p1_incident(client, session, ops):
     assert body["ongoing"] is True and body["planned"] is False
     ticket = session.get(Ticket, body["ticket_id"])
     assert (ticket.type, ticket.priority, ticket.service_code) == ("incident", 1, "M365")
+    assert ticket.source == "outage"
 
 
 def test_planned_outage_opens_no_ticket(client, ops):

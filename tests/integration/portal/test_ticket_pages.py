@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from servicedesk.models import Ticket
 from tests.integration.portal.conftest import HOST, OTHER, TICKET, csrf
 
 pytestmark = pytest.mark.db
@@ -98,6 +99,8 @@ def test_file_a_ticket_then_comment_and_cancel_it(sign_in, desk):
     url = response.headers["Location"]
     page = browser.get(url).get_data(as_text=True)
     assert "Ny PC til nyansatt" in page and "Starter mandag." in page
+    filed = desk.session.get(Ticket, int(url.rsplit("/", 1)[1]))
+    assert filed.source == "web"
 
     empty = browser.post(url + "/comments", data={"csrf_token": csrf(page), "body": ""})
     assert empty.status_code == 422 and "Skriv en kommentar." in empty.get_data(as_text=True)

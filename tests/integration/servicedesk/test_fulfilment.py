@@ -82,6 +82,7 @@ def test_approval_opens_a_linked_service_request(desk, people, licence):
         HOST,
     )
     assert ticket.requester_id == people["requester"].id
+    assert ticket.source == "order"
     assert ticket.number.startswith("REQ-")
     assert "Til nye ansatte" in ticket.description
     # The requester follows the fulfilment like any ticket of theirs.
