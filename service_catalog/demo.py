@@ -26,6 +26,9 @@ from service_catalog.municipalities import add_municipality
 from service_catalog.reference import collaboration_members
 
 COLLABORATION = "IKT Orkidé"
+# The demo users' mail domains (kommune_ikt/demo.py): mail from them becomes their
+# municipality's tickets, and an unknown sender of these domains gets a requester account.
+DEMO_EMAIL_DOMAINS = {"1505": "kristiansund.demo", "1563": "sunndal.demo"}
 # Joining dates are not published per member; the collaboration's start of
 # the current structure (1 Jan 2019, after Eide, Fræna and Nesset left) is
 # used for everyone. Illustrative.
@@ -136,11 +139,10 @@ def load_catalogue_demo(session: Session) -> list[Municipality]:
             continue
         if session.get(Municipality, member.number) is not None:
             continue
-        added.append(
-            add_municipality(
-                session, SYSTEM, {"number": member.number, "joined_on": DEMO_JOINED_ON}
-            )
-        )
+        values: dict[str, object] = {"number": member.number, "joined_on": DEMO_JOINED_ON}
+        if member.number in DEMO_EMAIL_DOMAINS:
+            values["email_domains"] = [DEMO_EMAIL_DOMAINS[member.number]]
+        added.append(add_municipality(session, SYSTEM, values))
     if session.scalar(sa.select(AllocationKey.id).limit(1)) is None:
         keys.create_key(session, SYSTEM, dict(DEFAULT_KEY))
     year = budget_year()

@@ -64,3 +64,15 @@ def test_demo_marks_unpublished_figures_as_illustrative(session):
     load_catalogue_demo(session)
     assert "Illustrative figure" in session.get(Service, "SD").description
     assert "published by IKT Nordhordland" in session.get(Service, "SERVER-STD").description
+
+
+def test_demo_members_take_mail_from_the_demo_users_domains(session):
+    from service_catalog.models import Municipality
+
+    _load(session)
+    assert session.get(Municipality, "1505").email_domains == ["kristiansund.demo"]
+    assert session.get(Municipality, "1563").email_domains == ["sunndal.demo"]
+    for email, _role, municipality, _name in DEMO_USERS:
+        if municipality is not None:
+            domains = session.get(Municipality, municipality).email_domains
+            assert email.split("@")[1] in domains
