@@ -53,10 +53,12 @@ class Accept(MethodView):
     @blp.response(200, QuarantinedMailSchema)
     def post(self, data: dict[str, Any], mail_id: int) -> Any:
         """Make a ticket of the mail for a municipality (agents, admin)."""
-        sink = default_sink(current_app.config["SETTINGS"])
-        record = services.accept(
-            db_session(), current_actor(), mail_id, data["municipality"], sink=sink
-        )
+        session, actor = db_session(), current_actor()
+        mail = services.check_accept(session, actor, mail_id, data["municipality"])
+        # End the transaction before the virus scanner's I/O; accept checks again.
+        session.commit()
+        files = services.prepare_files(mail, default_sink(current_app.config["SETTINGS"]))
+        record = services.accept(session, actor, mail_id, data["municipality"], files=files)
         return _with_preview(record)
 
 

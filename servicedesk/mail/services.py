@@ -21,7 +21,7 @@ from servicedesk import services
 from servicedesk.choices import TicketType
 from servicedesk.mail import intake
 from servicedesk.mail.models import ACCEPTED, QUARANTINED, REJECTED, MailMessage
-from servicedesk.mail.parse import parse
+from servicedesk.mail.parse import ParsedMail, parse
 
 STATES = (QUARANTINED, ACCEPTED, REJECTED)
 
@@ -52,23 +52,8 @@ def preview(record: MailMessage, length: int = 1000) -> str:
     return parse(record.raw).text[:length]
 
 
-def accept(
-    session: Session,
-    actor: Actor,
-    mail_id: int,
-    municipality: str,
-    *,
-    sink: intake.AttachmentSink | None = None,
-    now: datetime | None = None,
-) -> MailMessage:
-    """Make a ticket of a quarantined mail for ``municipality``.
-
-    The requester is the sender when it is a user of that municipality, a new
-    requester account when the address is unknown, and otherwise (IT staff,
-    another municipality's user) the accepting agent, so the mail's From never
-    gains rights it did not have.
-    """
-    now = now or utcnow()
+def check_accept(session: Session, actor: Actor, mail_id: int, municipality: str) -> ParsedMail:
+    """The quarantined mail, parsed, if it can become a ticket for ``municipality``."""
     record = get_quarantined(session, actor, mail_id)
     if record.outcome != QUARANTINED:
         raise Conflict(
@@ -85,8 +70,40 @@ def accept(
             N_("%(number)s is not a current member."),
             params={"number": municipality},
         )
-    mail = parse(record.raw)
-    files = intake.Files(sink, [sink.prepare(f) for f in mail.files] if sink else [], mail.files)
+    return parse(record.raw)
+
+
+def prepare_files(mail: ParsedMail, sink: intake.AttachmentSink | None) -> intake.Files:
+    """Scan and store the mail's files (the sink's network and disk work): call it with no
+    transaction open, between ``check_accept`` and ``accept``."""
+    return intake.Files(sink, [sink.prepare(f) for f in mail.files] if sink else [], mail.files)
+
+
+def accept(
+    session: Session,
+    actor: Actor,
+    mail_id: int,
+    municipality: str,
+    *,
+    sink: intake.AttachmentSink | None = None,
+    files: intake.Files | None = None,
+    now: datetime | None = None,
+) -> MailMessage:
+    """Make a ticket of a quarantined mail for ``municipality``.
+
+    The requester is the sender when it is a user of that municipality, a new
+    requester account when the address is unknown, and otherwise (IT staff,
+    another municipality's user) the accepting agent, so the mail's From never
+    gains rights it did not have. ``files`` are what ``prepare_files`` made (the
+    edge scans them with no transaction open); without them the sink's are made
+    here. The checks run again under the row's lock, so two agents accepting at
+    once make one ticket.
+    """
+    now = now or utcnow()
+    mail = check_accept(session, actor, mail_id, municipality)
+    record = get_quarantined(session, actor, mail_id)
+    if files is None:
+        files = prepare_files(mail, sink)
     requester = _requester(session, mail.sender, mail.sender_name, municipality)
     requester_id = requester.id if requester is not None else actor.user_id
     if requester_id is None:

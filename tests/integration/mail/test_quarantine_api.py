@@ -107,3 +107,41 @@ def test_email_domains_on_municipalities(client, create_user, create_municipalit
     ok = client.patch("/api/v1/municipalities/1563", json={"email_domains": ["sunndal.kommune.no"]},
                       headers={**admin.headers, "If-Match": etag})  # fmt: skip
     assert ok.status_code == 200 and ok.json["email_domains"] == ["sunndal.kommune.no"]
+
+
+def test_accept_scans_the_files_with_no_transaction_open(
+    client, session, create_user, create_municipality, monkeypatch
+):
+    """The virus scanner is network I/O: no transaction may stay open across it."""
+    from kommune_ikt.web import db_session
+    from servicedesk.mail import api as mail_api
+
+    create_municipality("1505")
+    agent = create_user("agent")
+    message = mail("ola@gmail.example", "Skjermbilde", "Se vedlegg")
+    message.add_attachment(b"PNGDATA", maintype="image", subtype="png", filename="skjerm.png")
+    mail_id = quarantine(session, message)
+    seen: list[bool] = []
+    real = mail_api.default_sink
+
+    def spying_sink(settings):
+        sink = real(settings)
+        prepare = sink.prepare
+
+        def prepare_outside(file):
+            seen.append(db_session().in_transaction())
+            return prepare(file)
+
+        sink.prepare = prepare_outside
+        return sink
+
+    monkeypatch.setattr(mail_api, "default_sink", spying_sink)
+    reply = client.post(
+        f"/api/v1/mail/quarantine/{mail_id}/accept",
+        headers=agent.headers,
+        json={"municipality": "1505"},
+    )
+    assert reply.status_code == 200, reply.json
+    assert seen == [False]
+    ticket = session.get(Ticket, reply.json["ticket_id"])
+    assert ticket is not None and ticket.source == "email"
