@@ -66,6 +66,7 @@ def requires(*roles: Role) -> Callable[[F], F]:
                 return forbidden()
             return view(*args, **kwargs)
 
+        wrapper.allowed_roles = frozenset(roles) | {Role.ADMIN}  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
