@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from babel.dates import get_month_names
 from babel.numbers import format_decimal, format_percent
@@ -91,10 +91,9 @@ def costs() -> Any:
         )
     except DomainError as exc:
         # A year nobody has priced yet has no report: that is news, not an error.
-        status = 200 if set((exc.errors or {})) == {"year"} else exc.status
-        return render_template("costs/report.html", **context, refusal=refusals.messages(exc)[0]), (
-            status
-        )
+        status = 200 if set(exc.errors or {}) == {"year"} else exc.status
+        refusal = refusals.messages(exc)[0]
+        return render_template("costs/report.html", **context, refusal=refusal), status
     context["report"] = report
     return render_template(
         "costs/report.html",
@@ -103,7 +102,9 @@ def costs() -> Any:
         tiers=_tiers(report),
         chart=_chart(report),
         downloads={
-            kind: url_for("portal_costs.download", year=year, kind=kind, **_scope(me, number))
+            kind: url_for(
+                "portal_costs.download", **{"year": year, "kind": kind, **_scope(me, number)}
+            )
             for kind in DOWNLOADS
         },
     )
@@ -122,7 +123,9 @@ def download(year: int, kind: str) -> Any:
     dialect = DOWNLOADS[kind]
     text = report_csv.municipality_csv(report, dialect, current_language(), currency)
     suffix = "-excel" if dialect == report_csv.Dialect.EXCEL_NO else ""
-    response = Response(text.encode("utf-8"), content_type="text/csv; charset=utf-8; header=present")
+    response = Response(
+        text.encode("utf-8"), content_type="text/csv; charset=utf-8; header=present"
+    )
     response.headers["Content-Disposition"] = (
         f'attachment; filename="kostnader-{year}-{report.municipality}{suffix}.csv"'
     )
@@ -130,7 +133,7 @@ def download(year: int, kind: str) -> Any:
     return response
 
 
-def _scope(me: Actor, number: str) -> dict[str, str]:
+def _scope(me: Actor, number: str) -> dict[str, Any]:
     return {} if me.is_municipal else {"municipality": number}
 
 
@@ -148,7 +151,7 @@ def _municipality(me: Actor, form: CostFilterForm) -> str | None:
     return chosen
 
 
-def _month_names(kind: str) -> list[str]:
+def _month_names(kind: Literal["abbreviated", "wide"]) -> list[str]:
     names = get_month_names(kind, context="stand-alone", locale=str(get_locale()))
     return [names[m] for m in range(1, 13)]
 
@@ -215,7 +218,7 @@ def _chart(report: MunicipalityReport) -> Chart | None:
         title=_("Kostnader per måned i %(year)s", year=report.year),
         labels=labels,
         series=series,
-        format_value=kroner,
+        format_value=lambda value: kroner(Decimal(value)),
         summary=_(
             "Stablede søyler per måned, én farge per tjenestetype. Totalt %(total)s.",
             total=kroner(report.totals["total"]),

@@ -70,9 +70,7 @@ def books(session, create_user, create_municipality, make_key, make_service):  #
 
 
 def _api_report(client, user, year, **query):
-    response = client.get(
-        f"/api/v1/cost-reports/{year}", headers=user.headers, query_string=query
-    )
+    response = client.get(f"/api/v1/cost-reports/{year}", headers=user.headers, query_string=query)
     assert response.status_code == 200, response.json
     return response.json
 
@@ -119,9 +117,9 @@ def test_csv_downloads_are_the_apis_csv_in_both_dialects(sign_in, client, books,
     excel = browser.get(f"/costs/{this_year}.excel.csv")
     assert excel.get_data().startswith("\ufeff".encode())
     assert excel.get_data().decode("utf-8-sig").startswith("År;Kommunenummer;")
-    assert f'filename="kostnader-{this_year}-{HOST}-excel.csv"' in excel.headers[
-        "Content-Disposition"
-    ]
+    assert (
+        f'filename="kostnader-{this_year}-{HOST}-excel.csv"' in excel.headers["Content-Disposition"]
+    )
 
 
 def test_the_months_add_up_to_the_reports_totals_to_the_ore(
