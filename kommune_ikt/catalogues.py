@@ -11,6 +11,7 @@ a translation in every language and every ``.mo`` matches its ``.po``.
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from kommune_ikt.messages import DOMAIN, LANGUAGES, TRANSLATIONS_DIR
 
 ROOT = TRANSLATIONS_DIR.parents[1]
 MAPPING = ROOT / "babel.cfg"
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}  # _l: lazy_gettext
 # The language the message ids are written in: its catalogue is filled from them.
 # The web pages' texts (portal/) are written in Bokmål, everything else in English.
 SOURCE_LANGUAGE = "en"
@@ -65,7 +66,11 @@ def update(template: Catalog) -> None:
     for language in LANGUAGES:
         path = po_path(language)
         catalogue = read_catalogue(path, language)
-        catalogue.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        # A copy each: Catalog.update adopts the template's new Message objects, so filling
+        # the source language's strings below would otherwise fill every later language too.
+        catalogue.update(
+            copy.deepcopy(template), no_fuzzy_matching=True, update_header_comment=False
+        )
         catalogue.obsolete.clear()
         for message in catalogue:
             if not message.id or message.string:

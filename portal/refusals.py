@@ -1,0 +1,62 @@
+"""Domain refusals on pages: in the reader's language, at the field they name.
+
+A service function's ``DomainError`` carries an English template and its values;
+``to_problem`` fills them in after translation, as the API's problem+json does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_babel import gettext
+
+from kommune_ikt.errors import DomainError, Forbidden, NotFound
+
+
+def messages(exc: DomainError) -> tuple[str, dict[str, list[str]]]:
+    """The refusal's sentence and its messages per field, in the reader's language."""
+    body = exc.to_problem(gettext)
+    errors: dict[str, list[str]] = body.get("errors") or {}
+    # A field's own messages read better than the detail, which starts with the field's
+    # (untranslated) name.
+    text = " ".join(m for ms in errors.values() for m in ms) if errors else body["detail"]
+    return text, errors
+
+
+def show_at_fields(form: Any, exc: DomainError) -> None:
+    """Each message at the field it names; the rest in the form's error summary."""
+    text, errors = messages(exc)
+    placed = False
+    for name, field_messages in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, *field_messages]
+            placed = True
+        else:
+            form.form_errors.extend(field_messages)
+    if not placed and not errors:
+        form.form_errors.append(text)
+
+
+def register(bp: Blueprint) -> None:
+    """Refusals that escape a view become the error page: 404 gives nothing away."""
+
+    @bp.errorhandler(NotFound)
+    def _not_found(exc: DomainError) -> Any:
+        return render_template("error.html", title=gettext("Fant ikke siden"), status=404), 404
+
+    @bp.errorhandler(Forbidden)
+    def _forbidden(exc: DomainError) -> Any:
+        return render_template(
+            "error.html",
+            title=gettext("Ingen tilgang"),
+            detail=messages(exc)[0],
+            status=403,
+        ), 403
+
+    @bp.errorhandler(DomainError)
+    def _refused(exc: DomainError) -> Any:
+        return render_template(
+            "error.html", title=gettext("Det gikk ikke"), detail=messages(exc)[0]
+        ), exc.status
