@@ -69,7 +69,10 @@ def update(template: Catalog) -> None:
         # A copy each: Catalog.update adopts the template's new Message objects, so filling
         # the source language's strings below would otherwise fill every later language too.
         catalogue.update(
-            copy.deepcopy(template), no_fuzzy_matching=True, update_header_comment=False
+            copy.deepcopy(template),
+            no_fuzzy_matching=True,
+            update_header_comment=False,
+            update_creation_date=False,  # a stable header: no merge conflict on every run
         )
         catalogue.obsolete.clear()
         for message in catalogue:

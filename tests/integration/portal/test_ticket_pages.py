@@ -143,3 +143,11 @@ def test_home_shows_only_my_own_open_tickets_even_to_an_orderer(sign_in, desk):
     assert mine["number"] in page
     assert "Bestillerens avbrutte sak" not in page
     assert "Kollegaens sak" not in page
+
+
+def test_home_sections_are_labelled_by_their_headings(sign_in, desk):
+    page = sign_in(desk.create_user("orderer", HOST)).get("/").get_data(as_text=True)
+    for section in ("outages", "mine", "approvals"):
+        assert f'aria-labelledby="{section}"' in page
+        assert f'<h2 class="ds-heading" data-size="md" id="{section}">' in page
+    assert "&lt;h2" not in page
