@@ -15,7 +15,7 @@ from babel.core import Locale
 from babel.numbers import parse_pattern
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -46,11 +46,12 @@ from service_catalog.municipalities import list_municipalities
 
 bp = Blueprint("portal_operations", __name__)
 OPERATIONS = (Role.OPERATIONS,)
+# lazy_gettext, not an alias: the extractor knows only that name.
 # Agents work the incidents of outages, so they may read the board and the SLA report.
 READERS = (Role.OPERATIONS, Role.AGENT)
-nav.register("portal_operations.outages", _l("Drift"), roles=OPERATIONS, order=60)
-nav.register("portal_operations.status", _l("Driftsstatus"), roles=READERS, order=61)
-nav.register("portal_operations.sla", _l("SLA-rapport"), roles=READERS, order=62)
+nav.register("portal_operations.outages", lazy_gettext("Drift"), roles=OPERATIONS, order=60)
+nav.register("portal_operations.status", lazy_gettext("Driftsstatus"), roles=READERS, order=61)
+nav.register("portal_operations.sla", lazy_gettext("SLA-rapport"), roles=READERS, order=62)
 DAYS = 30
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
@@ -110,50 +111,53 @@ class ChoiceList(SelectMultipleField):
 
 class OutageForm(FlaskForm):
     service_code = SelectField(
-        _l("Tjeneste"),
+        lazy_gettext("Tjeneste"),
         choices=[],
         validate_choice=False,  # the service function names an unknown one
-        validators=[DataRequired(_l("Velg en tjeneste."))],
+        validators=[DataRequired(lazy_gettext("Velg en tjeneste."))],
     )
     planned = BooleanField(
-        _l("Planlagt arbeid"),
-        description=_l("Planlagt arbeid trekkes ikke fra tilgjengeligheten."),
+        lazy_gettext("Planlagt arbeid"),
+        description=lazy_gettext("Planlagt arbeid trekkes ikke fra tilgjengeligheten."),
     )
     started_at = LocalTimeField(
-        _l("Start"), validators=[DataRequired(_l("Skriv når avbruddet startet."))]
+        lazy_gettext("Start"),
+        validators=[DataRequired(lazy_gettext("Skriv når avbruddet startet."))],
     )
     ended_at = LocalTimeField(
-        _l("Slutt"),
+        lazy_gettext("Slutt"),
         validators=[Optional()],
-        description=_l("Valgfritt: la stå tom mens avbruddet pågår."),
+        description=lazy_gettext("Valgfritt: la stå tom mens avbruddet pågår."),
     )
     scope = RadioField(
-        _l("Hvem er berørt?"),
+        lazy_gettext("Hvem er berørt?"),
         choices=[
-            SelectChoice("all", _l("Alle kommuner")),
-            SelectChoice("some", _l("Bare kommunene som er krysset av")),
+            SelectChoice("all", lazy_gettext("Alle kommuner")),
+            SelectChoice("some", lazy_gettext("Bare kommunene som er krysset av")),
         ],
         default="all",
     )
-    municipalities = ChoiceList(_l("Berørte kommuner"), choices=[], validate_choice=False)
+    municipalities = ChoiceList(lazy_gettext("Berørte kommuner"), choices=[], validate_choice=False)
     description = TextAreaField(
-        _l("Beskrivelse"),
+        lazy_gettext("Beskrivelse"),
         validators=[Optional(), Length(max=10_000)],
-        description=_l("Vises på forsiden til de berørte kommunene."),
+        description=lazy_gettext("Vises på forsiden til de berørte kommunene."),
     )
 
 
 class EndOutageForm(FlaskForm):
-    ended_at = LocalTimeField(_l("Slutt"), validators=[DataRequired(_l("Skriv når det sluttet."))])
+    ended_at = LocalTimeField(
+        lazy_gettext("Slutt"), validators=[DataRequired(lazy_gettext("Skriv når det sluttet."))]
+    )
 
 
 class SlaForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: it reads, it changes nothing
 
-    municipality = SelectField(_l("Kommune"), choices=[], validators=[Optional()])
-    from_ = LocalDateField(_l("Fra og med"), name="from", validators=[Optional()])
-    to = LocalDateField(_l("Til og med"), validators=[Optional()])
+    municipality = SelectField(lazy_gettext("Kommune"), choices=[], validators=[Optional()])
+    from_ = LocalDateField(lazy_gettext("Fra og med"), name="from", validators=[Optional()])
+    to = LocalDateField(lazy_gettext("Til og med"), validators=[Optional()])
 
 
 def _time_hint() -> str:
