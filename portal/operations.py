@@ -28,7 +28,7 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.errors import DomainError
@@ -122,7 +122,7 @@ class OutageForm(FlaskForm):
     )
     started_at = LocalTimeField(
         lazy_gettext("Start"),
-        validators=[DataRequired(lazy_gettext("Skriv når avbruddet startet."))],
+        validators=[InputRequired(lazy_gettext("Skriv når avbruddet startet."))],
     )
     ended_at = LocalTimeField(
         lazy_gettext("Slutt"),
@@ -147,7 +147,7 @@ class OutageForm(FlaskForm):
 
 class EndOutageForm(FlaskForm):
     ended_at = LocalTimeField(
-        lazy_gettext("Slutt"), validators=[DataRequired(lazy_gettext("Skriv når det sluttet."))]
+        lazy_gettext("Slutt"), validators=[InputRequired(lazy_gettext("Skriv når det sluttet."))]
     )
 
 

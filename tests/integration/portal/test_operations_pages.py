@@ -70,7 +70,8 @@ def test_recorded_outage_shows_on_affected_homes_only_and_goes_when_ended(
     listing = ops.get(response.headers["Location"]).get_data(as_text=True)
     assert "Journalsystemet svarer ikke" in listing and "er registrert" in listing
 
-    assert "Journalsystemet svarer ikke" in affected.get("/").get_data(as_text=True)
+    home = affected.get("/").get_data(as_text=True)
+    assert "Journalsystemet svarer ikke" in home and "&lt;h2" not in home
     assert "Journalsystemet svarer ikke" not in unaffected.get("/").get_data(as_text=True)
 
     page = ops.get(f"/operations/outages/{made.id}").get_data(as_text=True)
@@ -137,6 +138,14 @@ def test_unknown_service_is_refused_in_bokmal(sign_in, desk, service, zone, sess
     page = response.get_data(as_text=True)
     assert "Ukjent tjeneste NOPE." in page and "Hvilken tjeneste?" in page
     assert session.scalar(sa.select(sa.func.count()).select_from(Outage)) == 0
+
+
+def test_a_time_that_is_not_one_is_refused_and_kept(sign_in, desk, service):
+    ops = sign_in(desk.create_user("operations"))
+    response = record(ops, service_code=SERVICE, started_at="i går kveld", scope="all")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Skriv dato og klokkeslett" in page and 'value="i går kveld"' in page
 
 
 def test_some_municipalities_without_any_ticked_is_refused(sign_in, desk, service, zone):
