@@ -86,6 +86,11 @@ def test_recorded_outage_shows_on_affected_homes_only_and_goes_when_ended(
     assert "Nylig avsluttet" in ops.get("/operations/outages").get_data(as_text=True)
 
 
+def test_an_unknown_outage_is_a_not_found_page(sign_in, desk):
+    response = sign_in(desk.create_user("operations")).get("/operations/outages/999999")
+    assert response.status_code == 404 and "<h1" in response.get_data(as_text=True)
+
+
 def test_planned_work_ahead_shows_as_planned_work_on_every_home(sign_in, desk, service, zone):
     ops = sign_in(desk.create_user("operations"))
     start = datetime.now(UTC) + timedelta(days=2)
@@ -306,6 +311,7 @@ def test_agent_reads_the_board_but_records_no_outage(sign_in, desk, service):
     assert browser.get("/operations/sla").status_code == 200
     assert browser.get("/operations/outages").status_code == 403
     assert "/operations/outages" not in browser.get("/").get_data(as_text=True)
+    assert "Prober" not in browser.get("/operations/status").get_data(as_text=True)
 
 
 def test_sla_report_defaults_to_this_month(sign_in, desk, zone):
