@@ -256,7 +256,10 @@ def outage(outage_id: int) -> Any:
     form.ended_at.description = _time_hint()
     status = 200
     if request.method == "GET":
-        form.ended_at.data = _local_now()
+        ended = found.ended_at
+        form.ended_at.data = (
+            ended.astimezone(zone()).replace(tzinfo=None) if ended is not None else _local_now()
+        )
     elif form.validate_on_submit():
         try:
             outage_cases.update_outage(

@@ -84,6 +84,9 @@ def test_recorded_outage_shows_on_affected_homes_only_and_goes_when_ended(
     assert session.get(Outage, made.id).ended_at is not None
     assert "Journalsystemet svarer ikke" not in affected.get("/").get_data(as_text=True)
     assert "Nylig avsluttet" in ops.get("/operations/outages").get_data(as_text=True)
+    assert "Endre når det sluttet" in ops.get(f"/operations/outages/{made.id}").get_data(
+        as_text=True
+    )
 
 
 def test_an_unknown_outage_is_a_not_found_page(sign_in, desk):
