@@ -172,7 +172,7 @@ def nb_percent(value: float, digits: int) -> str:
     return f"{value * 100:.{digits}f}".replace(".", ",") + "\xa0%"
 
 
-def test_status_board_figures_are_the_apis(sign_in, desk, service, client, session):
+def test_status_board_figures_are_the_apis(sign_in, desk, service, client, session, zone):
     operations = desk.create_user("operations")
     now = datetime.now(UTC).replace(microsecond=0)
     session.add(
@@ -197,6 +197,14 @@ def test_status_board_figures_are_the_apis(sign_in, desk, service, client, sessi
     assert nb_percent(api["availability"], 3) in page
     assert nb_percent(api["error_budget_remaining"], 1) in page
     assert nb_percent(0.995, 2) in page  # the target
+    year_start = datetime(now.astimezone(zone).year, 1, 1, tzinfo=zone)
+    this_year = client.get(
+        f"/api/v1/services/{SERVICE}/availability",
+        query_string={"from": year_start.isoformat(), "to": now.isoformat()},
+        headers=operations.headers,
+    ).json
+    assert nb_percent(this_year["availability"], 3) in page
+    assert nb_percent(this_year["error_budget_remaining"], 1) in page
     assert "<svg" in page and "Tilgjengelighet per dag" in page and "<caption>" in page
 
 
