@@ -1,14 +1,20 @@
-"""Read side: outage lists, availability and stability of a service, the SLA report."""
+"""Read side: outage lists, availability and stability of a service, the operations status
+board, the SLA report (and its CSV)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from kommune_ikt import csvsafe
 from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.errors import NotFound, ValidationFailed
 from kommune_ikt.messages import N_
@@ -16,8 +22,8 @@ from kommune_ikt.pagination import Page, paginate
 from kommune_ikt.tenancy import scope_to_actor
 from kommune_ikt.types import utcnow
 from metrics import slo
-from metrics.calendars import measure_for
-from metrics.models import Outage
+from metrics.calendars import measure_for, measures_by_service_hours
+from metrics.models import Outage, Probe
 from service_catalog.models import Service
 from servicedesk.models import Ticket
 from servicedesk.sla.models import TicketSla
@@ -57,8 +63,12 @@ def list_outages(
     planned: bool | None = None,
     ongoing: bool | None = None,
     municipality: str | None = None,
+    current_at: datetime | None = None,
 ) -> Page[Outage]:
-    """Outages, newest start first; municipal callers see those that touch them."""
+    """Outages, newest start first; municipal callers see those that touch them.
+
+    ``current_at``: only those not ended by then (ongoing, or planned to end or start later).
+    """
     municipality = actor.check_municipality_filter(municipality)
     stmt = sa.select(Outage)
     if municipality is not None:
@@ -69,6 +79,8 @@ def list_outages(
         stmt = stmt.where(Outage.planned.is_(planned))
     if ongoing is not None:
         stmt = stmt.where(Outage.ended_at.is_(None) if ongoing else Outage.ended_at.is_not(None))
+    if current_at is not None:
+        stmt = stmt.where(sa.or_(Outage.ended_at.is_(None), Outage.ended_at > current_at))
     return paginate(session, stmt, [Outage.started_at, Outage.id], limit=limit, cursor=cursor)
 
 
@@ -114,6 +126,21 @@ def get_availability(
     service = _service(session, code)
     measure = measure_for(session, service.service_hours)
     rows = _outages_in(session, code, start, end, municipality)
+    return _availability_of(service, rows, start, end, now, measure, municipality)
+
+
+def _availability_of(
+    service: Service,
+    rows: list[Outage],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    measure: slo.Measure,
+    municipality: str | None = None,
+) -> dict[str, Any]:
+    """The availability figures of ``service`` from its outages ``rows`` (those of the window)."""
+    code = service.code
+    rows = [o for o in rows if o.started_at < end and (o.ended_at is None or o.ended_at > start)]
     unplanned = [(o.started_at, o.ended_at or now) for o in rows if not o.planned]
     planned = [(o.started_at, o.ended_at or now) for o in rows if o.planned]
     target = None if service.availability_target is None else float(service.availability_target)
@@ -181,6 +208,83 @@ def get_stability(
         **asdict(result),
         "longest_outage_id": None if longest is None else longest.id,
     }
+
+
+@dataclass
+class StatusLine:
+    """One line of the operations status board: a service's figures over two windows."""
+
+    service: Service
+    last_days: dict[str, Any]  # the get_availability figures of the last ``days`` days
+    this_year: dict[str, Any]  # ... and of this calendar year (in the deployment's zone) so far
+    open_outages: list[Outage]  # ongoing now, or planned to start later
+    daily: list[tuple[datetime, float]]  # (local day start, availability) for the last ``days``
+    probes: list[Probe] | None  # None: the actor may not read probes
+
+
+def get_status_board(
+    session: Session,
+    actor: Actor,
+    *,
+    tz: ZoneInfo,
+    days: int = 30,
+    now: datetime | None = None,
+) -> list[StatusLine]:
+    """Every active service's availability (last ``days`` days, this year, day by day),
+    open outages and probe state, for IT roles.
+
+    Four queries whatever the number of services or days (services, calendars, the
+    outages of the year, probes); the figures come from the same arithmetic as
+    ``get_availability``, so the board and GET /services/{code}/availability agree.
+    """
+    actor.require(*IT_ROLES)
+    now = now or utcnow()
+    recent = now - timedelta(days=days)
+    local = now.astimezone(tz)
+    year_start = datetime(local.year, 1, 1, tzinfo=tz).astimezone(UTC)
+    first_day = datetime.combine(local.date() - timedelta(days=days - 1), time(), tzinfo=tz)
+    earliest = min(recent, year_start, first_day.astimezone(UTC))
+    services = list(
+        session.scalars(sa.select(Service).where(Service.status == "active").order_by(Service.code))
+    )
+    measures = measures_by_service_hours(session)
+    by_service: dict[str, list[Outage]] = {}
+    outage_rows = session.scalars(
+        sa.select(Outage)
+        .where(sa.or_(Outage.ended_at.is_(None), Outage.ended_at > earliest))
+        .order_by(Outage.started_at, Outage.id)
+    )
+    for outage in outage_rows:
+        by_service.setdefault(outage.service_code, []).append(outage)
+    probes: dict[str, list[Probe]] | None = None
+    if actor.has(Role.OPERATIONS):
+        probes = {}
+        for probe in session.scalars(sa.select(Probe).order_by(Probe.service_code, Probe.id)):
+            probes.setdefault(probe.service_code, []).append(probe)
+    day_starts = [
+        datetime.combine(first_day.date() + timedelta(days=i), time(), tzinfo=tz)
+        for i in range(days + 1)
+    ]
+    board = []
+    for service in services:
+        measure = measures.get(service.service_hours, slo.wall_seconds)
+        rows = by_service.get(service.code, [])
+        daily = []
+        for day, next_day in itertools.pairwise(day_starts):
+            start, end = day.astimezone(UTC), min(next_day.astimezone(UTC), now)
+            figures = _availability_of(service, rows, start, end, now, measure)
+            daily.append((day, figures["availability"]))
+        board.append(
+            StatusLine(
+                service=service,
+                last_days=_availability_of(service, rows, recent, now, now, measure),
+                this_year=_availability_of(service, rows, year_start, now, now, measure),
+                open_outages=[o for o in rows if o.ended_at is None or o.ended_at > now],
+                daily=daily,
+                probes=None if probes is None else probes.get(service.code, []),
+            )
+        )
+    return board
 
 
 @dataclass
@@ -264,3 +368,14 @@ def _ratio(met: int, missed: int) -> float | None:
 
 
 SLA_CSV_COLUMNS = [f for f in SlaReportRow.__dataclass_fields__]
+
+
+def sla_report_csv(rows: list[dict[str, Any]]) -> str:
+    """The SLA report's rows as RFC 4180 CSV (the API's and the web page's download)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=SLA_CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        # Every cell through the one formula-injection guard (numbers stay numbers).
+        writer.writerow({k: "" if v is None else csvsafe.cell(v) for k, v in row.items()})
+    return out.getvalue()

@@ -17,7 +17,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 COMPRESSED = ("text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml")
 # The page modules, each with its own blueprint (``bp``) and menu entries (portal.nav).
-PAGES = ("portal.views", "portal.costs", "portal.special", "portal.profile")
+PAGES = ("portal.views", "portal.costs", "portal.special", "portal.profile", "portal.operations")
 
 
 def init_portal(app: Flask) -> None:

@@ -35,6 +35,9 @@ def init(app: Flask) -> None:
             default_locale="nb",
             default_timezone=app.config["SETTINGS"].timezone,
         )
+    else:
+        # The API's Babel knows no zone (UTC); pages show times in the deployment's.
+        app.extensions["babel"].default_timezone = app.config["SETTINGS"].timezone
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["kroner"] = kroner

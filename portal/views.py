@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import DomainError, NotFound
+from kommune_ikt.types import utcnow
 from kommune_ikt.web import db_session
 from metrics import queries as metric_queries
 from portal import nav
@@ -116,8 +117,16 @@ def home() -> Any:
     approvals = []
     if me.has(Role.ORDERER):
         approvals = catalog_queries.list_orders(session, me, status="pending", limit=20).items
-    outages = metric_queries.list_outages(session, me, limit=10, cursor=None, ongoing=True).items
-    return render_template("home.html", tickets=mine, approvals=approvals, outages=outages)
+    now = utcnow()
+    # Ongoing outages, and planned work not yet over (also what starts later).
+    outages = metric_queries.list_outages(session, me, limit=20, cursor=None, current_at=now).items
+    return render_template(
+        "home.html",
+        tickets=mine,
+        approvals=approvals,
+        outages=[o for o in outages if o.started_at <= now],
+        planned_work=sorted((o for o in outages if o.started_at > now), key=lambda o: o.started_at),
+    )
 
 
 @bp.get("/tickets")
