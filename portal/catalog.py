@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_percent
 from flask import (
     Blueprint,
     current_app,
@@ -15,10 +16,8 @@ from flask import (
     request,
     url_for,
 )
-from babel.numbers import format_percent
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -36,22 +35,24 @@ from service_catalog.catalogue import budget_year
 from service_catalog.choices import OrderStatus, ServiceStatus, Tier
 
 bp = Blueprint("portal_catalog", __name__)
-nav.register("portal_catalog.catalogue", _l("Tjenestekatalog"), order=20)
+nav.register("portal_catalog.catalogue", lazy_gettext("Tjenestekatalog"), order=20)
 nav.register(
     "portal_catalog.order_list",
-    _l("Bestillinger"),
+    lazy_gettext("Bestillinger"),
     roles={Role.REQUESTER, Role.ORDERER, Role.AGENT},
     order=21,
 )
-nav.register("portal_catalog.approvals", _l("Godkjenninger"), roles={Role.ORDERER}, order=22)
+nav.register(
+    "portal_catalog.approvals", lazy_gettext("Godkjenninger"), roles={Role.ORDERER}, order=22
+)
 
 # The flash category of these pages: other pages never show (or swallow) these messages.
 FLASH = "catalog"
 ORDERING_ROLES = (Role.REQUESTER, Role.ORDERER)
 TIER_NAMES = {
-    Tier.BASIC.value: _l("Inkludert for alle"),
-    Tier.OPTIONAL.value: _l("Kan bestilles"),
-    Tier.SPECIAL.value: _l("Spesialbestilling"),
+    Tier.BASIC.value: lazy_gettext("Inkludert for alle"),
+    Tier.OPTIONAL.value: lazy_gettext("Kan bestilles"),
+    Tier.SPECIAL.value: lazy_gettext("Spesialbestilling"),
 }
 
 
@@ -69,26 +70,32 @@ class OrderForm(FlaskForm):
     """Field names as POST /orders: quantity, note (municipal roles order for their own)."""
 
     quantity = QuantityField(
-        _l("Antall"),
+        lazy_gettext("Antall"),
         validators=[
-            InputRequired(_l("Skriv et antall.")),
-            NumberRange(min=1, max=1_000_000, message=_l("Antallet må være fra 1 til 1 000 000.")),
+            InputRequired(lazy_gettext("Skriv et antall.")),
+            NumberRange(
+                min=1, max=1_000_000, message=lazy_gettext("Antallet må være fra 1 til 1 000 000.")
+            ),
         ],
-        description=_l("Hvor mange enheter kommunen trenger."),
+        description=lazy_gettext("Hvor mange enheter kommunen trenger."),
     )
     note = TextAreaField(
-        _l("Merknad"),
-        validators=[Optional(), Length(max=2000, message=_l("Høyst 2000 tegn."))],
-        description=_l("Valgfritt: hvem det gjelder, når det trengs, eller annet IT bør vite."),
+        lazy_gettext("Merknad"),
+        validators=[Optional(), Length(max=2000, message=lazy_gettext("Høyst 2000 tegn."))],
+        description=lazy_gettext(
+            "Valgfritt: hvem det gjelder, når det trengs, eller annet IT bør vite."
+        ),
     )
 
 
 class CatalogueFilter(Form):
     """The catalogue's GET form (no CSRF: it changes nothing)."""
 
-    q = StringField(_l("Søk"), description=_l("Søk i navn, beskrivelse, kode og kategori."))
-    tier = SelectField(_l("Nivå"), choices=[])
-    category = SelectField(_l("Kategori"), choices=[])
+    q = StringField(
+        lazy_gettext("Søk"), description=lazy_gettext("Søk i navn, beskrivelse, kode og kategori.")
+    )
+    tier = SelectField(lazy_gettext("Nivå"), choices=[])
+    category = SelectField(lazy_gettext("Kategori"), choices=[])
 
 
 def _tier_choices() -> list[SelectChoice]:
@@ -304,7 +311,7 @@ def order_page(order_id: int) -> Any:
 @bp.get("/approvals")
 @requires(Role.ORDERER)
 def approvals() -> Any:
-    """The municipality's orders waiting for approval, oldest question first."""
+    """The municipality's orders waiting for approval, newest first."""
     session, me = db_session(), actor()
     page = queries.list_orders(
         session,

@@ -114,7 +114,9 @@ def home() -> Any:
     ]
     approvals = []
     if me.has(Role.ORDERER):
-        approvals = catalog_queries.list_orders(session, me, status="pending_approval", limit=20).items
+        approvals = catalog_queries.list_orders(
+            session, me, status="pending_approval", limit=20
+        ).items
     outages = metric_queries.list_outages(session, me, limit=10, cursor=None, ongoing=True).items
     return render_template("home.html", tickets=mine, approvals=approvals, outages=outages)
 

@@ -261,9 +261,7 @@ def test_requester_sees_own_orders_and_orderer_the_municipalitys(sign_in, desk, 
     assert f"/orders/{mine}" in page and f"/orders/{theirs}" in page
 
 
-def test_orderer_approves_in_the_inbox_and_a_fulfilment_ticket_opens(
-    sign_in, desk, shelf, session
-):
+def test_orderer_approves_in_the_inbox_and_a_fulfilment_ticket_opens(sign_in, desk, shelf, session):
     order_id = _api_order(desk, desk.create_user("requester", HOST))
     orderer = desk.create_user("orderer", HOST)
     browser = sign_in(orderer)
