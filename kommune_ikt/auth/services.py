@@ -349,7 +349,7 @@ def set_availability(session: Session, actor: Actor, available: bool) -> User:
     return user
 
 
-def user_names(session: Session, user_ids: list[int]) -> dict[int, str]:
+def user_names(session: Session, user_ids: list[int | None]) -> dict[int, str]:
     """``{id: name}`` (the e-mail when no name is set), in one query: who placed or
     approved the objects a caller may already see (an order, a ticket)."""
     ids = sorted({i for i in user_ids if i is not None})
