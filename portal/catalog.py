@@ -88,6 +88,16 @@ class OrderForm(FlaskForm):
     )
 
 
+class RejectForm(FlaskForm):
+    """Field name as POST /orders/{id}/reject: reason (optional)."""
+
+    reason = TextAreaField(
+        lazy_gettext("Begrunnelse"),
+        validators=[Optional(), Length(max=1000, message=lazy_gettext("Høyst 1000 tegn."))],
+        description=lazy_gettext("Valgfritt: fortell den som bestilte hvorfor."),
+    )
+
+
 class CatalogueFilter(Form):
     """The catalogue's GET form (no CSRF: it changes nothing)."""
 
@@ -289,6 +299,10 @@ def order_list() -> Any:
 @signed_in
 def order_page(order_id: int) -> Any:
     """One order: status, service, quantity, note, who and when, and its fulfilment ticket."""
+    return _order_view(order_id, RejectForm(formdata=None))
+
+
+def _order_view(order_id: int, reject_form: RejectForm, status: int = 200) -> Any:
     session, me = db_session(), actor()
     order = orders.get_order(session, me, order_id)
     service = catalogue.get_service(session, order.service_code)
@@ -302,7 +316,8 @@ def order_page(order_id: int) -> Any:
         people=people,
         can_decide=me.has(Role.ORDERER) and order.status == OrderStatus.PENDING_APPROVAL,
         button=ButtonForm(),
-    )
+        reject_form=reject_form,
+    ), status
 
 
 # --- approvals ---------------------------------------------------------------------
@@ -336,7 +351,10 @@ def approvals() -> Any:
 @requires(Role.ORDERER)
 def decide(order_id: int, action: str) -> Any:
     """Approve (opens the fulfilment ticket) or reject a pending order."""
-    if not ButtonForm().validate_on_submit():
+    form = RejectForm() if action == "reject" else ButtonForm()
+    if not form.validate_on_submit():
+        if isinstance(form, RejectForm) and "csrf_token" not in form.errors:  # reason too long
+            return _order_view(order_id, form, 422)
         return render_template(
             "error.html",
             title=_("Skjemaet var utløpt"),
@@ -353,7 +371,7 @@ def decide(order_id: int, action: str) -> Any:
             FLASH,
         )
     else:
-        order = orders.reject_order(session, me, order_id)
+        order = orders.reject_order(session, me, order_id, form.reason.data or "")
         flash(_("Bestilling nr. %(id)s er avvist.", id=order.id), FLASH)
     if request.form.get("back") == "order":
         return redirect(url_for("portal_catalog.order_page", order_id=order.id), 303)

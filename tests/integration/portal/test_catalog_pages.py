@@ -299,6 +299,27 @@ def test_orderer_rejects_in_the_inbox(sign_in, desk, shelf, session):
     assert order.status == "rejected" and order.ticket_id is None
 
 
+def test_orderer_rejects_with_a_reason_on_the_orders_page(sign_in, desk, shelf, session):
+    requester = desk.create_user("requester", HOST)
+    order_id = _api_order(desk, requester)
+    browser = sign_in(desk.create_user("orderer", HOST))
+    token = csrf(_page(browser, f"/orders/{order_id}")[1])
+    url = f"/approvals/{order_id}/reject"
+    response = browser.post(url, data={"csrf_token": token, "reason": "x" * 1001, "back": "order"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Høyst 1000 tegn." in page and 'href="#reason"' in page
+    assert _orders(session)[0].status == "pending_approval"
+    reason = "Vi har nok lisenser fra før."
+    response = browser.post(url, data={"csrf_token": token, "reason": reason, "back": "order"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/orders/{order_id}")
+    (order,) = _orders(session)
+    assert (order.status, order.reason) == ("rejected", reason)
+    _, page = _page(sign_in(requester), f"/orders/{order_id}")
+    assert "Avvist" in page and reason in page
+
+
 def test_requester_cannot_open_approvals(sign_in, desk, shelf):
     browser = sign_in(desk.create_user("requester", HOST))
     response, page = _page(browser, "/approvals")
