@@ -21,11 +21,12 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.errors import DomainError, NotFound
+from kommune_ikt.pagination import UNSTORABLE_TEXT
 from kommune_ikt.web import db_session
 from portal import nav
 from portal.forms import ButtonForm
@@ -66,6 +67,12 @@ class QuantityField(IntegerField):
             raise ValueError(_("Skriv antallet som et helt tall, for eksempel 3.")) from exc
 
 
+def storable(form: Any, field: Any) -> None:
+    """Text the database can hold (PostgreSQL refuses NUL): a 422 here, not a 500 there."""
+    if field.data and UNSTORABLE_TEXT.search(field.data):
+        raise ValidationError(_("Teksten har tegn som ikke kan lagres. Skriv den inn på nytt."))
+
+
 class OrderForm(FlaskForm):
     """Field names as POST /orders: quantity, note (municipal roles order for their own)."""
 
@@ -81,7 +88,11 @@ class OrderForm(FlaskForm):
     )
     note = TextAreaField(
         lazy_gettext("Merknad"),
-        validators=[Optional(), Length(max=2000, message=lazy_gettext("Høyst 2000 tegn."))],
+        validators=[
+            Optional(),
+            Length(max=2000, message=lazy_gettext("Høyst 2000 tegn.")),
+            storable,
+        ],
         description=lazy_gettext(
             "Valgfritt: hvem det gjelder, når det trengs, eller annet IT bør vite."
         ),
@@ -93,7 +104,11 @@ class RejectForm(FlaskForm):
 
     reason = TextAreaField(
         lazy_gettext("Begrunnelse"),
-        validators=[Optional(), Length(max=1000, message=lazy_gettext("Høyst 1000 tegn."))],
+        validators=[
+            Optional(),
+            Length(max=1000, message=lazy_gettext("Høyst 1000 tegn.")),
+            storable,
+        ],
         description=lazy_gettext("Valgfritt: fortell den som bestilte hvorfor."),
     )
 
@@ -161,7 +176,7 @@ def catalogue_page() -> Any:
     ]
     tier = form.tier.data if form.tier.data in TIER_NAMES else None
     category = form.category.data if form.category.data in categories else None
-    q = (form.q.data or "").strip()[:200] or None
+    q = UNSTORABLE_TEXT.sub("", form.q.data or "").strip()[:200] or None
     page = queries.list_services(
         session,
         tier=tier,

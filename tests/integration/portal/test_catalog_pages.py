@@ -221,6 +221,18 @@ def test_bad_quantity_is_422_at_the_field_keeping_what_was_typed(
     assert _orders(session) == []
 
 
+def test_unstorable_note_is_422_and_odd_queries_are_no_500(sign_in, desk, shelf, session):
+    browser = sign_in(desk.create_user("requester", HOST))
+    response = _place(browser, note="null\x00tegn")
+    assert response.status_code == 422
+    assert "tegn som ikke kan lagres" in response.get_data(as_text=True)
+    assert _orders(session) == []
+    response, page = _page(browser, "/catalogue", q="sql\x00")
+    assert response.status_code == 200 and "Lisens SQL database" in page
+    for path in ("/catalogue", "/orders"):
+        assert _page(browser, path, cursor="forfalsket")[0].status_code == 400
+
+
 def test_ordering_a_basic_service_is_refused_politely(sign_in, desk, shelf, session):
     browser = sign_in(desk.create_user("orderer", HOST))
     response, page = _page(browser, "/catalogue/SD/order")
