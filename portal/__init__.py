@@ -17,7 +17,14 @@ STATIC_DIR = Path(__file__).parent / "static"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 COMPRESSED = ("text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml")
 # The page modules, each with its own blueprint (``bp``) and menu entries (portal.nav).
-PAGES = ("portal.views", "portal.costs", "portal.special", "portal.profile", "portal.operations")
+PAGES = (
+    "portal.views",
+    "portal.catalog",
+    "portal.costs",
+    "portal.special",
+    "portal.profile",
+    "portal.operations",
+)
 
 
 def init_portal(app: Flask) -> None:

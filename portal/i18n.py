@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel import Locale
+from babel.numbers import format_currency, format_percent, parse_pattern
 from flask import Flask, current_app, request
 from flask_babel import Babel, format_datetime, get_locale
 
@@ -41,6 +42,7 @@ def init(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["kroner"] = kroner
+    app.jinja_env.filters["percent"] = percent
 
 
 def when(value: datetime | None) -> str:
@@ -56,3 +58,16 @@ def kroner(value: Decimal | int | None) -> str:
         return ""
     locale = str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "nb"))
     return format_currency(Decimal(value), "NOK", locale=locale)
+
+
+def percent(value: Decimal | float | None, digits: int | None = None) -> str:
+    """``99,5 %`` in the user's locale (a ratio such as 0.995; a dash for no figure):
+    every decimal the value has, or exactly ``digits`` of them."""
+    if value is None:
+        return "–"
+    locale = Locale.parse(str(get_locale() or "nb"))
+    if digits is None:
+        return format_percent(Decimal(str(value)), locale=locale, decimal_quantization=False)
+    pattern = parse_pattern(locale.percent_formats[None].pattern)
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(value, locale)

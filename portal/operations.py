@@ -11,8 +11,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.core import Locale
-from babel.numbers import parse_pattern
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -40,6 +38,7 @@ from metrics import outages as outage_cases
 from metrics import queries
 from portal import nav, views
 from portal.charts import Chart
+from portal.i18n import percent
 from portal.views import actor, requires
 from service_catalog import queries as catalog_queries
 from service_catalog.municipalities import list_municipalities
@@ -66,18 +65,6 @@ def zone() -> ZoneInfo:
 
 def to_utc(local: datetime | None) -> datetime | None:
     return None if local is None else local.replace(tzinfo=zone()).astimezone(UTC)
-
-
-def percent(value: float | None, digits: int = 2) -> str:
-    """``99,58 %`` in the reader's locale (a dash for no figure)."""
-    if value is None:
-        return "–"
-    pattern = parse_pattern(Locale.parse(current_language()).percent_formats[None].pattern)
-    pattern.frac_prec = (digits, digits)
-    return pattern.apply(value, Locale.parse(current_language()))
-
-
-bp.add_app_template_filter(percent, "percent")
 
 
 class LocalTimeField(DateTimeLocalField):

@@ -116,7 +116,9 @@ def home() -> Any:
     mine = queries.present(session, page.items)
     approvals = []
     if me.has(Role.ORDERER):
-        approvals = catalog_queries.list_orders(session, me, status="pending", limit=20).items
+        approvals = catalog_queries.list_orders(
+            session, me, status="pending_approval", limit=20
+        ).items
     now = utcnow()
     # Ongoing outages, and planned work not yet over (also what starts later).
     outages = metric_queries.list_outages(session, me, limit=20, cursor=None, current_at=now).items

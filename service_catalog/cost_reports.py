@@ -173,6 +173,34 @@ def municipality_report(
         raise ValidationFailed(
             "municipality", N_("Unknown municipality %(number)s."), params={"number": number}
         )
+    return _municipality_report(session, year, municipality, currency)
+
+
+def basic_service_share(
+    session: Session, actor: Actor, year: int, code: str, currency: str = "NOK"
+) -> Decimal | None:
+    """The caller's municipality's share of one basic service in ``year``: the sum of that
+    service's lines in its cost report (so the two always agree), for every municipal role,
+    since the catalogue shows it to requesters too. None for IT roles (no municipality) and
+    when the municipality takes no part in the service that year."""
+    if actor.municipality is None:
+        return None
+    municipality = session.get(Municipality, actor.municipality)
+    if municipality is None:
+        return None
+    report = _municipality_report(session, year, municipality, currency)
+    amounts = [
+        line.amount
+        for line in report.lines
+        if line.service_code == code and line.tier == Tier.BASIC.value
+    ]
+    return sum(amounts, Decimal(0)) if amounts else None
+
+
+def _municipality_report(
+    session: Session, year: int, municipality: Municipality, currency: str
+) -> MunicipalityReport:
+    number = municipality.number
     if closing.is_closed(session, year):
         frozen = session.get(FrozenCostReport, (year, number))
         if frozen is None:  # not a member that year: nothing was owed

@@ -48,6 +48,7 @@ def list_services(
     tier: str | None = None,
     status: str | None = None,
     q: str | None = None,
+    category: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[Service]:
@@ -55,6 +56,8 @@ def list_services(
     stmt = sa.select(Service)
     if tier:
         stmt = stmt.where(Service.tier == tier)
+    if category:
+        stmt = stmt.where(Service.category == category)
     if status:
         stmt = stmt.where(Service.status == status)
     if q:
@@ -77,6 +80,22 @@ def list_services(
         rows = rows[:limit]
         next_cursor = encode_cursor([rows[-1].code])
     return Page(rows, next_cursor)
+
+
+def list_categories(session: Session, *, status: str | None = None) -> list[str]:
+    """The categories services are filed under (of services in ``status``), alphabetically."""
+    stmt = sa.select(Service.category).where(Service.category != "").distinct()
+    if status:
+        stmt = stmt.where(Service.status == status)
+    return sorted(session.scalars(stmt))
+
+
+def service_names(session: Session, codes: list[str]) -> dict[str, str]:
+    """``{code: name}`` of the given services, in one query (for lists of orders)."""
+    if not codes:
+        return {}
+    rows = session.execute(sa.select(Service.code, Service.name).where(Service.code.in_(codes)))
+    return {code: name for code, name in rows}
 
 
 def list_service_views(session: Session, **filters: Any) -> Page[ServiceView]:

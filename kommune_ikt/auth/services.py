@@ -347,3 +347,13 @@ def set_availability(session: Session, actor: Actor, available: bool) -> User:
         raise NotFound(N_("User not found."))
     user.available = available
     return user
+
+
+def user_names(session: Session, user_ids: list[int | None]) -> dict[int, str]:
+    """``{id: name}`` (the e-mail when no name is set), in one query: who placed or
+    approved the objects a caller may already see (an order, a ticket)."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(User.id, User.name, User.email).where(User.id.in_(ids)))
+    return {user_id: name or email for user_id, name, email in rows}
