@@ -437,3 +437,68 @@ def test_table_fragment_refreshes_alone_and_page_works_without_script(sign_in, d
     fragment = browser.get("/desk/table?view=unassigned").get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="desk-table"')
     assert "Ny sak i fragmentet" in fragment and "<h1" not in fragment
+
+
+def test_text_search_view_counts_what_it_lists(sign_in, desk):
+    me = desk.create_user("agent")
+    desk.ticket(me, municipality=HOST, title="Skriveren på rådhuset")
+    desk.ticket(
+        me, municipality=HOST, title="Passord utløpt", description="Kommer ikke inn i Visma."
+    )
+    browser = sign_in(me)
+    page = browser.get(f"/desk?municipality={HOST}&q=skriveren").get_data(as_text=True)
+    assert len(_rows(page)) == 1 and "Skriveren på rådhuset" in page
+    token = csrf(page)
+    browser.post(
+        "/desk/views",
+        data={"csrf_token": token, "name": "Skrivere", "query": "q=skriveren"},
+    )
+    desk_page = browser.get("/desk").get_data(as_text=True)
+    assert _count(desk_page, "Skrivere") == 1
+
+
+def test_colleague_who_changed_the_ticket_is_mentioned(sign_in, desk):
+    me = desk.create_user("agent")
+    colleague = desk.create_user("agent")
+    ticket = desk.ticket(me, municipality=HOST)
+    desk.change(colleague, ticket["id"], status="in_progress")
+    page = sign_in(me).get(f"/desk/tickets/{ticket['id']}").get_data(as_text=True)
+    assert "Andre er på saken nå:" in page and "endret den" in page
+
+
+def test_bulk_internal_note_stays_internal(sign_in, desk, session):
+    requester = desk.create_user("requester", HOST)
+    me = desk.create_user("agent")
+    ticket = desk.ticket(requester)
+    browser = sign_in(me)
+    page = browser.get("/desk?view=unassigned").get_data(as_text=True)
+    response = browser.post(
+        "/desk/bulk",
+        data={
+            "csrf_token": csrf(page),
+            "action": "note",
+            "body": "Venter på leverandøren",
+            "ticket": [str(ticket["id"])],
+            "assignee": "me",
+            "queue": "",
+            "status": "",
+        },
+    )
+    assert response.status_code == 200 and "1 utført, 0 avvist." in response.get_data(as_text=True)
+    note = session.scalars(
+        sa.select(TicketComment).where(TicketComment.ticket_id == ticket["id"])
+    ).one()
+    assert note.internal and note.body == "Venter på leverandøren"
+    mine = sign_in(requester).get(f"/tickets/{ticket['id']}").get_data(as_text=True)
+    assert "Venter på leverandøren" not in mine
+
+
+def test_timeline_shows_why_routing_chose_the_queue(sign_in, desk):
+    me = desk.create_user("agent")
+    desk.add_queue("NETT")
+    desk.add_rule(1, "NETT", keywords=["nettverk"])
+    ticket = desk.ticket(me, municipality=HOST, title="Nettverk nede i rådhuset")
+    assert ticket["queue"] == "NETT"
+    page = sign_in(me).get(f"/desk/tickets/{ticket['id']}").get_data(as_text=True)
+    assert "kø NETT valgt av regel «rule 1» (plass 1)" in page
+    assert "Saken ble opprettet" in page
