@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from wtforms.fields.choices import SelectChoice
@@ -39,7 +39,7 @@ from servicedesk import lifecycle, queries, services
 from servicedesk.queues import list_queues
 
 bp = Blueprint("portal_agent", __name__)
-nav.register("portal_agent.desk_home", _l("Arbeidsflate"), roles={Role.AGENT}, order=20)
+nav.register("portal_agent.desk_home", lazy_gettext("Arbeidsflate"), roles={Role.AGENT}, order=20)
 PAGE_SIZE = 50
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,21 +18,21 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 LEVELS = [
-    SelectChoice("1", _l("1 – Høy")),
-    SelectChoice("2", _l("2 – Middels")),
-    SelectChoice("3", _l("3 – Lav")),
+    SelectChoice("1", lazy_gettext("1 – Høy")),
+    SelectChoice("2", lazy_gettext("2 – Middels")),
+    SelectChoice("3", lazy_gettext("3 – Lav")),
 ]
 
 
 def status_choices() -> list[SelectChoice]:
     return [
-        SelectChoice("new", _l("Ny")),
-        SelectChoice("assigned", _l("Tildelt")),
-        SelectChoice("in_progress", _l("Under arbeid")),
-        SelectChoice("pending", _l("Venter")),
-        SelectChoice("resolved", _l("Løst")),
-        SelectChoice("closed", _l("Lukket")),
-        SelectChoice("cancelled", _l("Avbrutt")),
+        SelectChoice("new", lazy_gettext("Ny")),
+        SelectChoice("assigned", lazy_gettext("Tildelt")),
+        SelectChoice("in_progress", lazy_gettext("Under arbeid")),
+        SelectChoice("pending", lazy_gettext("Venter")),
+        SelectChoice("resolved", lazy_gettext("Løst")),
+        SelectChoice("closed", lazy_gettext("Lukket")),
+        SelectChoice("cancelled", lazy_gettext("Avbrutt")),
     ]
 
 
@@ -46,29 +46,30 @@ class Stamped(FlaskForm):
 
 class ReplyForm(Stamped):
     body = TextAreaField(
-        _l("Tekst"), validators=[DataRequired(_l("Skriv en tekst.")), Length(max=20_000)]
+        lazy_gettext("Tekst"),
+        validators=[DataRequired(lazy_gettext("Skriv en tekst.")), Length(max=20_000)],
     )
     internal = RadioField(
-        _l("Hvem ser det?"),
+        lazy_gettext("Hvem ser det?"),
         choices=[
-            SelectChoice("0", _l("Svar til innmelder (offentlig)")),
-            SelectChoice("1", _l("Internt notat (bare IT-enheten)")),
+            SelectChoice("0", lazy_gettext("Svar til innmelder (offentlig)")),
+            SelectChoice("1", lazy_gettext("Internt notat (bare IT-enheten)")),
         ],
         default="0",
     )
 
 
 class EditForm(Stamped):
-    status = SelectField(_l("Status"), choices=[])
-    impact = SelectField(_l("Omfang"), choices=LEVELS)
-    urgency = SelectField(_l("Hastegrad"), choices=LEVELS)
-    queue = SelectField(_l("Kø"), choices=[])
-    assignee = SelectField(_l("Saksbehandler"), choices=[])
-    service_code = SelectField(_l("Tjeneste"), choices=[], validators=[Optional()])
+    status = SelectField(lazy_gettext("Status"), choices=[])
+    impact = SelectField(lazy_gettext("Omfang"), choices=LEVELS)
+    urgency = SelectField(lazy_gettext("Hastegrad"), choices=LEVELS)
+    queue = SelectField(lazy_gettext("Kø"), choices=[])
+    assignee = SelectField(lazy_gettext("Saksbehandler"), choices=[])
+    service_code = SelectField(lazy_gettext("Tjeneste"), choices=[], validators=[Optional()])
     resolution = TextAreaField(
-        _l("Løsning"),
+        lazy_gettext("Løsning"),
         validators=[Optional(), Length(max=20_000)],
-        description=_l("Trengs når saken settes til løst."),
+        description=lazy_gettext("Trengs når saken settes til løst."),
     )
 
 
@@ -82,67 +83,75 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), id="filter-status", choices=[], validators=[Optional()])
-    queue = SelectField(_l("Kø"), id="filter-queue", choices=[], validators=[Optional()])
+    status = SelectField(
+        lazy_gettext("Status"), id="filter-status", choices=[], validators=[Optional()]
+    )
+    queue = SelectField(lazy_gettext("Kø"), id="filter-queue", choices=[], validators=[Optional()])
     municipality = SelectField(
-        _l("Kommune"), id="filter-municipality", choices=[], validators=[Optional()]
+        lazy_gettext("Kommune"), id="filter-municipality", choices=[], validators=[Optional()]
     )
     priority = SelectField(
-        _l("Prioritet"),
+        lazy_gettext("Prioritet"),
         id="filter-priority",
-        choices=[SelectChoice("", _l("Alle"))]
+        choices=[SelectChoice("", lazy_gettext("Alle"))]
         + [SelectChoice(str(p), str(p)) for p in range(1, 5)],
         validators=[Optional()],
     )
     service_code = SelectField(
-        _l("Tjeneste"), id="filter-service_code", choices=[], validators=[Optional()]
+        lazy_gettext("Tjeneste"), id="filter-service_code", choices=[], validators=[Optional()]
     )
     assignee = SelectField(
-        _l("Saksbehandler"), id="filter-assignee", choices=[], validators=[Optional()]
+        lazy_gettext("Saksbehandler"), id="filter-assignee", choices=[], validators=[Optional()]
     )
-    q = StringField(_l("Søk i tekst"), id="filter-q", validators=[Optional(), Length(max=200)])
+    q = StringField(
+        lazy_gettext("Søk i tekst"), id="filter-q", validators=[Optional(), Length(max=200)]
+    )
 
 
 class SaveViewForm(FlaskForm):
     name = StringField(
-        _l("Navn på visningen"),
-        validators=[DataRequired(_l("Gi visningen et navn.")), Length(max=100)],
+        lazy_gettext("Navn på visningen"),
+        validators=[DataRequired(lazy_gettext("Gi visningen et navn.")), Length(max=100)],
     )
-    shared = BooleanField(_l("Del med hele IT-enheten"))
+    shared = BooleanField(lazy_gettext("Del med hele IT-enheten"))
     query = HiddenField()
 
 
 class BulkForm(FlaskForm):
     action = SelectField(
-        _l("Handling"),
+        lazy_gettext("Handling"),
         id="bulk-action",
         choices=[
-            SelectChoice("", _l("Velg")),
-            SelectChoice("assign", _l("Tildel")),
-            SelectChoice("queue", _l("Flytt til kø")),
-            SelectChoice("status", _l("Endre status")),
-            SelectChoice("note", _l("Legg til internt notat")),
+            SelectChoice("", lazy_gettext("Velg")),
+            SelectChoice("assign", lazy_gettext("Tildel")),
+            SelectChoice("queue", lazy_gettext("Flytt til kø")),
+            SelectChoice("status", lazy_gettext("Endre status")),
+            SelectChoice("note", lazy_gettext("Legg til internt notat")),
         ],
     )
     assignee = SelectField(
-        _l("Tildel til"),
+        lazy_gettext("Tildel til"),
         id="bulk-assignee",
         choices=[],
         validate_choice=False,
         validators=[Optional()],
     )
     queue = SelectField(
-        _l("Ny kø"), id="bulk-queue", choices=[], validate_choice=False, validators=[Optional()]
+        lazy_gettext("Ny kø"),
+        id="bulk-queue",
+        choices=[],
+        validate_choice=False,
+        validators=[Optional()],
     )
     status = SelectField(
-        _l("Ny status"),
+        lazy_gettext("Ny status"),
         id="bulk-status",
         choices=[],
         validate_choice=False,
         validators=[Optional()],
     )
     body = TextAreaField(
-        _l("Internt notat"), id="bulk-body", validators=[Optional(), Length(max=20_000)]
+        lazy_gettext("Internt notat"), id="bulk-body", validators=[Optional(), Length(max=20_000)]
     )
 
 

@@ -471,7 +471,8 @@ def timeline(session: Session, actor: Actor, ticket: Ticket) -> list[Entry]:
         entries.append(Entry(c.created_at, "comment", c.author_id, c.internal, body=c.body))
     group: Entry | None = None
     for h in list_history(session, actor, ticket, limit=200).items:
-        if h.field == HISTORY_COMMENT:
+        if h.field == HISTORY_COMMENT or h.field.startswith("sla_"):
+            # Comments and SLA events have entries of their own (below).
             continue
         if h.field == HISTORY_ROUTING:
             entries.append(Entry(h.at, "routing", h.actor_id, data=dict(h.new or {})))
