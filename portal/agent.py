@@ -157,6 +157,7 @@ def _table_context(view: desk.DeskView, cursor: str | None) -> dict[str, Any]:
         "rows": rows,
         "badges": desk.badges(session, rows, calendars, now),
         "names": desk.names_of(session, [r.assignee_id for r in rows]),
+        "seen": desk.last_history_ids(session, [r.id for r in rows]),
         "next_url": url_for("portal_agent.desk_home", **args, cursor=page.next_cursor)
         if page.next_cursor
         else None,

@@ -513,6 +513,18 @@ def last_history_id(session: Session, ticket_id: int) -> int:
     return int(found or 0)
 
 
+def last_history_ids(session: Session, ticket_ids: Sequence[int]) -> dict[int, int]:
+    """``last_history_id`` of many tickets in one query (a desk row's «take» carries it)."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        sa.select(TicketHistory.ticket_id, sa.func.max(TicketHistory.id))
+        .where(TicketHistory.ticket_id.in_(list(ticket_ids)))
+        .group_by(TicketHistory.ticket_id)
+    )
+    return {ticket_id: int(last) for ticket_id, last in rows}
+
+
 def changes_since(
     session: Session, actor: Actor, ticket: Ticket, after_id: int
 ) -> list[TicketHistory]:

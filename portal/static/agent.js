@@ -51,7 +51,8 @@
     var form = document.createElement("form");
     form.method = "post";
     form.action = row.getAttribute("data-take-url");
-    var fields = { csrf_token: csrfToken(), version: row.getAttribute("data-version"), seen: "",
+    var fields = { csrf_token: csrfToken(), version: row.getAttribute("data-version"),
+      seen: row.getAttribute("data-seen") || "",
       next: window.location.pathname + window.location.search };
     Object.keys(fields).forEach(function (name) {
       var input = document.createElement("input");

@@ -502,3 +502,31 @@ def test_timeline_shows_why_routing_chose_the_queue(sign_in, desk):
     page = sign_in(me).get(f"/desk/tickets/{ticket['id']}").get_data(as_text=True)
     assert "kø NETT valgt av regel «rule 1» (plass 1)" in page
     assert "Saken ble opprettet" in page
+
+
+def test_take_from_the_desk_returns_to_the_view_and_never_elsewhere(sign_in, desk):
+    me = desk.create_user("agent")
+    ticket = desk.ticket(me, municipality=HOST)
+    other = desk.ticket(me, municipality=HOST)
+    browser = sign_in(me)
+    page = browser.get("/desk?view=unassigned").get_data(as_text=True)
+    row = re.search(rf'<tr data-ticket="{ticket["id"]}"[^>]*>', page).group(0)
+    version = re.search(r'data-version="(\d+)"', row).group(1)
+    seen = re.search(r'data-seen="(\d+)"', row).group(1)
+    response = browser.post(
+        f"/desk/tickets/{ticket['id']}/take",
+        data={
+            "csrf_token": csrf(page),
+            "version": version,
+            "seen": seen,
+            "next": "/desk?view=unassigned",
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/desk?view=unassigned")
+    assert desk.get(me, ticket["id"]).json["assignee"] == me.id
+    elsewhere = browser.post(
+        f"/desk/tickets/{other['id']}/take",
+        data={"csrf_token": csrf(page), "version": "1", "next": "//evil.example/desk"},
+    )
+    assert elsewhere.headers["Location"].endswith(f"/desk/tickets/{other['id']}")
