@@ -162,7 +162,6 @@ def _table_context(view: desk.DeskView, cursor: str | None) -> dict[str, Any]:
         if page.next_cursor
         else None,
         "here_args": {**args, **({"cursor": cursor} if cursor else {})},
-        "take_form": TakeForm(formdata=None),
     }
 
 
