@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "servicedesk.mail.models",
     "servicedesk.triage.models",
     "portal.models",
+    "portal.desk.models",
 )
 
 

@@ -24,6 +24,7 @@ PAGES = (
     "portal.special",
     "portal.profile",
     "portal.operations",
+    "portal.agent",
 )
 
 
