@@ -151,3 +151,14 @@ def test_home_sections_are_labelled_by_their_headings(sign_in, desk):
         assert f'aria-labelledby="{section}"' in page
         assert f'<h2 class="ds-heading" data-size="md" id="{section}">' in page
     assert "&lt;h2" not in page
+
+
+def test_a_page_with_several_forms_repeats_no_id(sign_in, desk):
+    import re
+
+    me = desk.create_user("requester", HOST)
+    filed = desk.ticket(me)
+    page = sign_in(me).get(f"/tickets/{filed['id']}").get_data(as_text=True)
+    assert page.count('name="csrf_token"') >= 2  # sign-out, comment, cancel
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
