@@ -1,0 +1,358 @@
+"""The administration pages: members, users and tokens, routing rules with a dry run."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from kommune_ikt.auth.models import ApiToken, User
+from service_catalog.models import Municipality, MunicipalityPopulation
+from servicedesk.models import RoutingRule
+from tests.integration.portal.conftest import HOST, OTHER, csrf
+
+pytestmark = pytest.mark.db
+
+PAGES = (
+    "/admin/",
+    "/admin/municipalities",
+    f"/admin/municipalities/{HOST}",
+    "/admin/users",
+    "/admin/routing-rules",
+    "/admin/routing-rules/test?title=x&type=incident&municipality=" + HOST,
+)
+
+
+@pytest.fixture
+def admin(sign_in, desk):
+    return sign_in(desk.create_user("admin"))
+
+
+def _post(browser, path, data, page=None):
+    token = csrf(browser.get(page or path).get_data(as_text=True))
+    return browser.post(path, data={"csrf_token": token, **data})
+
+
+def test_every_admin_page_opens_for_an_admin(admin):
+    for path in PAGES:
+        response = admin.get(path)
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:500])
+        assert response.get_data(as_text=True).count("<h1") == 1
+
+
+@pytest.mark.parametrize("role", ["requester", "orderer", "agent", "catalogue_manager"])
+def test_admin_pages_refuse_other_roles(sign_in, desk, role):
+    browser = sign_in(desk.create_user(role, HOST if role in ("requester", "orderer") else None))
+    for path in PAGES:
+        response = browser.get(path)
+        assert response.status_code == 403, path
+        assert "Ingen tilgang" in response.get_data(as_text=True)
+    assert "Administrasjon" not in browser.get("/").get_data(as_text=True)
+
+
+def test_menu_has_administrasjon_for_admin(admin):
+    page = admin.get("/").get_data(as_text=True)
+    assert "Administrasjon" in page and 'href="/admin/"' in page
+
+
+def test_admin_pages_need_sign_in(client, desk):
+    response = client.get("/admin/users")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
+
+
+# --- members --------------------------------------------------------------------------
+
+
+def test_admin_adds_a_member_by_number_with_name_from_the_official_list(admin, session):
+    response = _post(admin, "/admin/municipalities", {"number": "4601", "joined_on": "2025-01-01"})
+    assert response.status_code == 303
+    added = session.get(Municipality, "4601")
+    assert added.name == "Bergen" and added.country == "NO"
+    assert added.joined_on == datetime.date(2025, 1, 1)
+    assert "Bergen" in admin.get("/admin/municipalities").get_data(as_text=True)
+
+
+def test_an_unknown_number_is_refused_at_the_field_and_kept(admin, session):
+    response = _post(admin, "/admin/municipalities", {"number": "9999"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'href="#number"' in page and "offisielle" in page
+    assert 'value="9999"' in page
+    assert session.get(Municipality, "9999") is None
+
+
+def test_a_malformed_number_is_refused_in_bokmal(admin):
+    response = _post(admin, "/admin/municipalities", {"number": "12a"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Skriv et firesifret kommunenummer." in page and 'value="12a"' in page
+
+
+def test_admin_sets_left_on(admin, desk, session):
+    path = f"/admin/municipalities/{OTHER}"
+    assert _post(admin, path, {"left_on": "2030-06-30"}).status_code == 303
+    session.expire_all()
+    assert session.get(Municipality, OTHER).left_on == datetime.date(2030, 6, 30)
+
+
+def test_left_on_before_joined_on_is_refused_at_the_field(admin, desk, session):
+    response = _post(admin, f"/admin/municipalities/{OTHER}", {"left_on": "2001-01-01"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'href="#left_on"' in page and 'value="2001-01-01"' in page
+    session.expire_all()
+    assert session.get(Municipality, OTHER).left_on is None
+
+
+def test_admin_records_a_population_and_sees_it(admin, desk, session):
+    path = f"/admin/municipalities/{HOST}/populations"
+    response = _post(
+        admin,
+        path,
+        {"year": "2025", "population": "24500", "source": "SSB 2025"},
+        page=f"/admin/municipalities/{HOST}",
+    )
+    assert response.status_code == 303
+    row = session.scalar(
+        sa.select(MunicipalityPopulation).where(
+            MunicipalityPopulation.municipality_number == HOST, MunicipalityPopulation.year == 2025
+        )
+    )
+    assert row.population == 24500
+    assert "SSB 2025" in admin.get(f"/admin/municipalities/{HOST}").get_data(as_text=True)
+
+
+def test_a_negative_population_is_refused_and_kept(admin, desk):
+    response = _post(
+        admin,
+        f"/admin/municipalities/{HOST}/populations",
+        {"year": "2025", "population": "-5"},
+        page=f"/admin/municipalities/{HOST}",
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Skriv et innbyggertall mellom 0 og 20 000 000." in page and 'value="-5"' in page
+
+
+def test_an_unknown_member_page_is_not_found(admin):
+    assert admin.get("/admin/municipalities/0000").status_code == 404
+
+
+# --- users and tokens -----------------------------------------------------------------
+
+
+def test_admin_invites_a_user(admin, desk, session):
+    response = _post(
+        admin,
+        "/admin/users",
+        {
+            "email": "Kari.Nordmann@kristiansund.kommune.no",
+            "name": "Kari Nordmann",
+            "role": "orderer",
+            "municipality": HOST,
+            "language": "nn",
+        },
+    )
+    assert response.status_code == 303
+    user = session.scalar(
+        sa.select(User).where(User.email == "kari.nordmann@kristiansund.kommune.no")
+    )
+    assert (user.role, user.municipality_number, user.language, user.name) == (
+        "orderer",
+        HOST,
+        "nn",
+        "Kari Nordmann",
+    )
+    listing = admin.get("/admin/users").get_data(as_text=True)
+    assert "kari.nordmann@kristiansund.kommune.no" in listing and "Bestiller" in listing
+
+
+def test_a_municipal_role_without_municipality_is_refused_in_bokmal_and_kept(admin, session):
+    response = _post(
+        admin, "/admin/users", {"email": "ola@example.no", "name": "Ola", "role": "requester"}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'href="#municipality"' in page and "hører til en kommune" in page
+    assert 'value="ola@example.no"' in page
+    assert session.scalar(sa.select(User).where(User.email == "ola@example.no")) is None
+
+
+def test_a_malformed_email_is_refused(admin):
+    response = _post(admin, "/admin/users", {"email": "ikke-en-adresse", "role": "agent"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Skriv en gyldig e-postadresse." in page and 'value="ikke-en-adresse"' in page
+
+
+def test_a_taken_email_is_a_conflict_shown_at_the_field(admin, desk):
+    other = desk.create_user("agent")
+    response = _post(admin, "/admin/users", {"email": other.email, "role": "agent"})
+    assert response.status_code == 409
+    assert 'href="#email"' in response.get_data(as_text=True)
+
+
+def test_admin_changes_role_and_language(admin, desk, session):
+    agent = desk.create_user("agent")
+    path = f"/admin/users/{agent.id}"
+    response = _post(
+        admin, path, {"name": "Per", "role": "operations", "municipality": "", "language": "sv"}
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    user = session.get(User, agent.id)
+    assert (user.role, user.language, user.name) == ("operations", "sv", "Per")
+
+
+def test_deactivation_ends_the_users_open_web_session_at_once(admin, sign_in, desk, session):
+    victim = desk.create_user("requester", HOST)
+    theirs = sign_in(victim)
+    assert theirs.get("/tickets").status_code == 200
+    response = _post(
+        admin, f"/admin/users/{victim.id}/deactivate", {}, page=f"/admin/users/{victim.id}"
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(User, victim.id).active is False
+    following = theirs.get("/tickets")
+    assert following.status_code == 302 and following.headers["Location"].endswith("/sign-in")
+    assert desk.list(victim).status_code == 401  # and the tokens are revoked
+
+
+def test_a_role_change_ends_the_users_web_session(admin, sign_in, desk):
+    victim = desk.create_user("agent")
+    theirs = sign_in(victim)
+    _post(
+        admin,
+        f"/admin/users/{victim.id}",
+        {"name": "", "role": "operations", "municipality": "", "language": ""},
+    )
+    assert theirs.get("/tickets").status_code == 302
+
+
+def test_token_is_shown_once_and_listed_without_its_secret(admin, desk, session):
+    agent = desk.create_user("agent")
+    path = f"/admin/users/{agent.id}"
+    response = _post(admin, f"{path}/tokens", {"name": "skript"}, page=path)
+    assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    secret = page.split('<code class="secret">')[1].split("</code>")[0]
+    assert secret.startswith("kikt_")
+    assert (
+        desk.list(type("U", (), {"headers": {"Authorization": f"Bearer {secret}"}})).status_code
+        == 200
+    )
+    listing = admin.get(path).get_data(as_text=True)
+    assert "skript" in listing and secret not in listing and secret[:12] in listing
+
+
+def test_admin_revokes_a_token(admin, desk, session):
+    agent = desk.create_user("agent")
+    response = _post(
+        admin, f"/admin/tokens/{agent.token_id}/revoke", {}, page=f"/admin/users/{agent.id}"
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(ApiToken, agent.token_id).revoked_at is not None
+    assert desk.list(agent).status_code == 401
+
+
+def test_the_last_admin_cannot_be_deactivated(sign_in, desk, session):
+    me = desk.create_user("admin")
+    browser = sign_in(me)
+    session.execute(sa.update(User).where(User.id != me.id).values(active=False))
+    session.commit()
+    response = _post(browser, f"/admin/users/{me.id}/deactivate", {}, page=f"/admin/users/{me.id}")
+    assert response.status_code == 409
+    assert "admin" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, me.id).active is True
+
+
+# --- routing rules ----------------------------------------------------------------------
+
+
+def test_admin_creates_a_rule_and_the_dry_run_names_it(admin, desk, session):
+    desk.add_queue("NETT", name="Nettverk")
+    response = _post(
+        admin,
+        "/admin/routing-rules",
+        {
+            "position": "10",
+            "name": "Nettverksfeil",
+            "queue": "NETT",
+            "municipality": OTHER,
+            "keywords": "vpn, brannmur",
+            "type": "",
+            "priority": "",
+            "service_code": "",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    rule = session.scalar(sa.select(RoutingRule).where(RoutingRule.name == "Nettverksfeil"))
+    assert rule.queue_code == "NETT"
+    assert rule.match == {"municipality": OTHER, "keywords": ["vpn", "brannmur"]}
+
+    hit = admin.get(
+        "/admin/routing-rules/test",
+        query_string={
+            "title": "VPN er nede",
+            "description": "",
+            "type": "incident",
+            "municipality": OTHER,
+            "impact": "2",
+            "urgency": "2",
+        },
+    )
+    assert hit.status_code == 200
+    text = hit.get_data(as_text=True)
+    assert "ville gått til køen NETT, etter regel Nettverksfeil" in text
+    miss = admin.get(
+        "/admin/routing-rules/test",
+        query_string={"title": "VPN er nede", "type": "incident", "municipality": HOST},
+    ).get_data(as_text=True)
+    assert "ville gått til køen SERVICEDESK" in miss and "ingen regel passet" in miss
+
+
+def test_the_dry_run_needs_a_title(admin, desk):
+    response = admin.get(
+        "/admin/routing-rules/test", query_string={"type": "incident", "municipality": HOST}
+    )
+    assert response.status_code == 422
+    assert "Skriv en tittel." in response.get_data(as_text=True)
+
+
+def test_a_rule_for_an_unknown_queue_is_refused_and_kept(admin, desk, session):
+    response = _post(
+        admin,
+        "/admin/routing-rules",
+        {"position": "abc", "name": "Skal ikke finnes", "queue": "SERVICEDESK"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'href="#position"' in page and 'value="Skal ikke finnes"' in page
+    assert (
+        session.scalar(sa.select(RoutingRule).where(RoutingRule.name == "Skal ikke finnes")) is None
+    )
+
+
+def test_admin_reorders_and_deletes_a_rule(admin, desk, session):
+    desk.add_queue("NETT")
+    rule_id = desk.add_rule(5, "NETT", type="incident")
+    path = f"/admin/routing-rules/{rule_id}"
+    form = admin.get(path).get_data(as_text=True)
+    assert 'value="5"' in form
+    response = _post(
+        admin,
+        path,
+        {"position": "1", "name": "Først", "queue": "NETT", "type": "incident"},
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    rule = session.get(RoutingRule, rule_id)
+    assert (rule.position, rule.name, rule.match) == (1, "Først", {"type": "incident"})
+    assert _post(admin, f"{path}/delete", {}, page=path).status_code == 303
+    session.expire_all()
+    assert session.get(RoutingRule, rule_id) is None
