@@ -11,6 +11,7 @@ a translation in every language and every ``.mo`` matches its ``.po``.
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from kommune_ikt.messages import DOMAIN, LANGUAGES, TRANSLATIONS_DIR
 
 ROOT = TRANSLATIONS_DIR.parents[1]
 MAPPING = ROOT / "babel.cfg"
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
+# ``_l`` is the pages' alias of lazy_gettext (form labels, menu entries).
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
 # The language the message ids are written in: its catalogue is filled from them.
 # The web pages' texts (portal/) are written in Bokmål, everything else in English.
 SOURCE_LANGUAGE = "en"
@@ -65,7 +67,11 @@ def update(template: Catalog) -> None:
     for language in LANGUAGES:
         path = po_path(language)
         catalogue = read_catalogue(path, language)
-        catalogue.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        # A copy per language: update() adds the template's own Message objects, so filling
+        # one language's new texts would otherwise fill them in every later language too.
+        catalogue.update(
+            copy.deepcopy(template), no_fuzzy_matching=True, update_header_comment=False
+        )
         catalogue.obsolete.clear()
         for message in catalogue:
             if not message.id or message.string:
