@@ -15,7 +15,7 @@ from flask import Flask, Response, request
 STATIC_DIR = Path(__file__).parent / "static"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 # The page modules, each with its own blueprint (``bp``) and menu entries (portal.nav).
-PAGES = ("portal.views", "portal.admin", "portal.catalogue_admin")
+PAGES = ("portal.views", "portal.admin", "portal.admin_desk", "portal.catalogue_admin")
 
 
 def init_portal(app: Flask) -> None:

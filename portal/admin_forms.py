@@ -19,7 +19,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.errors import DomainError
@@ -61,13 +69,24 @@ def show_errors(form: FlaskForm, exc: DomainError) -> int:
     body = exc.to_problem(gettext)
     placed = False
     for name, messages in (body.get("errors") or {}).items():
-        field = getattr(form, name, None) or getattr(form, name.rsplit(".", 1)[-1], None)
-        if field is not None and hasattr(field, "errors") and name != "csrf_token":
+        field = _field_for(form, name)
+        if field is not None:
             field.errors = [*field.errors, *messages]
             placed = True
     if not placed or exc.status == 409:
         form.form_errors.append(body["detail"])
     return exc.status if exc.status in (409, 422) else 422
+
+
+def _field_for(form: FlaskForm, name: str) -> Any:
+    """The form's field for an error's name: ``hours.mon.0`` → ``hours_mon`` (the longest
+    prefix that is a field), ``match.service_code`` → ``service_code`` (its last part)."""
+    parts = name.split(".")
+    for n in range(len(parts), 0, -1):
+        found = form._fields.get("_".join(parts[:n]))
+        if found is not None and name != "csrf_token":
+            return found
+    return form._fields.get(parts[-1])
 
 
 def money(value: str | None) -> Decimal | None:
@@ -194,14 +213,14 @@ class PopulationForm(FlaskForm):
     year = IntegerField(
         _l("År"),
         validators=[
-            DataRequired(_l("Skriv et årstall.")),
+            InputRequired(_l("Skriv et årstall.")),
             NumberRange(1900, 2100, _l("Skriv et årstall mellom 1900 og 2100.")),
         ],
     )
     population = IntegerField(
         _l("Innbyggertall"),
         validators=[
-            DataRequired(_l("Skriv innbyggertallet.")),
+            InputRequired(_l("Skriv innbyggertallet.")),
             NumberRange(0, 20_000_000, _l("Skriv et innbyggertall mellom 0 og 20 000 000.")),
         ],
         description=_l("Per 1. januar, slik SSB eller SCB publiserer det."),
@@ -213,7 +232,7 @@ class RuleForm(FlaskForm):
     position = IntegerField(
         _l("Rekkefølge"),
         validators=[
-            DataRequired(_l("Skriv et tall for rekkefølgen.")),
+            InputRequired(_l("Skriv et tall for rekkefølgen.")),
             NumberRange(-(2**31), 2**31 - 1),
         ],
         description=_l("Reglene prøves fra lavest til høyest tall; den første som passer, vinner."),
@@ -316,7 +335,7 @@ class PriceForm(FlaskForm):
     year = IntegerField(
         _l("Budsjettår"),
         validators=[
-            DataRequired(_l("Skriv et årstall.")),
+            InputRequired(_l("Skriv et årstall.")),
             NumberRange(2000, 2100, _l("Skriv et budsjettår mellom 2000 og 2100.")),
         ],
     )
@@ -351,7 +370,7 @@ class ParticipantsForm(FlaskForm):
     year = IntegerField(
         _l("Budsjettår"),
         validators=[
-            DataRequired(_l("Skriv et årstall.")),
+            InputRequired(_l("Skriv et årstall.")),
             NumberRange(2000, 2100, _l("Skriv et budsjettår mellom 2000 og 2100.")),
         ],
     )
@@ -424,7 +443,7 @@ class RankForm(FlaskForm):
     priority_rank = IntegerField(
         _l("Plass i porteføljen"),
         validators=[
-            DataRequired(_l("Skriv en plass, 1 eller høyere.")),
+            InputRequired(_l("Skriv en plass, 1 eller høyere.")),
             NumberRange(1, 1_000_000, _l("Skriv en plass, 1 eller høyere.")),
         ],
     )

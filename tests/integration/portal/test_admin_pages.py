@@ -356,3 +356,158 @@ def test_admin_reorders_and_deletes_a_rule(admin, desk, session):
     assert _post(admin, f"{path}/delete", {}, page=path).status_code == 303
     session.expire_all()
     assert session.get(RoutingRule, rule_id) is None
+
+
+# --- queues, SLA policy sets, calendars -------------------------------------------------
+
+DESK_PAGES = (
+    "/admin/desk/queues",
+    "/admin/desk/queues/SERVICEDESK",
+    "/admin/desk/sla-policies",
+    "/admin/desk/sla-policies/default",
+    "/admin/desk/calendars",
+    "/admin/desk/calendars/business",
+)
+
+
+def test_desk_admin_pages_open_for_admin_only(admin, sign_in, desk):
+    agent = sign_in(desk.create_user("agent"))
+    for path in DESK_PAGES:
+        response = admin.get(path)
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
+        assert response.get_data(as_text=True).count("<h1") == 1
+        assert agent.get(path).status_code == 403, path
+
+
+def test_admin_creates_a_queue_with_agents_and_makes_it_the_default(admin, desk, session):
+    from servicedesk.models import Queue, QueueAgent
+
+    agent = desk.create_user("agent")
+    response = _post(
+        admin,
+        "/admin/desk/queues",
+        {"code": "NETT", "name": "Nettverk", "auto_assign": "y", "agents": [str(agent.id)]},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    queue = session.get(Queue, "NETT")
+    assert queue.auto_assign and not queue.is_default
+    assert session.scalars(
+        sa.select(QueueAgent.user_id).where(QueueAgent.queue_code == "NETT")
+    ).all() == [agent.id]
+    page = admin.get("/admin/desk/queues").get_data(as_text=True)
+    assert agent.email in page
+    response = _post(
+        admin, "/admin/desk/queues/NETT", {"code": "NETT", "name": "Nettverk", "default": "y"}
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(Queue, "NETT").is_default
+    assert not session.get(Queue, "SERVICEDESK").is_default
+
+
+def test_the_default_queue_cannot_be_unset_and_says_so(admin, desk, session):
+    from servicedesk.models import Queue
+
+    response = _post(
+        admin, "/admin/desk/queues/SERVICEDESK", {"code": "SERVICEDESK", "name": "Servicedesk"}
+    )
+    assert response.status_code == 409
+    assert 'href="#default"' in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Queue, "SERVICEDESK").is_default
+
+
+def test_admin_replaces_a_policy_set(admin, session):
+    from servicedesk.sla.models import SlaPolicy
+
+    data = {}
+    for i, (response, resolution) in enumerate([(15, 120), (30, 240), (60, 480), (120, 960)]):
+        data[f"policies_{i}_response_minutes"] = str(response)
+        data[f"policies_{i}_resolution_minutes"] = str(resolution)
+        data[f"policies_{i}_calendar"] = "business"
+    assert _post(admin, "/admin/desk/sla-policies/default", data).status_code == 303
+    rows = session.scalars(
+        sa.select(SlaPolicy).where(SlaPolicy.set_name == "default").order_by(SlaPolicy.priority)
+    ).all()
+    assert [(p.response_minutes, p.resolution_minutes) for p in rows] == [
+        (15, 120),
+        (30, 240),
+        (60, 480),
+        (120, 960),
+    ]
+    data["policies_2_resolution_minutes"] = "0"
+    refused = _post(admin, "/admin/desk/sla-policies/default", data)
+    assert refused.status_code == 422
+    assert "Skriv et antall minutter, 1 eller flere." in refused.get_data(as_text=True)
+
+
+def test_admin_edits_the_business_calendar_with_recurring_closures(admin, session):
+    from servicedesk.sla.models import SlaCalendar
+
+    path = "/admin/desk/calendars/business"
+    assert 'value="08:00-15:30"' in admin.get(path).get_data(as_text=True)
+    data = {
+        "timezone": "Europe/Oslo",
+        "holiday_country": "NO",
+        "hours_mon": "08:00-15:30",
+        "hours_tue": "08:00-15:30",
+        "hours_wed": "08:00-11:30, 12:00-15:30",
+        "hours_thu": "08:00-15:30",
+        "hours_fri": "08:00-14:00",
+        "closures": "12-24 12:00\neaster-4 12:00\n12-31",
+        "extra_closed_dates": "2027-05-18",
+        "special_hours": "2026-12-23: 08:00-12:00",
+    }
+    assert _post(admin, path, data).status_code == 303
+    session.expire_all()
+    calendar = session.get(SlaCalendar, "business")
+    assert calendar.hours["wed"] == [["08:00", "11:30"], ["12:00", "15:30"]]
+    assert "sat" not in calendar.hours
+    assert {"rule": "easter-4", "closed_from": "12:00"} in calendar.closures
+    assert {"rule": "12-31", "closed_from": None} in calendar.closures
+    assert calendar.extra_closed_dates == ["2027-05-18"]
+    listing = admin.get("/admin/desk/calendars").get_data(as_text=True)
+    assert "easter-4" in listing
+
+
+def test_a_bad_closure_rule_is_refused_at_its_field_and_kept(admin, session):
+    from servicedesk.sla.models import SlaCalendar
+
+    path = "/admin/desk/calendars/business"
+    response = _post(
+        admin,
+        path,
+        {"timezone": "Europe/Oslo", "hours_mon": "08:00-15:30", "closures": "julaften"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'href="#closures"' in page and "julaften" in page
+    session.expire_all()
+    assert session.get(SlaCalendar, "business").hours.get("tue")
+
+
+def test_a_malformed_opening_range_is_refused_in_bokmal(admin):
+    response = _post(
+        admin,
+        "/admin/desk/calendars/business",
+        {"timezone": "Europe/Oslo", "hours_mon": "hele dagen"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Skriv tidsrom som 08:00-15:30, skilt med komma." in page
+    assert 'value="hele dagen"' in page
+
+
+def test_admin_creates_a_calendar(admin, session):
+    from servicedesk.sla.models import SlaCalendar
+
+    new = admin.get("/admin/desk/calendars-new", query_string={"name": "vakt"})
+    assert new.status_code == 303 and new.headers["Location"].endswith("/calendars/vakt")
+    response = _post(
+        admin,
+        "/admin/desk/calendars/vakt",
+        {"timezone": "Europe/Stockholm", "hours_sat": "10:00-14:00", "holiday_country": "se"},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    calendar = session.get(SlaCalendar, "vakt")
+    assert calendar.hours == {"sat": [["10:00", "14:00"]]} and calendar.holiday_country == "SE"
