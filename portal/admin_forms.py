@@ -180,6 +180,7 @@ class UserEditForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(
         _l("Navn på nøkkelen"),
+        id="token-name",
         validators=[Optional(), Length(max=100)],
         description=_l("Hva nøkkelen brukes til, for eksempel et skript."),
     )
@@ -276,15 +277,23 @@ class RouteTestForm(FlaskForm):
         csrf = False  # a GET that changes nothing
 
     title = StringField(
-        _l("Tittel"), validators=[DataRequired(_l("Skriv en tittel.")), Length(max=200)]
+        _l("Tittel"),
+        id="dry-title",
+        validators=[DataRequired(_l("Skriv en tittel.")), Length(max=200)],
     )
-    description = TextAreaField(_l("Beskrivelse"), validators=[Optional(), Length(max=20_000)])
-    type = SelectField(_l("Type"), choices=TYPES)
-    service_code = SelectField(_l("Tjeneste"), choices=[], validators=[Optional()])
-    category = StringField(_l("Kategori"), validators=[Optional(), Length(max=100)])
-    municipality = SelectField(_l("Kommune"), choices=[])
-    impact = SelectField(_l("Omfang"), choices=LEVELS, default="3")
-    urgency = SelectField(_l("Hastegrad"), choices=LEVELS, default="3")
+    description = TextAreaField(
+        _l("Beskrivelse"), id="dry-description", validators=[Optional(), Length(max=20_000)]
+    )
+    type = SelectField(_l("Type"), id="dry-type", choices=TYPES)
+    service_code = SelectField(
+        _l("Tjeneste"), id="dry-service_code", choices=[], validators=[Optional()]
+    )
+    category = StringField(
+        _l("Kategori"), id="dry-category", validators=[Optional(), Length(max=100)]
+    )
+    municipality = SelectField(_l("Kommune"), id="dry-municipality", choices=[])
+    impact = SelectField(_l("Omfang"), id="dry-impact", choices=LEVELS, default="3")
+    urgency = SelectField(_l("Hastegrad"), id="dry-urgency", choices=LEVELS, default="3")
 
 
 # --- catalogue managers -----------------------------------------------------------------
@@ -369,6 +378,7 @@ class PriceForm(FlaskForm):
 class ParticipantsForm(FlaskForm):
     year = IntegerField(
         _l("Budsjettår"),
+        id="participants-year",
         validators=[
             InputRequired(_l("Skriv et årstall.")),
             NumberRange(2000, 2100, _l("Skriv et budsjettår mellom 2000 og 2100.")),

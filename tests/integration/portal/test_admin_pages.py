@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,14 @@ from servicedesk.models import RoutingRule
 from tests.integration.portal.conftest import HOST, OTHER, csrf
 
 pytestmark = pytest.mark.db
+
+
+def _duplicate_ids(html):
+    """Ids given twice on a page (labels would point at the wrong field); the CSRF token's
+    hidden inputs aside."""
+    ids = [i for i in re.findall(r'\sid="([^"]+)"', html) if i != "csrf_token"]
+    return {i for i in ids if ids.count(i) > 1}
+
 
 PAGES = (
     "/admin/",
@@ -39,6 +48,7 @@ def test_every_admin_page_opens_for_an_admin(admin):
         response = admin.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:500])
         assert response.get_data(as_text=True).count("<h1") == 1
+        assert not _duplicate_ids(response.get_data(as_text=True)), path
 
 
 @pytest.mark.parametrize("role", ["requester", "orderer", "agent", "catalogue_manager"])
@@ -376,6 +386,7 @@ def test_desk_admin_pages_open_for_admin_only(admin, sign_in, desk):
         response = admin.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
         assert response.get_data(as_text=True).count("<h1") == 1
+        assert not _duplicate_ids(response.get_data(as_text=True)), path
         assert agent.get(path).status_code == 403, path
 
 
@@ -511,3 +522,17 @@ def test_admin_creates_a_calendar(admin, session):
     assert response.status_code == 303, response.get_data(as_text=True)
     calendar = session.get(SlaCalendar, "vakt")
     assert calendar.hours == {"sat": [["10:00", "14:00"]]} and calendar.holiday_country == "SE"
+
+
+def test_a_users_page_and_a_rules_page_open_for_admin_only(admin, sign_in, desk):
+    agent = desk.create_user("agent")
+    desk.add_queue("NETT")
+    rule_id = desk.add_rule(3, "NETT", type="incident")
+    manager = sign_in(desk.create_user("catalogue_manager"))
+    for path in (f"/admin/users/{agent.id}", f"/admin/routing-rules/{rule_id}"):
+        response = admin.get(path)
+        assert response.status_code == 200, path
+        assert not _duplicate_ids(response.get_data(as_text=True)), path
+        assert manager.get(path).status_code == 403, path
+    assert admin.get("/admin/users/999999").status_code == 404
+    assert admin.get("/admin/routing-rules/999999").status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -23,6 +24,13 @@ from tests.integration.portal.conftest import HOST, csrf
 
 __all__ = ["make_key", "make_service", "orkide", "this_year"]
 pytestmark = pytest.mark.db
+
+
+def _duplicate_ids(html):
+    """Ids given twice on a page (labels would point at the wrong field); the CSRF token's
+    hidden inputs aside."""
+    ids = [i for i in re.findall(r'\sid="([^"]+)"', html) if i != "csrf_token"]
+    return {i for i in ids if ids.count(i) > 1}
 
 
 @pytest.fixture
@@ -62,6 +70,7 @@ def test_every_catalogue_page_opens_for_managers_and_admins(sign_in, create_user
         response = browser.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:400])
         assert response.get_data(as_text=True).count("<h1") == 1
+        assert not _duplicate_ids(response.get_data(as_text=True)), path
     assert "Katalogforvaltning" in browser.get("/").get_data(as_text=True)
 
 
