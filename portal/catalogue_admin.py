@@ -159,11 +159,12 @@ def service(code: str) -> Any:
             return redirect(url_for(".service", code=code), 303)
     elif form.is_submitted():
         status = 422
+    year = request.args.get("year", type=int) or budget_year()
     return _service_page(
         found,
         form,
-        PriceForm(formdata=None, data={"year": budget_year()}),
-        ParticipantsForm(formdata=None, data={"year": budget_year()}),
+        PriceForm(formdata=None, data={"year": year}),
+        ParticipantsForm(formdata=None, data={"year": year}),
         status,
     )
 
