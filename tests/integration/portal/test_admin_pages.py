@@ -536,3 +536,15 @@ def test_a_users_page_and_a_rules_page_open_for_admin_only(admin, sign_in, desk)
         assert manager.get(path).status_code == 403, path
     assert admin.get("/admin/users/999999").status_code == 404
     assert admin.get("/admin/routing-rules/999999").status_code == 404
+
+
+def test_a_web_sign_in_counts_as_last_seen(admin, sign_in, desk, session):
+    agent = desk.create_user("agent")
+    row = f'href="/admin/users/{agent.id}">{agent.email}</a>'
+    before = admin.get("/admin/users").get_data(as_text=True)
+    assert "Aldri" in before.split(row)[1].split("</tr>")[0]
+    sign_in(agent)
+    session.expire_all()
+    assert session.get(User, agent.id).last_seen_at is not None
+    after = admin.get("/admin/users").get_data(as_text=True)
+    assert "Aldri" not in after.split(row)[1].split("</tr>")[0]
