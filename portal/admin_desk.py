@@ -35,6 +35,7 @@ from kommune_ikt.errors import DomainError
 from kommune_ikt.web import db_session
 from portal.admin import page_error
 from portal.admin_forms import show_errors
+from portal.forms import ButtonForm
 from portal.views import actor, requires
 from servicedesk import queues
 from servicedesk.sla import policies
@@ -236,6 +237,16 @@ def policy_set(name: str) -> Any:
     return render_template(
         "admin/sla_policy.html", name=name, form=form, new=not current["policies"]
     ), status
+
+
+@bp.post("/sla-policies/<name>/reapply")
+@requires(Role.ADMIN)
+def reapply_policy_set(name: str) -> Any:
+    """Give the set's current targets to the open tickets that use it."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    result = policies.reapply_policy_set(db_session(), actor(), name)
+    return render_template("admin/sla_reapplied.html", name=name, count=result["tickets_reapplied"])
 
 
 @bp.get("/sla-policies-new")

@@ -548,3 +548,16 @@ def test_a_web_sign_in_counts_as_last_seen(admin, sign_in, desk, session):
     assert session.get(User, agent.id).last_seen_at is not None
     after = admin.get("/admin/users").get_data(as_text=True)
     assert "Aldri" not in after.split(row)[1].split("</tr>")[0]
+
+
+def test_admin_reapplies_a_policy_set_to_open_tickets(admin, desk, session):
+    from servicedesk.sla.models import SlaPolicyChange
+
+    requester = desk.create_user("requester", HOST)
+    desk.ticket(requester)
+    path = "/admin/desk/sla-policies/default"
+    response = _post(admin, f"{path}/reapply", {}, page=path)
+    assert response.status_code == 200
+    assert "Åpne saker som fikk settets frister: 1." in response.get_data(as_text=True)
+    change = session.scalar(sa.select(SlaPolicyChange).where(SlaPolicyChange.action == "reapplied"))
+    assert change.tickets_affected == 1
