@@ -28,6 +28,7 @@ from portal.admin_forms import (
     TokenForm,
     UserCreateForm,
     UserEditForm,
+    domains,
     show_errors,
 )
 from portal.forms import ButtonForm
@@ -35,6 +36,7 @@ from portal.views import actor, requires
 from service_catalog import municipalities
 from service_catalog import queries as catalog_queries
 from servicedesk import queues, rules
+from servicedesk.sla import policies
 
 bp = Blueprint("portal_admin", __name__, url_prefix="/admin", template_folder="templates")
 nav.register("portal_admin.index", _l("Administrasjon"), roles={Role.ADMIN}, order=90)
@@ -103,15 +105,20 @@ def member(number: str) -> Any:
     """One member: when it left, and its population per year."""
     session = db_session()
     found = municipalities.get_municipality(session, actor(), number)
-    form = MunicipalityEditForm(obj=found if request.method == "GET" else None)
+    form = _policy_set_choices(
+        MunicipalityEditForm(data=_member_form_data(found) if request.method == "GET" else None)
+    )
     population_form = PopulationForm(formdata=None)
     status = 200
     if form.validate_on_submit():
+        changes = {
+            "left_on": form.left_on.data,
+            "sla_policy_set": form.sla_policy_set.data,
+            "email_domains": domains(form.email_domains.data),
+        }
         try:
             locked = municipalities.get_municipality(session, actor(), number, for_update=True)
-            municipalities.update_municipality(
-                session, actor(), locked, {"left_on": form.left_on.data}
-            )
+            municipalities.update_municipality(session, actor(), locked, changes)
         except DomainError as exc:
             status = show_errors(form, exc)
         else:
@@ -119,6 +126,21 @@ def member(number: str) -> Any:
     elif form.is_submitted():
         status = 422
     return _member_page(found, form, population_form, status)
+
+
+def _member_form_data(found: Any) -> dict[str, Any]:
+    return {
+        "left_on": found.left_on,
+        "sla_policy_set": found.sla_policy_set,
+        "email_domains": "\n".join(found.email_domains or []),
+    }
+
+
+def _policy_set_choices(form: MunicipalityEditForm) -> MunicipalityEditForm:
+    form.sla_policy_set.choices = [
+        SelectChoice(p["name"], p["name"]) for p in policies.list_policy_sets(db_session(), actor())
+    ]
+    return form
 
 
 def _member_page(found: Any, form: Any, population_form: Any, status: int) -> Any:
@@ -148,7 +170,8 @@ def population(number: str) -> Any:
             status = show_errors(form, exc)
         else:
             return redirect(url_for(".member", number=number) + "#populations", 303)
-    return _member_page(found, MunicipalityEditForm(obj=found, formdata=None), form, status)
+    edit = _policy_set_choices(MunicipalityEditForm(formdata=None, data=_member_form_data(found)))
+    return _member_page(found, edit, form, status)
 
 
 # --- users and tokens -------------------------------------------------------------------

@@ -142,6 +142,21 @@ def _shares_check(form: Any, field: Any) -> None:
         )
 
 
+DOMAIN = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+
+def domains(text: str | None) -> list[str]:
+    return [d for d in re.split(r"[\s,]+", text or "") if d]
+
+
+def _domains_check(form: Any, field: Any) -> None:
+    bad = [d for d in domains(field.data) if not DOMAIN.match(d)]
+    if bad:
+        raise ValidationError(gettext("Ikke et e-postdomene: %(domains)s.", domains=", ".join(bad)))
+
+
 # --- admin -----------------------------------------------------------------------------
 
 
@@ -200,6 +215,15 @@ class MunicipalityAddForm(FlaskForm):
 
 
 class MunicipalityEditForm(FlaskForm):
+    sla_policy_set = SelectField(_l("SLA-sett"), choices=[])
+    email_domains = TextAreaField(
+        _l("E-postdomener"),
+        validators=[Optional(), Length(max=13_000), _domains_check],
+        description=_l(
+            "Ett domene per linje, for eksempel kristiansund.kommune.no. E-post fra disse "
+            "domenene blir saker for kommunen."
+        ),
+    )
     left_on = DateField(
         _l("Utmeldt fra"),
         validators=[Optional()],

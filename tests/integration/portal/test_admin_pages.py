@@ -101,18 +101,45 @@ def test_a_malformed_number_is_refused_in_bokmal(admin):
 
 def test_admin_sets_left_on(admin, desk, session):
     path = f"/admin/municipalities/{OTHER}"
-    assert _post(admin, path, {"left_on": "2030-06-30"}).status_code == 303
+    data = {"left_on": "2030-06-30", "sla_policy_set": "default"}
+    assert _post(admin, path, data).status_code == 303
     session.expire_all()
     assert session.get(Municipality, OTHER).left_on == datetime.date(2030, 6, 30)
 
 
 def test_left_on_before_joined_on_is_refused_at_the_field(admin, desk, session):
-    response = _post(admin, f"/admin/municipalities/{OTHER}", {"left_on": "2001-01-01"})
+    response = _post(
+        admin,
+        f"/admin/municipalities/{OTHER}",
+        {"left_on": "2001-01-01", "sla_policy_set": "default"},
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'href="#left_on"' in page and 'value="2001-01-01"' in page
     session.expire_all()
     assert session.get(Municipality, OTHER).left_on is None
+
+
+def test_admin_sets_the_mail_domains_of_a_member(admin, desk, session):
+    path = f"/admin/municipalities/{HOST}"
+    data = {"sla_policy_set": "default", "email_domains": "Kristiansund.kommune.no\nksu.no"}
+    assert _post(admin, path, data).status_code == 303
+    session.expire_all()
+    assert session.get(Municipality, HOST).email_domains == [
+        "kristiansund.kommune.no",
+        "ksu.no",
+    ]
+    taken = _post(
+        admin,
+        f"/admin/municipalities/{OTHER}",
+        {"sla_policy_set": "default", "email_domains": "ksu.no"},
+    )
+    assert taken.status_code == 422
+    page = taken.get_data(as_text=True)
+    assert 'href="#email_domains"' in page and "ksu.no" in page
+    malformed = _post(admin, path, {"sla_policy_set": "default", "email_domains": "ikke et domene"})
+    assert malformed.status_code == 422
+    assert "Ikke et e-postdomene: ikke, et, domene." in malformed.get_data(as_text=True)
 
 
 def test_admin_records_a_population_and_sees_it(admin, desk, session):
