@@ -234,8 +234,13 @@ def policy_set(name: str) -> Any:
             return redirect(url_for(".policy_sets"), 303)
     elif form.is_submitted():
         status = 422
+    changes = policies.list_policy_changes(session, actor(), name, limit=20).items
     return render_template(
-        "admin/sla_policy.html", name=name, form=form, new=not current["policies"]
+        "admin/sla_policy.html",
+        name=name,
+        form=form,
+        new=not current["policies"],
+        changes=changes,
     ), status
 
 

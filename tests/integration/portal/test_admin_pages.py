@@ -588,3 +588,5 @@ def test_admin_reapplies_a_policy_set_to_open_tickets(admin, desk, session):
     assert "Åpne saker som fikk settets frister: 1." in response.get_data(as_text=True)
     change = session.scalar(sa.select(SlaPolicyChange).where(SlaPolicyChange.action == "reapplied"))
     assert change.tickets_affected == 1
+    history = admin.get(path).get_data(as_text=True)
+    assert "Gitt åpne saker" in history
