@@ -25,6 +25,9 @@ PAGES = (
     "portal.profile",
     "portal.operations",
     "portal.agent",
+    "portal.admin",
+    "portal.admin_desk",
+    "portal.catalogue_admin",
 )
 
 

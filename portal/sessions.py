@@ -80,6 +80,8 @@ def open_web_session(session: Session, user: User, settings: Settings) -> str:
             expires_at=now + timedelta(hours=settings.web_session_max_hours),
         )
     )
+    # What the admin's user list shows as last seen: web sign-ins count, as API calls do.
+    user.last_seen_at = now
     session.flush()
     return token
 
@@ -111,6 +113,7 @@ def resume(session: Session, token: str | None, settings: Settings) -> Actor | N
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
+        user.last_seen_at = now
     return Actor(user.id, Role(user.role), user.municipality_number, user.email, user.language)
 
 

@@ -33,6 +33,31 @@ EXPECTED: dict[str, frozenset[Role]] = {
     "/operations/sla": frozenset({Role.AGENT, Role.OPERATIONS, Role.ADMIN}),
     "/desk": frozenset({Role.AGENT, Role.ADMIN}),
     "/desk/table": frozenset({Role.AGENT, Role.ADMIN}),
+    **{
+        path: frozenset({Role.ADMIN})
+        for path in (
+            "/admin/",
+            "/admin/municipalities",
+            "/admin/users",
+            "/admin/routing-rules",
+            "/admin/routing-rules/test?title=Skriveren+virker+ikke&type=incident&municipality=1505",
+            "/admin/desk/queues",
+            "/admin/desk/sla-policies",
+            "/admin/desk/sla-policies-new?name=nytt-sett",
+            "/admin/desk/calendars",
+            "/admin/desk/calendars-new?name=ny-kalender",
+        )
+    },
+    **{
+        path: frozenset({Role.CATALOGUE_MANAGER, Role.ADMIN})
+        for path in (
+            "/catalogue-admin/",
+            "/catalogue-admin/services",
+            "/catalogue-admin/allocation-keys",
+            "/catalogue-admin/budget-years",
+            "/catalogue-admin/special-requests",
+        )
+    },
 }
 NOT_PAGES = {"/sign-in", "/sign-in/callback", "/sign-in/demo"}
 
@@ -45,6 +70,8 @@ def test_each_role_opens_exactly_its_pages(sign_in, desk, role):
     for path, allowed in EXPECTED.items():
         response = browser.get(path)
         expected = 200 if role in allowed else 403
+        if expected == 200 and path.split("?")[0].endswith("-new"):
+            expected = 303  # these go on to the new item's form
         if response.status_code != expected:
             wrong[path] = (response.status_code, expected)
         if expected == 403:
@@ -68,7 +95,7 @@ def test_every_page_is_in_the_matrix(app):
         and not rule.arguments
         and rule.rule not in NOT_PAGES
     }
-    assert pages == set(EXPECTED), (
-        f"add to EXPECTED: {sorted(pages - set(EXPECTED))}; "
-        f"gone: {sorted(set(EXPECTED) - pages)}"
+    listed = {path.split("?")[0] for path in EXPECTED}
+    assert pages == listed, (
+        f"add to EXPECTED: {sorted(pages - listed)}; gone: {sorted(listed - pages)}"
     )
