@@ -27,6 +27,7 @@ from kommune_ikt.auth.models import User
 from servicedesk import queries, services
 from tests.browser.pages import (
     DEMO_USERS,
+    Findings,
     activate,
     fill,
     focused,
@@ -105,6 +106,10 @@ def test_sign_in_file_a_ticket_with_a_file_comment_read_the_answer_and_sign_out(
         session.commit()
     browser.refresh()  # the browser's reload (F5 is not passed on to the browser itself)
     wait_for(lambda: "Vi sender et nytt tastatur i dag." in page_text(browser), "the answer")
+    # The crawl may not meet a ticket with files; this one has them.
+    findings = Findings()
+    findings.check_page(browser, "a ticket with an attachment and comments")
+    assert not findings.problems, findings.report()
 
     # Sign out: the button in the header is reached backwards from the page's end.
     press(browser, Keys.END)
