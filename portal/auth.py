@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from authlib.integrations.flask_client import OAuth
@@ -12,6 +13,7 @@ from flask import (
     abort,
     current_app,
     g,
+    make_response,
     redirect,
     render_template,
     session,
@@ -24,6 +26,7 @@ from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.errors import DomainError
+from kommune_ikt.security_headers import CONTENT_SECURITY_POLICY
 from kommune_ikt.web import db_session
 from portal.forms import ButtonForm
 from portal.sessions import end_web_session, open_web_session, resume
@@ -76,12 +79,39 @@ def sign_in(user: User) -> Response:
 
 @bp.get("/sign-in")
 def sign_in_page() -> Any:
-    return render_template(
-        "signin.html",
-        oidc=settings().oidc_issuer is not None,
-        demo=settings().demo_signin,
-        form=ButtonForm(),
+    response = make_response(
+        render_template(
+            "signin.html",
+            oidc=settings().oidc_issuer is not None,
+            demo=settings().demo_signin,
+            form=ButtonForm(),
+        )
     )
+    if settings().oidc_issuer:
+        response.headers["Content-Security-Policy"] = _sign_in_policy()
+    return response
+
+
+def _sign_in_policy() -> str:
+    """The usual policy, but this page's form may lead to the provider: browsers apply
+    ``form-action`` to the redirect that follows a form's POST as well, so with
+    ``'self'`` alone the button's redirect to the provider would be blocked."""
+    origins = {_origin(settings().oidc_issuer)}
+    client = current_app.extensions["portal.oauth"].create_client("oidc")
+    try:
+        metadata = client.load_server_metadata() if client is not None else {}
+    except Exception as exc:  # the provider unreachable: the button will say so
+        current_app.logger.warning("OpenID provider metadata unavailable: %s", exc)
+        metadata = {}
+    if metadata.get("authorization_endpoint"):
+        origins.add(_origin(str(metadata["authorization_endpoint"])))
+    allowed = " ".join(["'self'", *sorted(origins)])
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action {allowed}")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @bp.post("/sign-in/oidc")

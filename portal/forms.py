@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -56,12 +56,15 @@ class TicketForm(FlaskForm):
             "Høy: arbeidet stopper nå. Middels: det går, men tungt. Lav: det kan vente."
         ),
     )
+    # Named as the API's upload field; the limits are said by portal.attachments.hint().
+    file = MultipleFileField(_l("Vedlegg"))
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Kommentar"), validators=[DataRequired(_l("Skriv en kommentar.")), Length(max=20_000)]
     )
+    file = MultipleFileField(_l("Vedlegg"))
 
 
 class OrderForm(FlaskForm):

@@ -6,20 +6,23 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import DomainError, NotFound
+from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
 from kommune_ikt.web import db_session
 from metrics import queries as metric_queries
-from portal import nav
+from portal import attachments, nav
 from portal.forms import ButtonForm, CommentForm, TicketForm
 from service_catalog import queries as catalog_queries
 from servicedesk import queries, services
+from servicedesk.attachments import services as attachment_services
+from servicedesk.attachments.api import content_response
 from servicedesk.choices import TicketStatus
 
 bp = Blueprint(
@@ -80,6 +83,9 @@ def forbidden() -> Any:
         detail=_("Rollen din gir ikke tilgang til denne siden."),
         status=403,
     ), 403
+
+
+bp.add_app_template_filter(attachments.filesize, "filesize")
 
 
 @bp.app_context_processor
@@ -153,9 +159,10 @@ def _service_choices() -> list[SelectChoice]:
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @signed_in
 def new_ticket() -> Any:
-    form = TicketForm()
+    form, parsed = attachments.form_with_files(TicketForm)
     form.service_code.choices = _service_choices()
-    if form.validate_on_submit():
+    status = None
+    if parsed and form.validate_on_submit():
         data = {
             "title": form.title.data,
             "description": form.description.data,
@@ -164,26 +171,38 @@ def new_ticket() -> Any:
             "impact": int(form.impact.data),
             "urgency": int(form.urgency.data),
         }
+        session = db_session()
         try:
-            filed = services.file_ticket(db_session(), actor(), data, source="web")
+            uploads = []
+            if attachments.chosen(form.file.data):
+                # As the API does: no transaction stays open across the virus scan.
+                session.commit()
+                uploads = attachments.prepare(form.file.data)
+            filed = services.file_ticket(session, actor(), data, source="web")
+            attachments.attach(session, actor(), filed.ticket.id, uploads)
         except DomainError as exc:
             _form_errors(form, exc)
+            status = exc.status if isinstance(exc, attachments.FileRefused) else None
         else:
             return redirect(url_for("portal.ticket", ticket_id=filed.ticket.id), 303)
-    status = 422 if form.errors else 200
+    if not parsed:
+        status = 413
+    status = status or (422 if form.errors or form.form_errors else 200)
     return render_template("tickets/new.html", form=form), status
 
 
 def _form_errors(form: Any, exc: DomainError) -> None:
-    """A service's refusal shown at the field it names (the form-level summary otherwise)."""
-    for name, messages in (exc.errors or {}).items():
+    """A service's refusal shown at the field it names (the form-level summary otherwise),
+    in the user's language."""
+    problem = exc.to_problem(_)
+    for name, messages in (problem.get("errors") or {}).items():
         field = getattr(form, name, None)
         if field is not None:
             field.errors = [*field.errors, *messages]
             continue
-        form.form_errors.append(exc.detail)
+        form.form_errors.append(problem["detail"])
     if not exc.errors:
-        form.form_errors.append(exc.detail)
+        form.form_errors.append(problem["detail"])
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -197,10 +216,16 @@ def _ticket_page(ticket_id: int, comment_form: CommentForm, status: int = 200) -
     me = actor()
     found = queries.get_ticket(session, me, ticket_id)
     comments = queries.list_comments(session, me, found, limit=200).items
+    files, files_by_comment = attachments.for_ticket(session, me, ticket_id)
+    if not comment_form.file.description:
+        comment_form.file.description = attachments.hint()
     return render_template(
         "tickets/show.html",
         ticket=queries.present_one(session, found),
         comments=comments,
+        attachments=files,
+        attachments_by_comment=files_by_comment,
+        scanning=attachments.scanning(),
         comment_form=comment_form,
         button=ButtonForm(),
         can_cancel=found.status in OPEN and found.requester_id == me.user_id,
@@ -211,13 +236,41 @@ def _ticket_page(ticket_id: int, comment_form: CommentForm, status: int = 200) -
 @bp.post("/tickets/<int:ticket_id>/comments")
 @signed_in
 def comment(ticket_id: int) -> Any:
-    form = CommentForm()
+    form, parsed = attachments.form_with_files(CommentForm)
+    if not parsed:
+        return _ticket_page(ticket_id, form, 413)
     if form.validate_on_submit():
         session = db_session()
-        found = queries.get_ticket(session, actor(), ticket_id, for_update=True)
-        services.add_comment(session, actor(), found, form.body.data, False)
+        try:
+            uploads = []
+            if attachments.chosen(form.file.data):
+                # Refused before the scan if it would be refused anyway (404, 409), and
+                # no transaction stays open across the scan.
+                attachment_services.check_may_attach(session, actor(), ticket_id)
+                session.commit()
+                uploads = attachments.prepare(form.file.data)
+            found = queries.get_ticket(session, actor(), ticket_id, for_update=True)
+            said = services.add_comment(session, actor(), found, form.body.data, False)
+            attachments.attach(session, actor(), ticket_id, uploads, comment_id=said.id)
+        except attachments.FileRefused as exc:
+            session.rollback()
+            _form_errors(form, exc)
+            return _ticket_page(ticket_id, form, exc.status)
         return redirect(url_for("portal.ticket", ticket_id=ticket_id) + "#comments", 303)
     return _ticket_page(ticket_id, form, 422)
+
+
+@bp.get("/tickets/<int:ticket_id>/attachments/<int:attachment_id>")
+@signed_in
+def attachment(ticket_id: int, attachment_id: int) -> Any:
+    """An attachment's bytes, for whoever may see it (else the 404 page)."""
+    found, stream = attachment_services.open_attachment(
+        db_session(), actor(), attachment_id, settings=current_app.config["SETTINGS"]
+    )
+    if found.ticket_id != ticket_id:
+        stream.close()
+        raise NotFound(N_("Attachment not found."))
+    return content_response(found, stream)
 
 
 @bp.post("/tickets/<int:ticket_id>/<any(cancel, reopen):action>")

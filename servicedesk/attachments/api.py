@@ -116,26 +116,31 @@ class AttachmentContent(MethodView):
         attachment, stream = services.open_attachment(
             db_session(), current_actor(), attachment_id, settings=_settings()
         )
-        response = send_file(
-            stream,
-            mimetype=services.served_content_type(attachment.content_type),
-            etag=attachment.sha256,
-            last_modified=attachment.uploaded_at,
-            max_age=None,
-            conditional=False,
-        )
-        # The size is known from the row (a stream does not tell send_file): with it the
-        # response has a Content-Length and answers If-None-Match and Range requests.
-        response.content_length = attachment.size
-        response = response.make_conditional(
-            request.environ, accept_ranges=True, complete_length=attachment.size
-        )
-        response.headers["Content-Disposition"] = services.content_disposition(attachment.filename)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response.headers["Cache-Control"] = "private, no-cache"
-        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-        return response
+        return content_response(attachment, stream)
+
+
+def content_response(attachment: Any, stream: Any) -> Any:
+    """The bytes as a download with every safety header (the API's and the pages' routes)."""
+    response = send_file(
+        stream,
+        mimetype=services.served_content_type(attachment.content_type),
+        etag=attachment.sha256,
+        last_modified=attachment.uploaded_at,
+        max_age=None,
+        conditional=False,
+    )
+    # The size is known from the row (a stream does not tell send_file): with it the
+    # response has a Content-Length and answers If-None-Match and Range requests.
+    response.content_length = attachment.size
+    response = response.make_conditional(
+        request.environ, accept_ranges=True, complete_length=attachment.size
+    )
+    response.headers["Content-Disposition"] = services.content_disposition(attachment.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 def blueprints() -> list[Blueprint]:

@@ -144,3 +144,12 @@ def test_an_unknown_person_is_provisioned_from_the_claims_when_asked(
     made = session.scalar(sa.select(User).where(User.email == "ny@kristiansund.example"))
     assert (made.role, made.municipality_number) == ("orderer", HOST)
     assert "godkjenning" in browser.get("/").get_data(as_text=True)
+
+
+def test_the_sign_in_page_lets_its_form_lead_to_the_provider(provider, portal_for):
+    # Browsers apply form-action to the redirect after the POST too: with 'self' alone,
+    # Chromium stays on the sign-in page (tests/browser found it).
+    page = bokmal_client(portal_for(provider)).get("/sign-in")
+    policy = page.headers["Content-Security-Policy"]
+    assert f"form-action 'self' {provider}" in policy
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
