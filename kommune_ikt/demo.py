@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM, Role
@@ -44,7 +45,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
 def _load_users(session: Session) -> dict[str, User]:
     users: dict[str, User] = {}
     for email, role, municipality, name in DEMO_USERS:
-        existing = session.scalar(sa.select(User).where(User.email == email))
+        existing = session.scalar(sa.select(User).where(col(User.email) == email))
         users[email] = existing or auth_services.create_user(
             session, SYSTEM, email=email, role=role, municipality=municipality, name=name
         )

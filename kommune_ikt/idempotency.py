@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Response, current_app, request
-from sqlmodel import Field
+from sqlmodel import Field, col
 
 from kommune_ikt.db import SQLModel
 from kommune_ikt.errors import Conflict, ValidationFailed
@@ -76,7 +76,7 @@ def idempotent(view: F) -> F:
         session = db_session()
         fingerprint = request_fingerprint()
         stmt = sa.select(IdempotencyKey).where(
-            IdempotencyKey.user_id == actor.user_id, IdempotencyKey.key == key
+            col(IdempotencyKey.user_id) == actor.user_id, col(IdempotencyKey.key) == key
         )
         existing = session.scalar(stmt)
         if existing is None:

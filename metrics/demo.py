@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor
 from kommune_ikt.auth.models import User
@@ -17,7 +18,7 @@ from service_catalog.models import Service
 
 def load_metrics_demo(session: Session, users: dict[str, User]) -> None:
     """Outages of the demo's e-mail and network services, dated around today."""
-    if session.scalar(sa.select(Outage.id).limit(1)) is not None:
+    if session.scalar(sa.select(col(Outage.id)).limit(1)) is not None:
         return
     operator = next((u for email, u in users.items() if email.startswith("operations@")), None)
     if operator is None:

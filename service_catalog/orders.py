@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -207,8 +208,8 @@ def _changes(session: Session, subscription_id: int | None) -> list[Subscription
     return list(
         session.scalars(
             sa.select(SubscriptionChange)
-            .where(SubscriptionChange.subscription_id == subscription_id)
-            .order_by(SubscriptionChange.effective_on)
+            .where(col(SubscriptionChange.subscription_id) == subscription_id)
+            .order_by(col(SubscriptionChange.effective_on))
         )
     )
 
@@ -224,11 +225,11 @@ def _add_to_subscription(
         session.scalars(
             sa.select(Subscription)
             .where(
-                Subscription.municipality_number == order.municipality_number,
-                Subscription.service_code == order.service_code,
-                sa.or_(Subscription.end_on.is_(None), Subscription.end_on > start_on),
+                col(Subscription.municipality_number) == order.municipality_number,
+                col(Subscription.service_code) == order.service_code,
+                sa.or_(col(Subscription.end_on).is_(None), col(Subscription.end_on) > start_on),
             )
-            .order_by(Subscription.start_on)
+            .order_by(col(Subscription.start_on))
             .with_for_update()
         )
     )
@@ -306,8 +307,8 @@ def list_subscription_views(
     if ids:
         for change in session.scalars(
             sa.select(SubscriptionChange)
-            .where(SubscriptionChange.subscription_id.in_(ids))
-            .order_by(SubscriptionChange.effective_on)
+            .where(col(SubscriptionChange.subscription_id).in_(ids))
+            .order_by(col(SubscriptionChange.effective_on))
         ):
             history[change.subscription_id].append(change)
     return Page([SubscriptionView(s, history[s.id]) for s in page.items], page.next_cursor)
@@ -428,8 +429,8 @@ def list_edits(session: Session, actor: Actor, subscription_id: int) -> list[Sub
     return list(
         session.scalars(
             sa.select(SubscriptionEdit)
-            .where(SubscriptionEdit.subscription_id == subscription_id)
-            .order_by(SubscriptionEdit.changed_at, SubscriptionEdit.id)
+            .where(col(SubscriptionEdit.subscription_id) == subscription_id)
+            .order_by(col(SubscriptionEdit.changed_at), col(SubscriptionEdit.id))
         )
     )
 
@@ -441,10 +442,10 @@ def end_membership(
     running = session.scalars(
         sa.select(Subscription)
         .where(
-            Subscription.municipality_number == municipality.number,
-            sa.or_(Subscription.end_on.is_(None), Subscription.end_on > left_on),
+            col(Subscription.municipality_number) == municipality.number,
+            sa.or_(col(Subscription.end_on).is_(None), col(Subscription.end_on) > left_on),
         )
-        .order_by(Subscription.id)
+        .order_by(col(Subscription.id))
         .with_for_update()
     )
     for subscription in running:
@@ -456,10 +457,10 @@ def end_membership(
     open_orders = session.scalars(
         sa.select(Order)
         .where(
-            Order.municipality_number == municipality.number,
-            Order.status.in_((OrderStatus.PENDING_APPROVAL.value, OrderStatus.APPROVED.value)),
+            col(Order.municipality_number) == municipality.number,
+            col(Order.status).in_((OrderStatus.PENDING_APPROVAL.value, OrderStatus.APPROVED.value)),
         )
-        .order_by(Order.id)
+        .order_by(col(Order.id))
         .with_for_update()
     )
     for order in open_orders:

@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from servicedesk.models import SEARCH_DOCUMENT, Ticket, TicketComment
 
@@ -43,8 +44,8 @@ def _dialect(session: Session) -> str:
 
 def _public_comments(ticket_id: Any) -> Any:
     return (
-        sa.select(sa.func.coalesce(_aggregate(TicketComment.body), ""))
-        .where(TicketComment.ticket_id == ticket_id, TicketComment.internal.is_(False))
+        sa.select(sa.func.coalesce(_aggregate(col(TicketComment.body)), ""))
+        .where(col(TicketComment.ticket_id) == ticket_id, col(TicketComment.internal).is_(False))
         .scalar_subquery()
     )
 
@@ -154,7 +155,7 @@ def search_clause(session: Session, q: str) -> Any:
         text_match = SEARCH_DOCUMENT.op("@@")(tsquery)
     else:
         fts_query = " ".join('"' + w.replace('"', "") + '"*' for w in terms)
-        text_match = Ticket.id.in_(
+        text_match = col(Ticket.id).in_(
             sa.select(FTS.c.rowid).where(sa.literal_column("ticket_fts").op("MATCH")(fts_query))
         )
     return text_match if exact is None else sa.or_(exact, text_match)

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
@@ -552,7 +553,9 @@ def _recipients(
     wanted = {i for _, i in events if i is not None} - set(emails)
     if wanted:
         rows = session.execute(
-            sa.select(User.id, User.email).where(User.id.in_(wanted), User.active.is_(True))
+            sa.select(col(User.id), col(User.email)).where(
+                col(User.id).in_(wanted), col(User.active).is_(True)
+            )
         )
         emails.update({user_id: email for user_id, email in rows})
     return [(event, emails[i]) for event, i in events if i in emails]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
@@ -102,13 +103,13 @@ def list_notifications(
     actor.require(Role.AGENT)
     stmt = sa.select(Notification)
     if status is not None:
-        stmt = stmt.where(Notification.status == status)
+        stmt = stmt.where(col(Notification.status) == status)
     if event is not None:
-        stmt = stmt.where(Notification.event == event)
+        stmt = stmt.where(col(Notification.event) == event)
     if ticket_id is not None:
-        stmt = stmt.where(Notification.ticket_id == ticket_id)
+        stmt = stmt.where(col(Notification.ticket_id) == ticket_id)
     if recipient is not None:
-        stmt = stmt.where(Notification.recipient == recipient)
+        stmt = stmt.where(col(Notification.recipient) == recipient)
     return paginate(
         session,
         stmt,
@@ -155,8 +156,8 @@ def recipient_languages(session: Session, emails: Sequence[str]) -> dict[str, st
     if not wanted:
         return {}
     rows = session.execute(
-        sa.select(User.email, User.language).where(
-            User.email.in_(wanted), User.language.is_not(None)
+        sa.select(col(User.email), col(User.language)).where(
+            col(User.email).in_(wanted), col(User.language).is_not(None)
         )
     )
     return {email: language for email, language in rows}

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database
@@ -83,7 +84,7 @@ def prune_job_runs(ctx: JobContext) -> dict[str, Any]:
     """Forget job runs older than 30 days."""
     with ctx.transaction() as session:
         deleted = session.execute(
-            sa.delete(JobRun).where(JobRun.started_at < ctx.now() - KEEP_RUNS)
+            sa.delete(JobRun).where(col(JobRun.started_at) < ctx.now() - KEEP_RUNS)
         ).rowcount
     return {"deleted": deleted}
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor
 from servicedesk.queries import get_ticket
@@ -27,7 +28,7 @@ def explain_ticket_sla(
     result = sla_results(session, [ticket], now)[ticket.id]
     target = row.policy[str(result.priority)]
     events = session.scalars(
-        sa.select(SlaEvent).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.at)
+        sa.select(SlaEvent).where(col(SlaEvent.ticket_id) == ticket.id).order_by(col(SlaEvent.at))
     )
     return {
         "ticket_id": ticket.id,

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import SYSTEM
 from kommune_ikt.auth.models import User
@@ -61,13 +62,18 @@ def load_triage_demo(session: Session, users: dict[str, User]) -> None:
             for agent in agents:
                 session.add(QueueAgent(queue_code=code, user_id=agent.id))
     session.flush()
-    if session.scalar(sa.select(TriageModelRow.version).limit(1)) is not None:
+    if session.scalar(sa.select(col(TriageModelRow.version)).limit(1)) is not None:
         return
-    if session.scalar(sa.select(RoutingRule.id).where(RoutingRule.position >= 60).limit(1)) is None:
+    if (
+        session.scalar(
+            sa.select(col(RoutingRule.id)).where(col(RoutingRule.position) >= 60).limit(1)
+        )
+        is None
+    ):
         for position, name, queue, match in RULES:
             session.add(RoutingRule(position=position, name=name, queue_code=queue, match=match))
     requesters = [u for group in _requesters(session, users).values() for u in group]
-    services_known = set(session.scalars(sa.select(Service.code)))
+    services_known = set(session.scalars(sa.select(col(Service.code))))
     _history_tickets(session, requesters, agents, services_known)
     rows = training.read_samples(session, Settings().triage_max_samples)
     samples = training.prepare(rows)

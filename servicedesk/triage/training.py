@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.config import Settings
@@ -149,11 +150,11 @@ def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]
 def read_samples(session: sa.orm.Session, limit: int) -> list[Any]:
     stmt = (
         sa.select(
-            Ticket.created_at, Ticket.title, Ticket.description, Ticket.queue_code,
-            Ticket.category, Ticket.service_code,
+            col(Ticket.created_at), col(Ticket.title), col(Ticket.description),
+            col(Ticket.queue_code), col(Ticket.category), col(Ticket.service_code),
         )
-        .where(Ticket.status.in_(DONE))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .where(col(Ticket.status).in_(DONE))
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
         .limit(limit)
     )  # fmt: skip
     return [tuple(r) for r in session.execute(stmt)]
@@ -193,7 +194,7 @@ def store_model(
     blob, digest = store.dumps(model)
     latest = session.scalar(sa.select(sa.func.max(TriageModelRow.version))) or 0
     session.execute(
-        sa.update(TriageModelRow).where(TriageModelRow.active.is_(True)).values(active=False)
+        sa.update(TriageModelRow).where(col(TriageModelRow.active).is_(True)).values(active=False)
     )
     session.flush()
     row = TriageModelRow(
@@ -220,7 +221,7 @@ def _acquire(database: Database, holder: str, now: datetime) -> bool:
         with database.session() as session, session.begin():
             taken = session.execute(
                 sa.update(SchedulerLease)
-                .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.expires_at < now)
+                .where(col(SchedulerLease.name) == LEASE_NAME, col(SchedulerLease.expires_at) < now)
                 .values(**values)
             ).rowcount
             if taken:
@@ -237,7 +238,7 @@ def _release(database: Database, holder: str) -> None:
     with database.session() as session, session.begin():
         session.execute(
             sa.delete(SchedulerLease).where(
-                SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder
+                col(SchedulerLease.name) == LEASE_NAME, col(SchedulerLease.holder) == holder
             )
         )
 
@@ -249,11 +250,13 @@ def list_models(
     from kommune_ikt.pagination import decode_cursor, encode_cursor
 
     actor.require(Role.AGENT)
-    stmt = sa.select(TriageModelRow).order_by(TriageModelRow.version.desc())
+    stmt = sa.select(TriageModelRow).order_by(col(TriageModelRow.version).desc())
     if cursor:
         (before,) = decode_cursor(cursor, [int])
         stmt = stmt.where(TriageModelRow.version < before)
-    rows = list(session.scalars(stmt.options(sa.orm.defer(TriageModelRow.blob)).limit(limit + 1)))
+    rows = list(
+        session.scalars(stmt.options(sa.orm.defer(col(TriageModelRow.blob))).limit(limit + 1))
+    )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -265,8 +268,8 @@ def get_current(session: sa.orm.Session, actor: Actor) -> TriageModelRow:
     actor.require(Role.AGENT)
     row = session.scalar(
         sa.select(TriageModelRow)
-        .options(sa.orm.defer(TriageModelRow.blob))
-        .where(TriageModelRow.active.is_(True))
+        .options(sa.orm.defer(col(TriageModelRow.blob)))
+        .where(col(TriageModelRow.active).is_(True))
     )
     if row is None:
         raise NotFound(N_("No triage model has been trained yet."))
@@ -278,15 +281,17 @@ def activate(session: sa.orm.Session, actor: Actor, version: int) -> TriageModel
     actor.require(Role.ADMIN)
     row = session.scalar(
         sa.select(TriageModelRow)
-        .options(sa.orm.defer(TriageModelRow.blob))
-        .where(TriageModelRow.version == version)
+        .options(sa.orm.defer(col(TriageModelRow.blob)))
+        .where(col(TriageModelRow.version) == version)
         .with_for_update()
     )
     if row is None:
         raise NotFound(N_("Triage model %(version)s not found."), params={"version": version})
     if not row.active:
         session.execute(
-            sa.update(TriageModelRow).where(TriageModelRow.active.is_(True)).values(active=False)
+            sa.update(TriageModelRow)
+            .where(col(TriageModelRow.active).is_(True))
+            .values(active=False)
         )
         session.flush()
         row.active = True
@@ -295,7 +300,7 @@ def activate(session: sa.orm.Session, actor: Actor, version: int) -> TriageModel
 
 
 def new_resolved_since(session: sa.orm.Session, since: datetime | None) -> int:
-    stmt = sa.select(sa.func.count()).select_from(Ticket).where(Ticket.status.in_(DONE))
+    stmt = sa.select(sa.func.count()).select_from(Ticket).where(col(Ticket.status).in_(DONE))
     if since is not None:
-        stmt = stmt.where(Ticket.resolved_at > since)
+        stmt = stmt.where(col(Ticket.resolved_at) > since)
     return session.scalar(stmt) or 0
