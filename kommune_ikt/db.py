@@ -7,13 +7,13 @@ import os
 import unicodedata
 from collections import namedtuple
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, class_mapper, sessionmaker
 from sqlmodel import SQLModel
 
 # Every constraint gets a predictable name, so migrations can drop and alter
@@ -27,7 +27,14 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
-__all__ = ["NAMING_CONVENTION", "Database", "SQLModel", "create_db_engine", "refuses_writes"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "Database",
+    "SQLModel",
+    "create_db_engine",
+    "refuses_writes",
+    "table_of",
+]
 
 
 def create_db_engine(url: str, *, sqlite_busy_timeout: float = 10.0, **kwargs: Any) -> Engine:
@@ -43,6 +50,11 @@ def create_db_engine(url: str, *, sqlite_busy_timeout: float = 10.0, **kwargs: A
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The table model's Core table: ``model.__table__``, which SQLModel leaves undeclared."""
+    return cast(sa.Table, class_mapper(model).local_table)
 
 
 def refuses_writes(exc: sa.exc.DBAPIError) -> str | None:

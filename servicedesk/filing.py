@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from kommune_ikt.db import DriverStatement
+from kommune_ikt.db import DriverStatement, table_of
 from kommune_ikt.notifications.models import Notification
 from servicedesk import search
 from servicedesk.choices import TicketStatus, TicketType
@@ -51,10 +51,10 @@ from servicedesk.numbering import OSLO, next_number, number_expression_for
 from servicedesk.queues import pick_agent
 from servicedesk.sla.models import TicketSla
 
-TICKETS = Ticket.__table__  # type: ignore[attr-defined]
-HISTORY = TicketHistory.__table__  # type: ignore[attr-defined]
-SLAS = TicketSla.__table__  # type: ignore[attr-defined]
-MAILS = Notification.__table__  # type: ignore[attr-defined]
+TICKETS = table_of(Ticket)
+HISTORY = table_of(TicketHistory)
+SLAS = table_of(TicketSla)
+MAILS = table_of(Notification)
 # Columns the write fills in itself.
 TICKET_OWN = ("id", "number", SEARCH := search.SEARCH_DOCUMENT.name)
 TICKET_COLUMNS = tuple(c.name for c in TICKETS.columns if c.name not in TICKET_OWN)

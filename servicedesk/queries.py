@@ -13,6 +13,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import table_of
 from kommune_ikt.errors import NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, keyset, page_of
@@ -24,7 +25,7 @@ from servicedesk.sla.service import sla_views
 
 # The columns a ticket view carries (every mapped column of Ticket).
 VIEW_COLUMNS = tuple(c.key for c in sa.inspect(Ticket).column_attrs)
-_VIEW = tuple(Ticket.__table__.c[c] for c in VIEW_COLUMNS)  # type: ignore[attr-defined]
+_VIEW = tuple(table_of(Ticket).c[c] for c in VIEW_COLUMNS)
 
 
 def visible_tickets(stmt: Select[Any], actor: Actor) -> Select[Any]:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from kommune_ikt.db import table_of
 from servicedesk.models import SEARCH_DOCUMENT, Ticket, TicketComment
 
 NUMBER = re.compile(r"^\s*(INC|REQ)-(\d{4})-(\d{1,9})\s*$", re.IGNORECASE)
@@ -115,7 +116,7 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     return result
 
 
-_TICKETS = Ticket.__table__  # type: ignore[attr-defined]
+_TICKETS = table_of(Ticket)
 _REINDEX = (
     sa.update(_TICKETS)
     .where(_TICKETS.c.id == sa.bindparam("ticket_id"))

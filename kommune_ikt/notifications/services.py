@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import table_of
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.notifications.models import Notification
 from kommune_ikt.notifications.texts import EVENTS, LANGUAGES, render
@@ -46,7 +47,7 @@ def enqueue(
     return notification
 
 
-_TABLE = Notification.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(Notification)
 _INSERT = sa.insert(_TABLE).returning(_TABLE.c.id)
 
 

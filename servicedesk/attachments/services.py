@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import table_of
 from kommune_ikt.errors import Conflict, DomainError, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, decode_cursor, encode_cursor
@@ -315,8 +316,8 @@ def _target_comment(
     return comment
 
 
-_BLOBS = AttachmentBlob.__table__  # type: ignore[attr-defined]
-_ATTACHMENTS = Attachment.__table__  # type: ignore[attr-defined]
+_BLOBS = table_of(AttachmentBlob)
+_ATTACHMENTS = table_of(Attachment)
 
 
 def _claim_blob(session: Session, sha256: str, size: int, now: datetime) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from kommune_ikt.db import table_of
 from kommune_ikt.types import utcnow
 from servicedesk.models import Ticket, TicketHistory
 from servicedesk.reference import Reference, reference
@@ -41,11 +42,7 @@ TARGETS = ("response", "resolution")
 KINDS = ("warn", "breach")
 NEW_ROW_FLAGS = ("response_warned", "response_breached", "resolution_warned", "resolution_breached")
 # Every column of a new ticket_slas row but ticket_id (sla_for_new's values).
-NEW_ROW_COLUMNS = tuple(
-    c.name
-    for c in TicketSla.__table__.columns  # type: ignore[attr-defined]
-    if c.name != "ticket_id"
-)
+NEW_ROW_COLUMNS = tuple(c.name for c in table_of(TicketSla).columns if c.name != "ticket_id")
 
 
 def apply_sla(session: Session, ticket: Ticket, now: datetime) -> None:

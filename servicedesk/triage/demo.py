@@ -22,6 +22,7 @@ from sqlmodel import col
 from kommune_ikt.auth.actor import SYSTEM
 from kommune_ikt.auth.models import User
 from kommune_ikt.config import Settings
+from kommune_ikt.db import table_of
 from kommune_ikt.types import utcnow
 from service_catalog.models import Service
 from servicedesk import search
@@ -123,7 +124,7 @@ def _history_tickets(
         )
     planned.sort(key=lambda t: t["created_at"])
     _number(session, planned)
-    table = Ticket.__table__  # type: ignore[attr-defined]
+    table = table_of(Ticket)
     ids = session.execute(sa.insert(table).returning(table.c.id), planned).scalars().all()
     history = []
     for ticket_id, t in zip(ids, planned, strict=True):
@@ -138,7 +139,7 @@ def _history_tickets(
                 {"ticket_id": ticket_id, "at": at, "actor_id": actor, "field": field,
                  "old": old, "new": new, "internal": False}
             )  # fmt: skip
-    session.execute(sa.insert(TicketHistory.__table__), history)  # type: ignore[attr-defined]
+    session.execute(sa.insert(table_of(TicketHistory)), history)
     first = min(ids)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
@@ -168,7 +169,7 @@ def _number(session: Session, planned: list[dict[str, Any]]) -> None:
     groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for t in planned:
         groups[(t["type"], t["created_at"].astimezone(OSLO).year)].append(t)
-    counters = TicketCounter.__table__  # type: ignore[attr-defined]
+    counters = table_of(TicketCounter)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for (kind, year), tickets in sorted(groups.items()):
         k = len(tickets)
