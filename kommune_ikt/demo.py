@@ -9,6 +9,7 @@ from sqlmodel import col
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM, Role
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import saved_id
 
 DEMO_COLLABORATION = "IKT Orkidé"
 HOST_MUNICIPALITY = "1505"  # Kristiansund, vertskommune
@@ -37,7 +38,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         loader(session, users)
     tokens = []
     for email, role, _municipality, _name in DEMO_USERS:
-        issued = auth_services.issue_token(session, SYSTEM, users[email].id, "demo")
+        issued = auth_services.issue_token(session, SYSTEM, saved_id(users[email]), "demo")
         tokens.append((email, role.value, issued.secret))
     return tokens
 

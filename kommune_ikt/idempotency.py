@@ -73,6 +73,7 @@ def idempotent(view: F) -> F:
         if not key or len(key) > 200:
             raise ValidationFailed(HEADER, N_("Must be 1 to 200 characters."))
         actor = current_actor()
+        assert actor.user_id is not None  # requests are signed in as a user
         session = db_session()
         fingerprint = request_fingerprint()
         stmt = sa.select(IdempotencyKey).where(

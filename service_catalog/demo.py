@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from kommune_ikt.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import saved_id
 from service_catalog import catalogue, keys, orders, special_requests
 from service_catalog.catalogue import budget_year
 from service_catalog.models import AllocationKey, Municipality, Order, Service, SpecialRequest
@@ -197,7 +198,7 @@ def load_catalogue_activity(session: Session, users: dict[str, User]) -> None:
         order = orders.place_order(
             session, kristiansund, {"service_code": code, "quantity": quantity, "note": "Fagsystem"}
         )
-        orders.fulfil_order(session, agent, order.id, start)
+        orders.fulfil_order(session, agent, saved_id(order), start)
     # Sunndal: one order waiting for its orderer, one approved waiting for an agent.
     orders.place_order(
         session,
@@ -215,8 +216,9 @@ def load_catalogue_activity(session: Session, users: dict[str, User]) -> None:
             "description": "Automatisk arkivering av byggesaker.",
         },
     )
-    special_requests.quote_request(session, manager, integration.id, {"hours": Decimal("40")})
-    special_requests.accept_request(session, kristiansund, integration.id)
+    integration_id = saved_id(integration)
+    special_requests.quote_request(session, manager, integration_id, {"hours": Decimal("40")})
+    special_requests.accept_request(session, kristiansund, integration_id)
     special_requests.submit_request(
         session,
         sunndal,

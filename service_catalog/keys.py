@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import saved_id
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
@@ -67,7 +68,7 @@ def list_keys(session: Session, actor: Actor) -> list[KeyView]:
     actor.require(Role.CATALOGUE_MANAGER)
     keys = list(session.scalars(sa.select(AllocationKey).order_by(AllocationKey.name)))
     shares = _shares_by_key(session, [k.id for k in keys if k.is_fixed])
-    return [KeyView(k, shares.get(k.id, {}) if k.is_fixed else None) for k in keys]
+    return [KeyView(k, shares.get(saved_id(k), {}) if k.is_fixed else None) for k in keys]
 
 
 def get_key(session: Session, actor: Actor, name: str, *, for_update: bool = False) -> KeyView:
@@ -157,7 +158,7 @@ def load_keys(session: Session) -> dict[str, allocation.Key]:
     out: dict[str, allocation.Key] = {}
     for key in keys:
         if key.is_fixed:
-            out[key.name] = allocation.FixedKey(key.name, shares.get(key.id, {}))
+            out[key.name] = allocation.FixedKey(key.name, shares.get(saved_id(key), {}))
         else:
             out[key.name] = allocation.WeightedKey(
                 key.name,
@@ -171,7 +172,7 @@ def load_keys(session: Session) -> dict[str, allocation.Key]:
 def _view(session: Session, key: AllocationKey) -> KeyView:
     if not key.is_fixed:
         return KeyView(key, None)
-    return KeyView(key, _shares_by_key(session, [key.id]).get(key.id, {}))
+    return KeyView(key, _shares_by_key(session, [key.id]).get(saved_id(key), {}))
 
 
 def _shares_by_key(session: Session, key_ids: list[int | None]) -> dict[int, dict[str, Decimal]]:
@@ -202,8 +203,9 @@ def _clear_default(session: Session) -> None:
 
 
 def _write_shares(session: Session, key: AllocationKey, shares: dict[str, Decimal] | None) -> None:
+    key_id = saved_id(key)
     for number, share in sorted((shares or {}).items()):
-        session.add(AllocationKeyShare(key_id=key.id, municipality_number=number, share=share))
+        session.add(AllocationKeyShare(key_id=key_id, municipality_number=number, share=share))
     session.flush()
 
 

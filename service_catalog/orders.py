@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import saved_id
 from kommune_ikt.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page
@@ -87,6 +88,7 @@ def place_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
             params={"code": service.code, "status": str(service.status)},
         )
     require_price(session, service, budget_year(), "service_code")
+    assert actor.user_id is not None  # an orderer is a user (created_by is required)
     order = Order(
         municipality_number=municipality.number,
         service_code=service.code,
@@ -254,7 +256,7 @@ def _add_to_subscription(
         session.flush()
         session.add(
             SubscriptionChange(
-                subscription_id=subscription.id,
+                subscription_id=saved_id(subscription),
                 effective_on=start_on,
                 quantity=order.quantity,
                 order_id=order.id,
@@ -279,7 +281,7 @@ def _add_to_subscription(
     else:
         base = in_effect[-1].quantity if in_effect else 0
         change = SubscriptionChange(
-            subscription_id=subscription.id,
+            subscription_id=saved_id(subscription),
             effective_on=start_on,
             quantity=base + order.quantity,
             order_id=order.id,
@@ -411,7 +413,7 @@ def _record(
     """Keep one change in the edit log: who, when, old and new."""
     session.add(
         SubscriptionEdit(
-            subscription_id=subscription.id,
+            subscription_id=saved_id(subscription),
             field=field,
             old_value=None if old is None else str(old),
             new_value=None if new is None else str(new),
@@ -486,7 +488,7 @@ def _set_quantity(session: Session, view: SubscriptionView, on: date, quantity: 
     else:
         session.add(
             SubscriptionChange(
-                subscription_id=view.subscription.id, effective_on=on, quantity=quantity
+                subscription_id=saved_id(view.subscription), effective_on=on, quantity=quantity
             )
         )
     view.subscription.quantity = quantity

@@ -56,6 +56,7 @@ def submit_request(session: Session, actor: Actor, data: dict[str, Any]) -> Spec
     municipality = municipality_for(session, actor, data.get("municipality"))
     service = _special_service(session, data.get("service_code"))
     _lock_portfolio(session)
+    assert actor.user_id is not None  # an orderer is a user (created_by is required)
     request = SpecialRequest(
         municipality_number=municipality.number,
         service_code=service.code,

@@ -18,6 +18,7 @@ from sqlmodel import col
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import saved_id
 from kommune_ikt.types import utcnow
 from service_catalog.models import Municipality, Order, Service
 from service_catalog.municipalities import is_active
@@ -130,14 +131,14 @@ def _queues(session: Session, agents: dict[str, User | None]) -> None:
             for prefix in members:
                 member = agents.get(prefix)
                 if member is not None:
-                    session.add(QueueAgent(queue_code=code, user_id=member.id))
+                    session.add(QueueAgent(queue_code=code, user_id=saved_id(member)))
     staffed = sa.select(col(QueueAgent.user_id)).where(
         col(QueueAgent.queue_code) == first_line.code
     )
     if session.scalar(staffed.limit(1)) is None:
         for agent in agents.values():
             if agent is not None:
-                session.add(QueueAgent(queue_code=first_line.code, user_id=agent.id))
+                session.add(QueueAgent(queue_code=first_line.code, user_id=saved_id(agent)))
     session.flush()
 
 

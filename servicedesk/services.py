@@ -544,7 +544,7 @@ def _notify_each(
 
 
 def _recipients(
-    session: Session, events: list[tuple[str, int | None]], known: dict[int, str] | None
+    session: Session, events: Iterable[tuple[str, int | None]], known: dict[int, str] | None
 ) -> list[tuple[str, str]]:
     """``(event, e-mail)`` of each ``(event, user id)`` whose user is active; ``known`` are
     addresses of active users at hand (the caller, a picked agent), the others are looked
@@ -557,5 +557,5 @@ def _recipients(
                 col(User.id).in_(wanted), col(User.active).is_(True)
             )
         )
-        emails.update({user_id: email for user_id, email in rows})
+        emails.update({user_id: email for user_id, email in rows if user_id is not None})
     return [(event, emails[i]) for event, i in events if i in emails]

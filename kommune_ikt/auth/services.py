@@ -204,7 +204,7 @@ def revoke_sessions(session: Session, user_id: int, *, now: datetime | None = No
         .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
         .values(revoked_at=now or utcnow())
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML gives a CursorResult
 
 
 def update_me(session: Session, actor: Actor, changes: dict[str, Any]) -> User:
@@ -242,7 +242,7 @@ def issue_token(session: Session, actor: Actor, user_id: int, name: str = "") ->
     if user is None:
         raise NotFound(N_("User not found."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret), prefix=secret[:12])
+    token = ApiToken(user_id=user_id, name=name, token_hash=hash_token(secret), prefix=secret[:12])
     session.add(token)
     session.flush()
     return IssuedToken(token=token, secret=secret)

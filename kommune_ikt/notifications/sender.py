@@ -363,7 +363,7 @@ def _fail_stuck(session: Session, now: datetime) -> int:
             "Not resent automatically (at most once); retry it if needed.",
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # DML gives a CursorResult
 
 
 @contextmanager

@@ -161,7 +161,7 @@ def recipient_languages(session: Session, emails: Sequence[str]) -> dict[str, st
             col(User.email).in_(wanted), col(User.language).is_not(None)
         )
     )
-    return {email: language for email, language in rows}
+    return {email: language for email, language in rows if language is not None}
 
 
 def rendered(

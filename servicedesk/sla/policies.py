@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import saved_id
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import DEFAULT_LIMIT, Page, paginate
@@ -213,7 +214,7 @@ def reapply_policy_set(
             )
         }
         for ticket, (set_name, policy) in zip(batch, policy_snapshots(session, batch), strict=True):
-            row = rows.get(ticket.id)
+            row = rows.get(saved_id(ticket))
             if row is not None:
                 row.policy_set = set_name
                 row.policy = policy

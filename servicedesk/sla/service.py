@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.db import table_of
+from kommune_ikt.db import saved_id, table_of
 from kommune_ikt.types import utcnow
 from servicedesk.models import Ticket, TicketHistory
 from servicedesk.reference import Reference, reference
@@ -66,7 +66,7 @@ def apply_many(session: Session, tickets: Sequence[Ticket], now: datetime) -> li
             missing, policy_snapshots(session, missing), strict=True
         ):
             row = TicketSla(
-                ticket_id=ticket.id,
+                ticket_id=saved_id(ticket),
                 policy_set=set_name,
                 policy=policy,
                 priority=ticket.priority,
@@ -76,12 +76,12 @@ def apply_many(session: Session, tickets: Sequence[Ticket], now: datetime) -> li
                 computed_at=now,
             )
             session.add(row)
-            rows[ticket.id] = row
+            rows[saved_id(ticket)] = row
     results = _derive_many(session, tickets, {i: row.policy for i, row in rows.items()}, now)
     for ticket in tickets:
-        store(rows[ticket.id], results[ticket.id], now)
+        store(rows[saved_id(ticket)], results[saved_id(ticket)], now)
     session.flush()
-    return [rows[t.id] for t in tickets]
+    return [rows[saved_id(t)] for t in tickets]
 
 
 def store(row: TicketSla, result: SlaResult, now: datetime) -> None:

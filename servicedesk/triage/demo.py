@@ -22,7 +22,7 @@ from sqlmodel import col
 from kommune_ikt.auth.actor import SYSTEM
 from kommune_ikt.auth.models import User
 from kommune_ikt.config import Settings
-from kommune_ikt.db import table_of
+from kommune_ikt.db import saved_id, table_of
 from kommune_ikt.types import utcnow
 from service_catalog.models import Service
 from servicedesk import search
@@ -61,7 +61,7 @@ def load_triage_demo(session: Session, users: dict[str, User]) -> None:
             session.add(Queue(code=code, name=name, sector=sector, auto_assign=False))
             session.flush()
             for agent in agents:
-                session.add(QueueAgent(queue_code=code, user_id=agent.id))
+                session.add(QueueAgent(queue_code=code, user_id=saved_id(agent)))
     session.flush()
     if session.scalar(sa.select(col(TriageModelRow.version)).limit(1)) is not None:
         return

@@ -216,14 +216,19 @@ def store_model(
 
 def _acquire(database: Database, holder: str, now: datetime) -> bool:
     """Take the training lease unless another holder's is still running."""
-    values = {"holder": holder, "acquired_at": now, "renewed_at": now, "expires_at": now + LEASE}
+    values: dict[str, Any] = {
+        "holder": holder,
+        "acquired_at": now,
+        "renewed_at": now,
+        "expires_at": now + LEASE,
+    }
     try:
         with database.session() as session, session.begin():
             taken = session.execute(
                 sa.update(SchedulerLease)
                 .where(col(SchedulerLease.name) == LEASE_NAME, col(SchedulerLease.expires_at) < now)
                 .values(**values)
-            ).rowcount
+            ).rowcount  # type: ignore[attr-defined]  # DML gives a CursorResult
             if taken:
                 return True
             if session.get(SchedulerLease, LEASE_NAME) is not None:
