@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor
+from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.types import utcnow
 from metrics import outages
@@ -23,7 +23,7 @@ def load_metrics_demo(session: Session, users: dict[str, User]) -> None:
     operator = next((u for email, u in users.items() if email.startswith("operations@")), None)
     if operator is None:
         return
-    actor = Actor(operator.id, operator.role, None, operator.email)
+    actor = Actor(operator.id, Role(operator.role), None, operator.email)
     now = utcnow().replace(second=0, microsecond=0)
     day = timedelta(days=1)
     plan = [

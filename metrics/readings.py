@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
 from sqlmodel import col
 
 from kommune_ikt.scheduler.models import JobRun, SchedulerLease
@@ -236,13 +236,13 @@ def _read_compliance(session: Session, snap: Snapshot) -> None:
     breached SLA rows (so the 1-row-per-ticket SLA table is never scanned).
     """
 
-    def total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    def total(condition: sa.ColumnElement[bool] | Mapped[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
     responded = col(Ticket.responded_at).is_not(None)
     resolved = col(Ticket.resolved_at).is_not(None)
-    this_month = Ticket.created_at >= snap.month_start
-    keys = (Ticket.municipality_number, Ticket.priority)
+    this_month = col(Ticket.created_at) >= snap.month_start
+    keys = (col(Ticket.municipality_number), col(Ticket.priority))
     decided = {
         (number, int(priority)): (int(r), int(s))
         for number, priority, r, s in session.execute(

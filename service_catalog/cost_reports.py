@@ -58,23 +58,23 @@ CHARGED_SPECIAL = (
     SpecialRequestStatus.DELIVERED.value,
 )
 SUBSCRIPTION_COLUMNS = (
-    Subscription.id,
-    Subscription.municipality_number,
-    Subscription.service_code,
-    Subscription.start_on,
-    Subscription.end_on,
+    col(Subscription.id),
+    col(Subscription.municipality_number),
+    col(Subscription.service_code),
+    col(Subscription.start_on),
+    col(Subscription.end_on),
 )
 SPECIAL_COLUMNS = (
-    SpecialRequest.id,
-    SpecialRequest.municipality_number,
-    SpecialRequest.service_code,
-    SpecialRequest.title,
-    SpecialRequest.status,
-    SpecialRequest.quote_amount,
-    SpecialRequest.quote_hours,
-    SpecialRequest.quote_hourly_rate,
-    SpecialRequest.actual_hours,
-    SpecialRequest.accepted_at,
+    col(SpecialRequest.id),
+    col(SpecialRequest.municipality_number),
+    col(SpecialRequest.service_code),
+    col(SpecialRequest.title),
+    col(SpecialRequest.status),
+    col(SpecialRequest.quote_amount),
+    col(SpecialRequest.quote_hours),
+    col(SpecialRequest.quote_hourly_rate),
+    col(SpecialRequest.actual_hours),
+    col(SpecialRequest.accepted_at),
 )
 REPORT_READERS = (Role.ORDERER, Role.AGENT, Role.CATALOGUE_MANAGER, Role.OPERATIONS)
 
@@ -87,9 +87,9 @@ class _YearData:
     municipalities: dict[str, Municipality]
     priced: list[tuple[Service, ServicePrice]]
     keys: dict[str, allocation.Key]
-    subscriptions: Sequence[sa.Row[Any]]
+    subscriptions: Sequence[sa.Row[*tuple[Any, ...]]]
     changes: dict[int, list[tuple[date, int]]] = field(default_factory=dict)
-    specials: Sequence[sa.Row[Any]] = ()
+    specials: Sequence[sa.Row[*tuple[Any, ...]]] = ()
     # (municipality, year) → population; service code → its participants, if named.
     populations: dict[tuple[str, int], int] = field(default_factory=dict)
     participants: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -379,8 +379,8 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
         col(SpecialRequest.accepted_at) < end,
     )
     if number is not None:
-        specials_stmt = specials_stmt.where(SpecialRequest.municipality_number == number)
-    specials = session.execute(specials_stmt.order_by(SpecialRequest.id)).all()
+        specials_stmt = specials_stmt.where(col(SpecialRequest.municipality_number) == number)
+    specials = session.execute(specials_stmt.order_by(col(SpecialRequest.id))).all()
     keys = load_keys(session)
     figure_years = {
         figures

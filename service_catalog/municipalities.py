@@ -145,7 +145,7 @@ def update_municipality(
         closing.refuse_population_year(session, municipality.number, year)
         _store_population(session, municipality.number, year, population, "PATCH /municipalities")
         _latest_to_municipality(session, municipality)
-    if leaving:
+    if leaving and left_on is not None:
         # Orders import this module; leaving's consequences live with them.
         from service_catalog.orders import end_membership
 

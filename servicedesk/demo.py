@@ -37,7 +37,7 @@ QUEUES = [
     ("HELSE", "Helse- og omsorgssystemer", "helse", True, ["agent@"]),
     ("SKOLE", "Skolesystemer", "oppvekst", True, ["agent2@"]),
 ]
-RULES = [
+RULES: list[tuple[int, str, str, dict[str, Any]]] = [
     # position, name, queue, match
     (10, "Journal og helsesystemer", "HELSE", {"keywords": [
         "journal", "pasientjournal", "journalsystemet", "EPJ", "Gerica", "Profil", "CosDoc",
@@ -163,9 +163,9 @@ def _requesters(session: Session, users: dict[str, User]) -> dict[str, list[User
         if out[member.number]:
             continue
         email = f"servicedesk.{member.number}@{_slug(member.name)}.demo"
-        user = session.scalar(sa.select(User).where(col(User.email) == email))
-        if user is None:
-            user = auth_services.create_user(
+        staff = session.scalar(sa.select(User).where(col(User.email) == email))
+        if staff is None:
+            staff = auth_services.create_user(
                 session,
                 SYSTEM,
                 email=email,
@@ -173,7 +173,7 @@ def _requesters(session: Session, users: dict[str, User]) -> dict[str, list[User
                 municipality=member.number,
                 name=f"Kontaktperson {member.name}",
             )
-        out[member.number].append(user)
+        out[member.number].append(staff)
     return out
 
 

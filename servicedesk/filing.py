@@ -127,11 +127,11 @@ def write(session: Session, ticket_type: TicketType, now: datetime, rows: NewRow
              **{k: e[k] for k in ("actor_id", "field", "old", "new")}}
             for n, (e, picked) in enumerate(entries)
         ]  # fmt: skip
-        mails = [(m, False) for m in rows.mails] + [(m, True) for m in rows.on_pick_mails]
+        flagged = [(m, False) for m in rows.mails] + [(m, True) for m in rows.on_pick_mails]
         params["mails"] = [
             {"picked": picked, "recipient": None if picked else m["recipient"],
              **{k: m[k] for k in ("event", "language", "context")}}
-            for m, picked in mails
+            for m, picked in flagged
         ]  # fmt: skip
         return Stored(*stmt.execute(session, params).one())
 

@@ -104,7 +104,7 @@ def list_tickets(
         raise ValidationFailed("created_to", N_("Must be after created_from."))
     if q is not None and q.strip():
         stmt = stmt.where(search.search_clause(session, q))
-    order = [Ticket.created_at, Ticket.id]
+    order = [col(Ticket.created_at), col(Ticket.id)]
     page_ids = keyset(stmt, order, limit=limit, cursor=cursor)
     rows = (
         sa.select(*_VIEW).where(col(Ticket.id).in_(page_ids)).order_by(*(k.desc() for k in order))

@@ -95,7 +95,8 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     document as empty comments would give)."""
     config = sa.text("'norwegian'::regconfig")
     simple = sa.text("'simple'::regconfig")
-    weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
+    weight_a: sa.ColumnClause[Any] = sa.literal_column("'A'")
+    weight_b: sa.ColumnClause[Any] = sa.literal_column("'B'")
     title, description = _indexed(title, "title"), _indexed(description, "description")
     comments = None if comments is None else _indexed(comments, "comments")
     parts = [
@@ -110,7 +111,7 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     ]
     if comments is not None:
         parts.append(sa.func.to_tsvector(config, comments))
-    result = parts[0]
+    result: sa.ColumnElement[Any] = parts[0]
     for part in parts[1:]:
         result = result.op("||")(part)
     return result
@@ -144,7 +145,7 @@ def search_clause(session: Session, q: str) -> Any:
     exact = None
     if number:
         prefix, year, seq = number.groups()
-        exact = Ticket.number == f"{prefix.upper()}-{year}-{int(seq):06d}"
+        exact = col(Ticket.number) == f"{prefix.upper()}-{year}-{int(seq):06d}"
     terms = words(q)
     if not terms:
         return exact if exact is not None else sa.false()

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.wrappers import Response as BaseResponse
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.schemas import ListArgs
@@ -116,7 +117,7 @@ class AttachmentContent(MethodView):
         attachment, stream = services.open_attachment(
             db_session(), current_actor(), attachment_id, settings=_settings()
         )
-        response = send_file(
+        response: BaseResponse = send_file(
             stream,
             mimetype=services.served_content_type(attachment.content_type),
             etag=attachment.sha256,

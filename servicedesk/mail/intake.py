@@ -167,7 +167,7 @@ def decide(
 
 
 def _reply(ticket: Ticket, user: User | None, mail: ParsedMail, now: datetime) -> Decision:
-    base = {"ticket_id": ticket.id, "ticket_number": ticket.number}
+    base: dict[str, Any] = {"ticket_id": ticket.id, "ticket_number": ticket.number}
     if user is None or not user.active:
         who = "unknown" if user is None else "deactivated"
         return Decision(QUARANTINE, f"reply to {ticket.number} from {who} sender {mail.sender}",
@@ -266,6 +266,7 @@ def apply(
         size=mail.size,
         reason=decision.reason,
         ticket_id=decision.ticket_id,
+        outcome="",  # set below, by the decision
     )
     if decision.action == AUTO:
         record.outcome = AUTOMATIC

@@ -29,7 +29,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -58,6 +58,9 @@ LEASE_NAME = "triage-training"
 LEASE = timedelta(minutes=30)
 DONE = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
 COLUMNS = {"queue": "queue_code", "category": "category", "service_code": "service_code"}
+# The pickled model, left unloaded in lists: SQLModel types the class attribute as bytes,
+# the loader option wants the ORM attribute it is.
+_BLOB = cast("sa.orm.QueryableAttribute[bytes]", TriageModelRow.blob)
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,8 @@ def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]
         for i in rows:
             order = proba[i].argsort()[::-1][:3]
             ranked.append([(classes[j], float(proba[i][j])) for j in order])
-        result[name] = figures.field_figures([truth_all[i] for i in rows], ranked, target)
+        truth = [t for t in truth_all if t is not None]
+        result[name] = figures.field_figures(truth, ranked, target)
     final = fit(samples.texts, samples.labels)
     # A field the final model learned but the trial could not measure never auto-decides.
     for name in final.fields:
@@ -258,10 +262,8 @@ def list_models(
     stmt = sa.select(TriageModelRow).order_by(col(TriageModelRow.version).desc())
     if cursor:
         (before,) = decode_cursor(cursor, [int])
-        stmt = stmt.where(TriageModelRow.version < before)
-    rows = list(
-        session.scalars(stmt.options(sa.orm.defer(col(TriageModelRow.blob))).limit(limit + 1))
-    )
+        stmt = stmt.where(col(TriageModelRow.version) < before)
+    rows = list(session.scalars(stmt.options(sa.orm.defer(_BLOB)).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -273,7 +275,7 @@ def get_current(session: sa.orm.Session, actor: Actor) -> TriageModelRow:
     actor.require(Role.AGENT)
     row = session.scalar(
         sa.select(TriageModelRow)
-        .options(sa.orm.defer(col(TriageModelRow.blob)))
+        .options(sa.orm.defer(_BLOB))
         .where(col(TriageModelRow.active).is_(True))
     )
     if row is None:
@@ -286,7 +288,7 @@ def activate(session: sa.orm.Session, actor: Actor, version: int) -> TriageModel
     actor.require(Role.ADMIN)
     row = session.scalar(
         sa.select(TriageModelRow)
-        .options(sa.orm.defer(col(TriageModelRow.blob)))
+        .options(sa.orm.defer(_BLOB))
         .where(col(TriageModelRow.version) == version)
         .with_for_update()
     )
