@@ -59,10 +59,11 @@ def demo(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    """Lint, format check and the whole test suite (PostgreSQL required when CI=true)."""
+    """Lint, format and type checks, then every test (PostgreSQL required when CI=true)."""
     ensure_env()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy")  # what and how: [tool.mypy] in pyproject.toml
     run(BIN / "python", "-m", "pytest", *args)
 
 

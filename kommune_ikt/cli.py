@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from kommune_ikt import migrate
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM, Role
+from kommune_ikt.db import saved_id
 from kommune_ikt.errors import DomainError
 
 # Shipped inside the package (a symlink to ops/gunicorn.conf.py in the source tree).
@@ -84,7 +85,7 @@ def user_add(email: str, role: str, municipality: str | None, name: str) -> None
         new = auth_services.create_user(
             session, SYSTEM, email=email, role=role, municipality=municipality, name=name
         )
-        return auth_services.issue_token(session, SYSTEM, new.id, "cli").secret
+        return auth_services.issue_token(session, SYSTEM, saved_id(new), "cli").secret
 
     try:
         secret = run_in_session(add)
@@ -254,8 +255,8 @@ def scheduler_command(
         raise click.BadParameter(str(exc), param_hint="--every")
     if list_jobs:
         for job in scheduler.jobs:
-            seconds = overrides.get(job.id, job.seconds)
-            click.echo(f"{job.id:<24} every {seconds:>6g} s  {job.description}")
+            every = overrides.get(job.id, job.seconds)
+            click.echo(f"{job.id:<24} every {every:>6g} s  {job.description}")
         return
     signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
     signal.signal(signal.SIGINT, lambda *_: scheduler.stop())

@@ -7,13 +7,13 @@ import os
 import unicodedata
 from collections import namedtuple
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, class_mapper, sessionmaker
 from sqlmodel import SQLModel
 
 # Every constraint gets a predictable name, so migrations can drop and alter
@@ -27,7 +27,15 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
-__all__ = ["NAMING_CONVENTION", "Database", "SQLModel", "create_db_engine", "refuses_writes"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "Database",
+    "SQLModel",
+    "create_db_engine",
+    "refuses_writes",
+    "saved_id",
+    "table_of",
+]
 
 
 def create_db_engine(url: str, *, sqlite_busy_timeout: float = 10.0, **kwargs: Any) -> Engine:
@@ -43,6 +51,23 @@ def create_db_engine(url: str, *, sqlite_busy_timeout: float = 10.0, **kwargs: A
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: _Row) -> int:
+    """The id of a row the database has given one (it was flushed or loaded)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The table model's Core table: ``model.__table__``, which SQLModel leaves undeclared."""
+    return cast(sa.Table, class_mapper(model).local_table)
 
 
 def refuses_writes(exc: sa.exc.DBAPIError) -> str | None:
@@ -173,7 +198,7 @@ class DriverStatement:
         # Rows as named tuples of the statement's own column names (psycopg's
         # named-tuple rows would work them out from the cursor on every call).
         columns = getattr(statement, "selected_columns", None)
-        self._row = namedtuple("Row", columns.keys(), rename=True) if columns else None  # type: ignore[misc]
+        self._row: Any = namedtuple("Row", columns.keys(), rename=True) if columns else None
 
     def _compile(self, dialect: sa.engine.Dialect) -> tuple[str, dict[str, Any], dict[str, Any]]:
         compiled = self.statement.compile(dialect=dialect)
@@ -200,13 +225,16 @@ class DriverStatement:
             if name in values:
                 values[name] = processor(values[name])
         fairy = connection.connection
+        driver = fairy.driver_connection
+        assert driver is not None  # a checked-out connection has its driver's connection
         try:
-            with fairy.driver_connection.cursor() as cursor:
+            with driver.cursor() as cursor:
                 cursor.execute(sql, values)
                 row = self._row
                 return _Rows([row._make(r) for r in cursor.fetchall()] if row else [])
         except psycopg.Error as exc:
-            lost = connection.dialect.is_disconnect(exc, fairy.dbapi_connection, None)
+            # SQLAlchemy types a driver's errors as its own stand-in class, DBAPIModule.Error.
+            lost = connection.dialect.is_disconnect(exc, fairy.dbapi_connection, None)  # type: ignore[arg-type]
             if lost:
                 connection.invalidate(exc)
             raise sa.exc.DBAPIError.instance(

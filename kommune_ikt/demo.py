@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM, Role
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import saved_id
 
 DEMO_COLLABORATION = "IKT Orkidé"
 HOST_MUNICIPALITY = "1505"  # Kristiansund, vertskommune
@@ -36,7 +38,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         loader(session, users)
     tokens = []
     for email, role, _municipality, _name in DEMO_USERS:
-        issued = auth_services.issue_token(session, SYSTEM, users[email].id, "demo")
+        issued = auth_services.issue_token(session, SYSTEM, saved_id(users[email]), "demo")
         tokens.append((email, role.value, issued.secret))
     return tokens
 
@@ -44,7 +46,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
 def _load_users(session: Session) -> dict[str, User]:
     users: dict[str, User] = {}
     for email, role, municipality, name in DEMO_USERS:
-        existing = session.scalar(sa.select(User).where(User.email == email))
+        existing = session.scalar(sa.select(User).where(col(User.email) == email))
         users[email] = existing or auth_services.create_user(
             session, SYSTEM, email=email, role=role, municipality=municipality, name=name
         )

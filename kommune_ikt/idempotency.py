@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Response, current_app, request
-from sqlmodel import Field
+from sqlmodel import Field, col
 
 from kommune_ikt.db import SQLModel
 from kommune_ikt.errors import Conflict, ValidationFailed
@@ -73,10 +73,11 @@ def idempotent(view: F) -> F:
         if not key or len(key) > 200:
             raise ValidationFailed(HEADER, N_("Must be 1 to 200 characters."))
         actor = current_actor()
+        assert actor.user_id is not None  # requests are signed in as a user
         session = db_session()
         fingerprint = request_fingerprint()
         stmt = sa.select(IdempotencyKey).where(
-            IdempotencyKey.user_id == actor.user_id, IdempotencyKey.key == key
+            col(IdempotencyKey.user_id) == actor.user_id, col(IdempotencyKey.key) == key
         )
         existing = session.scalar(stmt)
         if existing is None:

@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel
+from kommune_ikt.db import SQLModel, table_of
 
 T = TypeVar("T")
 
@@ -67,9 +67,7 @@ class ReferenceVersion(SQLModel, table=True):
     token: str = Field(max_length=64)
 
 
-_TOKEN = sa.select(ReferenceVersion.__table__.c.token).where(  # type: ignore[attr-defined]
-    ReferenceVersion.__table__.c.id == 1  # type: ignore[attr-defined]
-)
+_TOKEN = sa.select(table_of(ReferenceVersion).c.token).where(table_of(ReferenceVersion).c.id == 1)
 _cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
 _lock = threading.Lock()
 

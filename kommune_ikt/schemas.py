@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -38,7 +39,7 @@ class DecimalString(fields.Field):
         super().__init__(**kw)
         self.places = places
         self.allow_negative = allow_negative
-        self.metadata.setdefault("example", "1234.50" if places == 2 else "0.3")
+        self.metadata = {"example": "1234.50" if places == 2 else "0.3", **self.metadata}
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kw: Any) -> str | None:
         if value is None:
@@ -104,13 +105,19 @@ class AwareDateTime(fields.AwareDateTime):
         return moment
 
 
+def _money_field(_converter: ModelConverter, _type: Any) -> Callable[[], fields.Field]:
+    # marshmallow-sqlalchemy calls a mapping's non-Field entry with (converter, column type)
+    # and then calls what that returns with the field's keyword arguments.
+    return MoneyField
+
+
 class Converter(ModelConverter):
     """Maps our column types to the right marshmallow fields."""
 
     SQLA_TYPE_MAPPING = {
         **ModelConverter.SQLA_TYPE_MAPPING,
         UTCDateTime: AwareDateTime,
-        Money: MoneyField,
+        Money: _money_field,
         DecimalText: DecimalString,
     }
 

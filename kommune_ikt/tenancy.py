@@ -8,7 +8,8 @@ from sqlalchemy.sql import Select
 
 from kommune_ikt.auth.actor import Actor
 
-S = TypeVar("S", bound=Select[Any])
+# Any select, of any number of columns (a string: Select takes them as a TypeVarTuple).
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
 
 
 def scope_to_actor(stmt: S, actor: Actor, municipality_column: Any) -> S:

@@ -69,7 +69,7 @@ class ProblemApi(Api):
             lazy=True,
         )
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500
         data = getattr(error, "data", None) or {}
         messages = data.get("errors") or data.get("messages")
@@ -304,7 +304,7 @@ def init_edge(app: Flask) -> None:
     """Register authentication, commit/rollback and the error handlers."""
     # Every @blp.arguments of every blueprint goes through this one parser; its
     # documented pre-load hook refuses integers past what a column holds.
-    Blueprint.ARGUMENTS_PARSER.pre_load = _refuse_huge_integers  # type: ignore[method-assign]
+    Blueprint.ARGUMENTS_PARSER.pre_load = _refuse_huge_integers
     limiter = FailedAuthLimiter()
     app.extensions["kommune_ikt.auth_limiter"] = limiter
 

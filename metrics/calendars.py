@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from metrics import slo
 from servicedesk.sla.calendars import spec_of
@@ -25,7 +26,7 @@ def measures_by_service_hours(session: Session) -> dict[str, slo.Measure]:
     names = set(CALENDAR_OF_SERVICE_HOURS.values())
     calendars = {
         row.name: row
-        for row in session.scalars(sa.select(SlaCalendar).where(SlaCalendar.name.in_(names)))
+        for row in session.scalars(sa.select(SlaCalendar).where(col(SlaCalendar.name).in_(names)))
     }
     measures: dict[str, slo.Measure] = {}
     for hours, name in CALENDAR_OF_SERVICE_HOURS.items():

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor
+from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.types import utcnow
 from metrics import outages
@@ -17,12 +18,12 @@ from service_catalog.models import Service
 
 def load_metrics_demo(session: Session, users: dict[str, User]) -> None:
     """Outages of the demo's e-mail and network services, dated around today."""
-    if session.scalar(sa.select(Outage.id).limit(1)) is not None:
+    if session.scalar(sa.select(col(Outage.id)).limit(1)) is not None:
         return
     operator = next((u for email, u in users.items() if email.startswith("operations@")), None)
     if operator is None:
         return
-    actor = Actor(operator.id, operator.role, None, operator.email)
+    actor = Actor(operator.id, Role(operator.role), None, operator.email)
     now = utcnow().replace(second=0, microsecond=0)
     day = timedelta(days=1)
     plan = [

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel
+from kommune_ikt.db import SQLModel, table_of
 from kommune_ikt.types import UTCDateTime, utcnow
 from servicedesk.choices import OPEN_STATUSES
 from servicedesk.models import Ticket
@@ -109,18 +109,18 @@ _OPEN = ", ".join(f"'{s}'" for s in sorted(str(s) for s in OPEN_STATUSES))
 # It belongs to the tickets table but is owned (and migrated) here.
 OPEN_TICKETS_INDEX = sa.Index(
     "ix_tickets_open_metrics",
-    Ticket.__table__.c.status,  # type: ignore[attr-defined]
-    Ticket.__table__.c.queue_code,  # type: ignore[attr-defined]
-    Ticket.__table__.c.priority,  # type: ignore[attr-defined]
-    Ticket.__table__.c.municipality_number,  # type: ignore[attr-defined]
-    Ticket.__table__.c.id,  # type: ignore[attr-defined]
+    table_of(Ticket).c.status,
+    table_of(Ticket).c.queue_code,
+    table_of(Ticket).c.priority,
+    table_of(Ticket).c.municipality_number,
+    table_of(Ticket).c.id,
     postgresql_where=sa.text(f"status IN ({_OPEN})"),
     sqlite_where=sa.text(f"status IN ({_OPEN})"),
 )
 # Breached SLA rows, for "open breached tickets" and compliance at scrape time.
 BREACHED_SLAS_INDEX = sa.Index(
     "ix_ticket_slas_breached_metrics",
-    TicketSla.__table__.c.ticket_id,  # type: ignore[attr-defined]
+    table_of(TicketSla).c.ticket_id,
     postgresql_include=["response_breached", "resolution_breached"],
     postgresql_where=sa.text("response_breached OR resolution_breached"),
     sqlite_where=sa.text("response_breached OR resolution_breached"),

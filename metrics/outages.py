@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import NotFound, ValidationFailed
@@ -207,7 +208,9 @@ def _check_municipalities(session: Session, numbers: list[str] | None) -> list[s
     if not unique:
         raise ValidationFailed("municipalities", N_("Give at least one, or null for all."))
     known = set(
-        session.scalars(sa.select(Municipality.number).where(Municipality.number.in_(unique)))
+        session.scalars(
+            sa.select(col(Municipality.number)).where(col(Municipality.number).in_(unique))
+        )
     )
     missing = [n for n in unique if n not in known]
     if missing:
@@ -226,15 +229,15 @@ def _refuse_overlap(
     ended_at: datetime | None,
     exclude: int | None = None,
 ) -> None:
-    stmt = sa.select(Outage.id).where(
-        Outage.service_code == code,
-        sa.or_(Outage.ended_at.is_(None), Outage.ended_at > started_at),
+    stmt = sa.select(col(Outage.id)).where(
+        col(Outage.service_code) == code,
+        sa.or_(col(Outage.ended_at).is_(None), col(Outage.ended_at) > started_at),
     )
     if ended_at is not None:
-        stmt = stmt.where(Outage.started_at < ended_at)
+        stmt = stmt.where(col(Outage.started_at) < ended_at)
     if exclude is not None:
-        stmt = stmt.where(Outage.id != exclude)
-    clash = session.scalar(stmt.order_by(Outage.started_at).limit(1))
+        stmt = stmt.where(col(Outage.id) != exclude)
+    clash = session.scalar(stmt.order_by(col(Outage.started_at)).limit(1))
     if clash is not None:
         raise ValidationFailed(
             "started_at",
@@ -260,9 +263,9 @@ def _ticket_municipality(session: Session, numbers: list[str] | None) -> str:
     if numbers:
         return numbers[0]
     first = session.scalar(
-        sa.select(Municipality.number)
-        .where(Municipality.left_on.is_(None))
-        .order_by(Municipality.joined_on, Municipality.number)
+        sa.select(col(Municipality.number))
+        .where(col(Municipality.left_on).is_(None))
+        .order_by(col(Municipality.joined_on), col(Municipality.number))
         .limit(1)
     )
     if first is None:

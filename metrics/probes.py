@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.errors import DomainError, NotFound, ValidationFailed
@@ -63,7 +64,7 @@ def list_probes(
     actor.require(Role.OPERATIONS)
     stmt = sa.select(Probe)
     if service_code is not None:
-        stmt = stmt.where(Probe.service_code == service_code)
+        stmt = stmt.where(col(Probe.service_code) == service_code)
     return paginate(session, stmt, [Probe.created_at, Probe.id], limit=limit, cursor=cursor)
 
 
@@ -184,9 +185,10 @@ def claim_due_probes(session: Session, now: datetime) -> list[Probe]:
     stmt = (
         sa.select(Probe)
         .where(
-            Probe.enabled.is_(True), sa.or_(Probe.next_run_at.is_(None), Probe.next_run_at <= now)
+            col(Probe.enabled).is_(True),
+            sa.or_(col(Probe.next_run_at).is_(None), col(Probe.next_run_at) <= now),
         )
-        .order_by(Probe.next_run_at, Probe.id)
+        .order_by(col(Probe.next_run_at), col(Probe.id))
         .limit(BATCH)
         .with_for_update(skip_locked=True)
     )
@@ -227,7 +229,9 @@ def record_result(session: Session, probe: Probe, result: CheckResult, now: date
         probe.consecutive_successes = 0
     session.flush()
     held = session.scalar(
-        sa.select(Outage).where(Outage.probe_id == probe.id, Outage.ended_at.is_(None)).limit(1)
+        sa.select(Outage)
+        .where(col(Outage.probe_id) == probe.id, col(Outage.ended_at).is_(None))
+        .limit(1)
     )
     if result.ok and held is not None and probe.consecutive_successes >= probe.recovery_threshold:
         outages.end_outage(
@@ -246,8 +250,8 @@ def record_result(session: Session, probe: Probe, result: CheckResult, now: date
 
 def _open_outage(session: Session, probe: Probe, now: datetime) -> bool:
     ongoing = session.scalar(
-        sa.select(Outage.id)
-        .where(Outage.service_code == probe.service_code, Outage.ended_at.is_(None))
+        sa.select(col(Outage.id))
+        .where(col(Outage.service_code) == probe.service_code, col(Outage.ended_at).is_(None))
         .limit(1)
     )
     if ongoing is not None:

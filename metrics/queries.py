@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt import csvsafe
 from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
@@ -48,8 +49,8 @@ def resolve_window(
 def _touches_municipality(number: str) -> sa.ColumnElement[bool]:
     # The list holds 4-digit strings, so the quoted number matches exactly one entry.
     return sa.or_(
-        Outage.municipalities.is_(None),
-        sa.cast(Outage.municipalities, sa.Text).like(f'%"{number}"%'),
+        col(Outage.municipalities).is_(None),
+        sa.cast(col(Outage.municipalities), sa.Text).like(f'%"{number}"%'),
     )
 
 
@@ -74,13 +75,15 @@ def list_outages(
     if municipality is not None:
         stmt = stmt.where(_touches_municipality(municipality))
     if service_code is not None:
-        stmt = stmt.where(Outage.service_code == service_code)
+        stmt = stmt.where(col(Outage.service_code) == service_code)
     if planned is not None:
-        stmt = stmt.where(Outage.planned.is_(planned))
+        stmt = stmt.where(col(Outage.planned).is_(planned))
     if ongoing is not None:
-        stmt = stmt.where(Outage.ended_at.is_(None) if ongoing else Outage.ended_at.is_not(None))
+        stmt = stmt.where(
+            col(Outage.ended_at).is_(None) if ongoing else col(Outage.ended_at).is_not(None)
+        )
     if current_at is not None:
-        stmt = stmt.where(sa.or_(Outage.ended_at.is_(None), Outage.ended_at > current_at))
+        stmt = stmt.where(sa.or_(col(Outage.ended_at).is_(None), col(Outage.ended_at) > current_at))
     return paginate(session, stmt, [Outage.started_at, Outage.id], limit=limit, cursor=cursor)
 
 
@@ -95,13 +98,13 @@ def _outages_in(
     session: Session, code: str, start: datetime, end: datetime, municipality: str | None
 ) -> list[Outage]:
     stmt = sa.select(Outage).where(
-        Outage.service_code == code,
-        Outage.started_at < end,
-        sa.or_(Outage.ended_at.is_(None), Outage.ended_at > start),
+        col(Outage.service_code) == code,
+        col(Outage.started_at) < end,
+        sa.or_(col(Outage.ended_at).is_(None), col(Outage.ended_at) > start),
     )
     if municipality is not None:
         stmt = stmt.where(_touches_municipality(municipality))
-    return list(session.scalars(stmt.order_by(Outage.started_at, Outage.id)))
+    return list(session.scalars(stmt.order_by(col(Outage.started_at), col(Outage.id))))
 
 
 def get_availability(
@@ -245,21 +248,25 @@ def get_status_board(
     first_day = datetime.combine(local.date() - timedelta(days=days - 1), time(), tzinfo=tz)
     earliest = min(recent, year_start, first_day.astimezone(UTC))
     services = list(
-        session.scalars(sa.select(Service).where(Service.status == "active").order_by(Service.code))
+        session.scalars(
+            sa.select(Service).where(col(Service.status) == "active").order_by(col(Service.code))
+        )
     )
     measures = measures_by_service_hours(session)
     by_service: dict[str, list[Outage]] = {}
     outage_rows = session.scalars(
         sa.select(Outage)
-        .where(sa.or_(Outage.ended_at.is_(None), Outage.ended_at > earliest))
-        .order_by(Outage.started_at, Outage.id)
+        .where(sa.or_(col(Outage.ended_at).is_(None), col(Outage.ended_at) > earliest))
+        .order_by(col(Outage.started_at), col(Outage.id))
     )
     for outage in outage_rows:
         by_service.setdefault(outage.service_code, []).append(outage)
     probes: dict[str, list[Probe]] | None = None
     if actor.has(Role.OPERATIONS):
         probes = {}
-        for probe in session.scalars(sa.select(Probe).order_by(Probe.service_code, Probe.id)):
+        for probe in session.scalars(
+            sa.select(Probe).order_by(col(Probe.service_code), col(Probe.id))
+        ):
             probes.setdefault(probe.service_code, []).append(probe)
     day_starts = [
         datetime.combine(first_day.date() + timedelta(days=i), time(), tzinfo=tz)
@@ -327,22 +334,22 @@ def get_sla_report(
     resolution_breached = sa.func.coalesce(TicketSla.resolution_breached, sa.false())
     stmt = (
         sa.select(
-            Ticket.municipality_number,
-            Ticket.priority,
+            col(Ticket.municipality_number),
+            col(Ticket.priority),
             sa.func.count(),
-            total(sa.and_(Ticket.responded_at.is_not(None), sa.not_(response_breached))),
+            total(sa.and_(col(Ticket.responded_at).is_not(None), sa.not_(response_breached))),
             total(response_breached),
-            total(sa.and_(Ticket.resolved_at.is_not(None), sa.not_(resolution_breached))),
+            total(sa.and_(col(Ticket.resolved_at).is_not(None), sa.not_(resolution_breached))),
             total(resolution_breached),
         )
-        .outerjoin(TicketSla, TicketSla.ticket_id == Ticket.id)
-        .where(Ticket.created_at >= start, Ticket.created_at < end)
-        .group_by(Ticket.municipality_number, Ticket.priority)
-        .order_by(Ticket.municipality_number, Ticket.priority)
+        .outerjoin(TicketSla, col(TicketSla.ticket_id) == col(Ticket.id))
+        .where(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
+        .group_by(col(Ticket.municipality_number), col(Ticket.priority))
+        .order_by(col(Ticket.municipality_number), col(Ticket.priority))
     )
-    stmt = scope_to_actor(stmt, actor, Ticket.municipality_number)
+    stmt = scope_to_actor(stmt, actor, col(Ticket.municipality_number))
     if municipality is not None:
-        stmt = stmt.where(Ticket.municipality_number == municipality)
+        stmt = stmt.where(col(Ticket.municipality_number) == municipality)
     rows = []
     for number, priority, count, r_met, r_missed, s_met, s_missed in session.execute(stmt):
         rows.append(

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
+from sqlmodel import col
 
 from kommune_ikt.scheduler.models import JobRun, SchedulerLease
 from metrics import slo
@@ -26,7 +27,7 @@ from servicedesk.sla.models import SlaEvent, TicketSla
 
 OPEN = sorted(str(s) for s in OPEN_STATUSES)
 # Written exactly as the partial index ix_ticket_slas_breached_metrics, so it is used.
-BREACHED = sa.or_(TicketSla.response_breached, TicketSla.resolution_breached)
+BREACHED = sa.or_(col(TicketSla.response_breached), col(TicketSla.resolution_breached))
 # Scheduler job runs older than this are not read at scrape time (the table grows).
 JOB_RUN_LOOKBACK = timedelta(days=1)
 
@@ -118,12 +119,12 @@ def read_snapshot(session: Session, now: datetime, timezone: str) -> Snapshot:
 def _read_services(session: Session, snap: Snapshot) -> None:
     rows = session.execute(
         sa.select(
-            Service.code,
-            Service.tier,
-            Service.status,
-            Service.service_hours,
-            Service.availability_target,
-        ).order_by(Service.code)
+            col(Service.code),
+            col(Service.tier),
+            col(Service.status),
+            col(Service.service_hours),
+            col(Service.availability_target),
+        ).order_by(col(Service.code))
     )
     snap.services = [
         ServiceRow(code, tier, status, hours, None if target is None else float(target))
@@ -134,17 +135,17 @@ def _read_services(session: Session, snap: Snapshot) -> None:
 
 def _read_outages(session: Session, snap: Snapshot, dialect: str) -> None:
     now = literal_time(snap.now)
-    end = sa.case((Outage.ended_at.is_(None), now), else_=Outage.ended_at)
+    end = sa.case((col(Outage.ended_at).is_(None), now), else_=col(Outage.ended_at))
     duration = epoch_seconds(end, dialect) - epoch_seconds(Outage.started_at, dialect)
     totals = session.execute(
         sa.select(
-            Outage.service_code,
-            Outage.planned,
+            col(Outage.service_code),
+            col(Outage.planned),
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(duration), 0.0),
         )
-        .where(Outage.started_at <= now)
-        .group_by(Outage.service_code, Outage.planned)
+        .where(col(Outage.started_at) <= now)
+        .group_by(col(Outage.service_code), col(Outage.planned))
     )
     for code, planned, count, seconds in totals:
         entry = snap.outage_totals.setdefault(code, OutageTotals())
@@ -153,9 +154,16 @@ def _read_outages(session: Session, snap: Snapshot, dialect: str) -> None:
         else:
             entry.unplanned_count, entry.unplanned_seconds = count, max(0.0, float(seconds))
     recent = session.execute(
-        sa.select(Outage.service_code, Outage.planned, Outage.started_at, Outage.ended_at).where(
-            Outage.started_at <= now,
-            sa.or_(Outage.ended_at.is_(None), Outage.ended_at > snap.previous_month_start),
+        sa.select(
+            col(Outage.service_code),
+            col(Outage.planned),
+            col(Outage.started_at),
+            col(Outage.ended_at),
+        ).where(
+            col(Outage.started_at) <= now,
+            sa.or_(
+                col(Outage.ended_at).is_(None), col(Outage.ended_at) > snap.previous_month_start
+            ),
         )
     )
     grouped: dict[str, list[tuple[bool, slo.Interval]]] = defaultdict(list)
@@ -167,15 +175,15 @@ def _read_outages(session: Session, snap: Snapshot, dialect: str) -> None:
 def _read_probes(session: Session, snap: Snapshot) -> None:
     rows = session.execute(
         sa.select(
-            Probe.service_code,
+            col(Probe.service_code),
             sa.func.count(),
-            sa.func.coalesce(sa.func.sum(Probe.runs_total), 0),
-            sa.func.coalesce(sa.func.sum(Probe.failures_total), 0),
+            sa.func.coalesce(sa.func.sum(col(Probe.runs_total)), 0),
+            sa.func.coalesce(sa.func.sum(col(Probe.failures_total)), 0),
             sa.func.coalesce(
-                sa.func.sum(sa.case((Probe.last_ok.is_(False), 1), else_=0)),
+                sa.func.sum(sa.case((col(Probe.last_ok).is_(False), 1), else_=0)),
                 0,
             ),
-        ).group_by(Probe.service_code)
+        ).group_by(col(Probe.service_code))
     )
     for code, count, runs, failures, failing in rows:
         snap.probes[code] = ProbeTotals(count, int(runs), int(failures), int(failing))
@@ -187,9 +195,14 @@ def _read_tickets(session: Session, snap: Snapshot) -> None:
     by_queue: dict[tuple[str, int], int] = defaultdict(int)
     by_municipality: dict[str, int] = defaultdict(int)
     for queue, priority, number, count in session.execute(
-        sa.select(Ticket.queue_code, Ticket.priority, Ticket.municipality_number, sa.func.count())
-        .where(Ticket.status.in_(OPEN))
-        .group_by(Ticket.queue_code, Ticket.priority, Ticket.municipality_number)
+        sa.select(
+            col(Ticket.queue_code),
+            col(Ticket.priority),
+            col(Ticket.municipality_number),
+            sa.func.count(),
+        )
+        .where(col(Ticket.status).in_(OPEN))
+        .group_by(col(Ticket.queue_code), col(Ticket.priority), col(Ticket.municipality_number))
     ):
         by_queue[(queue, int(priority))] += count
         by_municipality[number] += count
@@ -199,16 +212,16 @@ def _read_tickets(session: Session, snap: Snapshot) -> None:
 
 def _read_sla(session: Session, snap: Snapshot) -> None:
     for priority, count in session.execute(
-        sa.select(Ticket.priority, sa.func.count())
-        .join(TicketSla, TicketSla.ticket_id == Ticket.id)
-        .where(Ticket.status.in_(OPEN), BREACHED)
-        .group_by(Ticket.priority)
+        sa.select(col(Ticket.priority), sa.func.count())
+        .join(TicketSla, col(TicketSla.ticket_id) == col(Ticket.id))
+        .where(col(Ticket.status).in_(OPEN), BREACHED)
+        .group_by(col(Ticket.priority))
     ):
         snap.open_breached_by_priority[int(priority)] = count
     for priority, target, kind, count in session.execute(
-        sa.select(SlaEvent.priority, SlaEvent.target, SlaEvent.kind, sa.func.count()).group_by(
-            SlaEvent.priority, SlaEvent.target, SlaEvent.kind
-        )
+        sa.select(
+            col(SlaEvent.priority), col(SlaEvent.target), col(SlaEvent.kind), sa.func.count()
+        ).group_by(col(SlaEvent.priority), col(SlaEvent.target), col(SlaEvent.kind))
     ):
         snap.sla_events[(int(priority), target, kind)] = count
     _read_compliance(session, snap)
@@ -223,13 +236,13 @@ def _read_compliance(session: Session, snap: Snapshot) -> None:
     breached SLA rows (so the 1-row-per-ticket SLA table is never scanned).
     """
 
-    def total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    def total(condition: sa.ColumnElement[bool] | Mapped[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    responded = Ticket.responded_at.is_not(None)
-    resolved = Ticket.resolved_at.is_not(None)
-    this_month = Ticket.created_at >= snap.month_start
-    keys = (Ticket.municipality_number, Ticket.priority)
+    responded = col(Ticket.responded_at).is_not(None)
+    resolved = col(Ticket.resolved_at).is_not(None)
+    this_month = col(Ticket.created_at) >= snap.month_start
+    keys = (col(Ticket.municipality_number), col(Ticket.priority))
     decided = {
         (number, int(priority)): (int(r), int(s))
         for number, priority, r, s in session.execute(
@@ -241,12 +254,12 @@ def _read_compliance(session: Session, snap: Snapshot) -> None:
         for number, priority, *values in session.execute(
             sa.select(
                 *keys,
-                total(TicketSla.response_breached),
-                total(sa.and_(TicketSla.response_breached, responded)),
-                total(TicketSla.resolution_breached),
-                total(sa.and_(TicketSla.resolution_breached, resolved)),
+                total(col(TicketSla.response_breached)),
+                total(sa.and_(col(TicketSla.response_breached), responded)),
+                total(col(TicketSla.resolution_breached)),
+                total(sa.and_(col(TicketSla.resolution_breached), resolved)),
             )
-            .join(TicketSla, TicketSla.ticket_id == Ticket.id)
+            .join(TicketSla, col(TicketSla.ticket_id) == col(Ticket.id))
             .where(this_month, BREACHED)
             .group_by(*keys)
         )
@@ -273,9 +286,14 @@ def _read_scheduler(session: Session, snap: Snapshot) -> None:
     snap.scheduler_heartbeat = None if heartbeat is None else _aware(heartbeat)
     since = snap.now - JOB_RUN_LOOKBACK
     for job, outcome, count, last in session.execute(
-        sa.select(JobRun.job_id, JobRun.outcome, sa.func.count(), sa.func.max(JobRun.started_at))
-        .where(JobRun.started_at >= since)
-        .group_by(JobRun.job_id, JobRun.outcome)
+        sa.select(
+            col(JobRun.job_id),
+            col(JobRun.outcome),
+            sa.func.count(),
+            sa.func.max(col(JobRun.started_at)),
+        )
+        .where(col(JobRun.started_at) >= since)
+        .group_by(col(JobRun.job_id), col(JobRun.outcome))
     ):
         snap.job_runs.setdefault(job, {})[outcome] = (count, _aware(last))
 

@@ -18,7 +18,14 @@ class OutageSchema(AutoSchema):
     class Meta(AutoSchema.Meta):
         model = Outage
         exclude = ("created_by_id",)
-        dump_only = ("id", "ticket_id", "probe_id", "created_at", "updated_at", "version")
+        dump_only: tuple[str, ...] = (
+            "id",
+            "ticket_id",
+            "probe_id",
+            "created_at",
+            "updated_at",
+            "version",
+        )
 
     municipalities = fields.List(
         fields.String(validate=MUNICIPALITY_NUMBER),

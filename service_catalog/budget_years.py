@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict
@@ -33,7 +34,7 @@ class BudgetYearView:
 def list_years(session: Session, actor: Actor) -> list[BudgetYearView]:
     """Every year with a price or closed, oldest first, with its state."""
     closed = closing.closed_years(session)
-    priced = set(session.scalars(sa.select(ServicePrice.year).distinct()))
+    priced = set(session.scalars(sa.select(col(ServicePrice.year)).distinct()))
     return [
         BudgetYearView(year, "closed", closed[year].closed_at, closed[year].closed_by)
         if year in closed
@@ -64,7 +65,8 @@ def close_year(session: Session, actor: Actor, year: int, currency: str = "NOK")
             price.allocation_key
             for price in session.scalars(
                 sa.select(ServicePrice).where(
-                    ServicePrice.year == year, ServicePrice.model == PriceModel.ALLOCATION.value
+                    col(ServicePrice.year) == year,
+                    col(ServicePrice.model) == PriceModel.ALLOCATION.value,
                 )
             )
             if price.allocation_key

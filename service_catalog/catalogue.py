@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
@@ -68,7 +69,9 @@ def find_service(session: Session, code: str, field: str = "service_code") -> Se
 
 def price_for(session: Session, code: str, year: int) -> ServicePrice | None:
     return session.scalar(
-        sa.select(ServicePrice).where(ServicePrice.service_code == code, ServicePrice.year == year)
+        sa.select(ServicePrice).where(
+            col(ServicePrice.service_code) == code, col(ServicePrice.year) == year
+        )
     )
 
 
@@ -159,8 +162,8 @@ def list_prices(session: Session, code: str) -> list[ServicePrice]:
     return list(
         session.scalars(
             sa.select(ServicePrice)
-            .where(ServicePrice.service_code == code)
-            .order_by(ServicePrice.year)
+            .where(col(ServicePrice.service_code) == code)
+            .order_by(col(ServicePrice.year))
         )
     )
 
@@ -219,12 +222,17 @@ def _check_price(
 def _key_for_price(session: Session, name: str | None) -> str:
     """The named key, or the default key when none is named (stored by name either way)."""
     if name is not None:
-        if session.scalar(sa.select(AllocationKey.id).where(AllocationKey.name == name)) is None:
+        if (
+            session.scalar(sa.select(col(AllocationKey.id)).where(col(AllocationKey.name) == name))
+            is None
+        ):
             raise ValidationFailed(
                 "allocation_key", N_("Unknown allocation key %(name)r."), params={"name": name}
             )
         return name
-    default = session.scalar(sa.select(AllocationKey.name).where(AllocationKey.is_default))
+    default = session.scalar(
+        sa.select(col(AllocationKey.name)).where(col(AllocationKey.is_default))
+    )
     if default is None:
         raise ValidationFailed(
             "allocation_key",

@@ -11,6 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.errors import Conflict
 from kommune_ikt.messages import N_
@@ -18,7 +19,9 @@ from service_catalog.models import BudgetYear
 
 
 def closed_years(session: Session) -> dict[int, BudgetYear]:
-    return {b.year: b for b in session.scalars(sa.select(BudgetYear).order_by(BudgetYear.year))}
+    return {
+        b.year: b for b in session.scalars(sa.select(BudgetYear).order_by(col(BudgetYear.year)))
+    }
 
 
 def is_closed(session: Session, year: int) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import ValidationFailed
@@ -57,23 +58,23 @@ CHARGED_SPECIAL = (
     SpecialRequestStatus.DELIVERED.value,
 )
 SUBSCRIPTION_COLUMNS = (
-    Subscription.id,
-    Subscription.municipality_number,
-    Subscription.service_code,
-    Subscription.start_on,
-    Subscription.end_on,
+    col(Subscription.id),
+    col(Subscription.municipality_number),
+    col(Subscription.service_code),
+    col(Subscription.start_on),
+    col(Subscription.end_on),
 )
 SPECIAL_COLUMNS = (
-    SpecialRequest.id,
-    SpecialRequest.municipality_number,
-    SpecialRequest.service_code,
-    SpecialRequest.title,
-    SpecialRequest.status,
-    SpecialRequest.quote_amount,
-    SpecialRequest.quote_hours,
-    SpecialRequest.quote_hourly_rate,
-    SpecialRequest.actual_hours,
-    SpecialRequest.accepted_at,
+    col(SpecialRequest.id),
+    col(SpecialRequest.municipality_number),
+    col(SpecialRequest.service_code),
+    col(SpecialRequest.title),
+    col(SpecialRequest.status),
+    col(SpecialRequest.quote_amount),
+    col(SpecialRequest.quote_hours),
+    col(SpecialRequest.quote_hourly_rate),
+    col(SpecialRequest.actual_hours),
+    col(SpecialRequest.accepted_at),
 )
 REPORT_READERS = (Role.ORDERER, Role.AGENT, Role.CATALOGUE_MANAGER, Role.OPERATIONS)
 
@@ -86,9 +87,9 @@ class _YearData:
     municipalities: dict[str, Municipality]
     priced: list[tuple[Service, ServicePrice]]
     keys: dict[str, allocation.Key]
-    subscriptions: Sequence[sa.Row[Any]]
+    subscriptions: Sequence[sa.Row[*tuple[Any, ...]]]
     changes: dict[int, list[tuple[date, int]]] = field(default_factory=dict)
-    specials: Sequence[sa.Row[Any]] = ()
+    specials: Sequence[sa.Row[*tuple[Any, ...]]] = ()
     # (municipality, year) → population; service code → its participants, if named.
     populations: dict[tuple[str, int], int] = field(default_factory=dict)
     participants: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -292,9 +293,9 @@ def check_keys_complete(session: Session) -> None:
     """
     closed = set(closing.closed_years(session))
     rows = session.execute(
-        sa.select(ServicePrice.service_code, ServicePrice.year, ServicePrice.allocation_key).where(
-            ServicePrice.model == PriceModel.ALLOCATION.value
-        )
+        sa.select(
+            col(ServicePrice.service_code), col(ServicePrice.year), col(ServicePrice.allocation_key)
+        ).where(col(ServicePrice.model) == PriceModel.ALLOCATION.value)
     ).all()
     rows = [r for r in rows if r.year not in closed]
     if not rows:
@@ -347,10 +348,10 @@ def _participants(session: Session, years: set[int]) -> dict[tuple[str, int], fr
     found: dict[tuple[str, int], set[str]] = defaultdict(set)
     for code, year, number in session.execute(
         sa.select(
-            ServiceParticipant.service_code,
-            ServiceParticipant.year,
-            ServiceParticipant.municipality_number,
-        ).where(ServiceParticipant.year.in_(years))
+            col(ServiceParticipant.service_code),
+            col(ServiceParticipant.year),
+            col(ServiceParticipant.municipality_number),
+        ).where(col(ServiceParticipant.year).in_(years))
     ):
         found[(code, year)].add(number)
     return {k: frozenset(v) for k, v in found.items()}
@@ -365,9 +366,9 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
         (service, price)
         for service, price in session.execute(
             sa.select(Service, ServicePrice)
-            .join(ServicePrice, ServicePrice.service_code == Service.code)
-            .where(ServicePrice.year == year)
-            .order_by(Service.code)
+            .join(ServicePrice, col(ServicePrice.service_code) == col(Service.code))
+            .where(col(ServicePrice.year) == year)
+            .order_by(col(Service.code))
         )
     ]
     if not priced:
@@ -376,24 +377,24 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
         )
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     in_year = sa.and_(
-        Subscription.start_on < after,
-        sa.or_(Subscription.end_on.is_(None), Subscription.end_on > first),
+        col(Subscription.start_on) < after,
+        sa.or_(col(Subscription.end_on).is_(None), col(Subscription.end_on) > first),
     )
     if number is not None:
-        in_year = sa.and_(in_year, Subscription.municipality_number == number)
+        in_year = sa.and_(in_year, col(Subscription.municipality_number) == number)
     # Plain rows, not ORM objects: thousands of subscriptions load several
     # times faster without identity-map bookkeeping, and the report only reads.
     subscriptions = session.execute(
-        sa.select(*SUBSCRIPTION_COLUMNS).where(in_year).order_by(Subscription.id)
+        sa.select(*SUBSCRIPTION_COLUMNS).where(in_year).order_by(col(Subscription.id))
     ).all()
     changes: dict[int, list[tuple[date, int]]] = defaultdict(list)
     rows = session.execute(
         sa.select(
-            SubscriptionChange.subscription_id,
-            SubscriptionChange.effective_on,
-            SubscriptionChange.quantity,
+            col(SubscriptionChange.subscription_id),
+            col(SubscriptionChange.effective_on),
+            col(SubscriptionChange.quantity),
         )
-        .join(Subscription, Subscription.id == SubscriptionChange.subscription_id)
+        .join(Subscription, col(Subscription.id) == col(SubscriptionChange.subscription_id))
         .where(in_year)
     )
     for subscription_id, effective_on, quantity in rows:
@@ -401,13 +402,13 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
     start = datetime(year, 1, 1, tzinfo=OSLO).astimezone(UTC)
     end = datetime(year + 1, 1, 1, tzinfo=OSLO).astimezone(UTC)
     specials_stmt = sa.select(*SPECIAL_COLUMNS).where(
-        SpecialRequest.status.in_(CHARGED_SPECIAL),
-        SpecialRequest.accepted_at >= start,
-        SpecialRequest.accepted_at < end,
+        col(SpecialRequest.status).in_(CHARGED_SPECIAL),
+        col(SpecialRequest.accepted_at) >= start,
+        col(SpecialRequest.accepted_at) < end,
     )
     if number is not None:
-        specials_stmt = specials_stmt.where(SpecialRequest.municipality_number == number)
-    specials = session.execute(specials_stmt.order_by(SpecialRequest.id)).all()
+        specials_stmt = specials_stmt.where(col(SpecialRequest.municipality_number) == number)
+    specials = session.execute(specials_stmt.order_by(col(SpecialRequest.id))).all()
     keys = load_keys(session)
     figure_years = {
         figures
@@ -418,10 +419,10 @@ def _load(session: Session, year: int, number: str | None) -> _YearData:
         (number, population_year): population
         for number, population_year, population in session.execute(
             sa.select(
-                MunicipalityPopulation.municipality_number,
-                MunicipalityPopulation.year,
-                MunicipalityPopulation.population,
-            ).where(MunicipalityPopulation.year.in_(figure_years))
+                col(MunicipalityPopulation.municipality_number),
+                col(MunicipalityPopulation.year),
+                col(MunicipalityPopulation.population),
+            ).where(col(MunicipalityPopulation.year).in_(figure_years))
         )
     }
     data = _YearData(

@@ -16,9 +16,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import saved_id
 from service_catalog import catalogue, keys, orders, special_requests
 from service_catalog.catalogue import budget_year
 from service_catalog.models import AllocationKey, Municipality, Order, Service, SpecialRequest
@@ -143,7 +145,7 @@ def load_catalogue_demo(session: Session) -> list[Municipality]:
         if member.number in DEMO_EMAIL_DOMAINS:
             values["email_domains"] = [DEMO_EMAIL_DOMAINS[member.number]]
         added.append(add_municipality(session, SYSTEM, values))
-    if session.scalar(sa.select(AllocationKey.id).limit(1)) is None:
+    if session.scalar(sa.select(col(AllocationKey.id)).limit(1)) is None:
         keys.create_key(session, SYSTEM, dict(DEFAULT_KEY))
     year = budget_year()
     for item in SERVICES:
@@ -176,8 +178,10 @@ def _actor(user: User) -> Actor:
 def load_catalogue_activity(session: Session, users: dict[str, User]) -> None:
     """A few orders, subscriptions and special requests by the demo users (once)."""
     ids = [u.id for u in users.values()]
-    already = session.scalar(sa.select(Order.id).where(Order.created_by.in_(ids)).limit(1))
-    if already is not None or session.scalar(sa.select(SpecialRequest.id).limit(1)):
+    already = session.scalar(
+        sa.select(col(Order.id)).where(col(Order.created_by).in_(ids)).limit(1)
+    )
+    if already is not None or session.scalar(sa.select(col(SpecialRequest.id)).limit(1)):
         return
     year = budget_year()
     kristiansund = _actor(users["orderer@kristiansund.demo"])
@@ -194,7 +198,7 @@ def load_catalogue_activity(session: Session, users: dict[str, User]) -> None:
         order = orders.place_order(
             session, kristiansund, {"service_code": code, "quantity": quantity, "note": "Fagsystem"}
         )
-        orders.fulfil_order(session, agent, order.id, start)
+        orders.fulfil_order(session, agent, saved_id(order), start)
     # Sunndal: one order waiting for its orderer, one approved waiting for an agent.
     orders.place_order(
         session,
@@ -212,8 +216,9 @@ def load_catalogue_activity(session: Session, users: dict[str, User]) -> None:
             "description": "Automatisk arkivering av byggesaker.",
         },
     )
-    special_requests.quote_request(session, manager, integration.id, {"hours": Decimal("40")})
-    special_requests.accept_request(session, kristiansund, integration.id)
+    integration_id = saved_id(integration)
+    special_requests.quote_request(session, manager, integration_id, {"hours": Decimal("40")})
+    special_requests.accept_request(session, kristiansund, integration_id)
     special_requests.submit_request(
         session,
         sunndal,

@@ -9,8 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import saved_id
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
@@ -66,12 +68,12 @@ def list_keys(session: Session, actor: Actor) -> list[KeyView]:
     actor.require(Role.CATALOGUE_MANAGER)
     keys = list(session.scalars(sa.select(AllocationKey).order_by(AllocationKey.name)))
     shares = _shares_by_key(session, [k.id for k in keys if k.is_fixed])
-    return [KeyView(k, shares.get(k.id, {}) if k.is_fixed else None) for k in keys]
+    return [KeyView(k, shares.get(saved_id(k), {}) if k.is_fixed else None) for k in keys]
 
 
 def get_key(session: Session, actor: Actor, name: str, *, for_update: bool = False) -> KeyView:
     actor.require(Role.CATALOGUE_MANAGER)
-    stmt = sa.select(AllocationKey).where(AllocationKey.name == name)
+    stmt = sa.select(AllocationKey).where(col(AllocationKey.name) == name)
     key = session.scalar(stmt.with_for_update() if for_update else stmt)
     if key is None:
         raise NotFound(N_("Allocation key %(name)r not found."), params={"name": name})
@@ -82,14 +84,17 @@ def create_key(session: Session, actor: Actor, data: dict[str, Any]) -> KeyView:
     """Add a key; the first key, or one sent with ``default: true``, becomes the default."""
     actor.require(Role.CATALOGUE_MANAGER)
     name = data["name"]
-    if session.scalar(sa.select(AllocationKey.id).where(AllocationKey.name == name)) is not None:
+    if (
+        session.scalar(sa.select(col(AllocationKey.id)).where(col(AllocationKey.name) == name))
+        is not None
+    ):
         raise Conflict(
             N_("Allocation key %(name)r exists."),
             errors={"name": [N_("Already in use.")]},
             params={"name": name},
         )
     weights, shares = _check_definition(session, data)
-    first = session.scalar(sa.select(AllocationKey.id).limit(1)) is None
+    first = session.scalar(sa.select(col(AllocationKey.id)).limit(1)) is None
     make_default = first or bool(data.get("is_default"))
     if make_default:
         _clear_default(session)
@@ -132,7 +137,7 @@ def replace_key(session: Session, actor: Actor, name: str, data: dict[str, Any])
     key.population_weight = weights[1] if weights else None
     key.population_year = data.get("population_year") if weights else None
     key.updated_at = utcnow()
-    session.execute(sa.delete(AllocationKeyShare).where(AllocationKeyShare.key_id == key.id))
+    session.execute(sa.delete(AllocationKeyShare).where(col(AllocationKeyShare.key_id) == key.id))
     session.flush()
     _write_shares(session, key, shares)
     # The key may already share open years' services: every month must still split.
@@ -143,7 +148,7 @@ def replace_key(session: Session, actor: Actor, name: str, data: dict[str, Any])
 
 
 def default_key_name(session: Session) -> str | None:
-    return session.scalar(sa.select(AllocationKey.name).where(AllocationKey.is_default))
+    return session.scalar(sa.select(col(AllocationKey.name)).where(col(AllocationKey.is_default)))
 
 
 def load_keys(session: Session) -> dict[str, allocation.Key]:
@@ -153,7 +158,7 @@ def load_keys(session: Session) -> dict[str, allocation.Key]:
     out: dict[str, allocation.Key] = {}
     for key in keys:
         if key.is_fixed:
-            out[key.name] = allocation.FixedKey(key.name, shares.get(key.id, {}))
+            out[key.name] = allocation.FixedKey(key.name, shares.get(saved_id(key), {}))
         else:
             out[key.name] = allocation.WeightedKey(
                 key.name,
@@ -167,7 +172,7 @@ def load_keys(session: Session) -> dict[str, allocation.Key]:
 def _view(session: Session, key: AllocationKey) -> KeyView:
     if not key.is_fixed:
         return KeyView(key, None)
-    return KeyView(key, _shares_by_key(session, [key.id]).get(key.id, {}))
+    return KeyView(key, _shares_by_key(session, [key.id]).get(saved_id(key), {}))
 
 
 def _shares_by_key(session: Session, key_ids: list[int | None]) -> dict[int, dict[str, Decimal]]:
@@ -176,12 +181,12 @@ def _shares_by_key(session: Session, key_ids: list[int | None]) -> dict[int, dic
     out: dict[int, dict[str, Decimal]] = {}
     rows = session.execute(
         sa.select(
-            AllocationKeyShare.key_id,
-            AllocationKeyShare.municipality_number,
-            AllocationKeyShare.share,
+            col(AllocationKeyShare.key_id),
+            col(AllocationKeyShare.municipality_number),
+            col(AllocationKeyShare.share),
         )
-        .where(AllocationKeyShare.key_id.in_(key_ids))
-        .order_by(AllocationKeyShare.municipality_number)
+        .where(col(AllocationKeyShare.key_id).in_(key_ids))
+        .order_by(col(AllocationKeyShare.municipality_number))
     )
     for key_id, number, share in rows:
         out.setdefault(key_id, {})[number] = share
@@ -192,14 +197,15 @@ def _clear_default(session: Session) -> None:
     # Flushed before the new default is set: the partial unique index allows
     # only one default row at any moment.
     session.execute(
-        sa.update(AllocationKey).where(AllocationKey.is_default).values(is_default=False)
+        sa.update(AllocationKey).where(col(AllocationKey.is_default)).values(is_default=False)
     )
     session.flush()
 
 
 def _write_shares(session: Session, key: AllocationKey, shares: dict[str, Decimal] | None) -> None:
+    key_id = saved_id(key)
     for number, share in sorted((shares or {}).items()):
-        session.add(AllocationKeyShare(key_id=key.id, municipality_number=number, share=share))
+        session.add(AllocationKeyShare(key_id=key_id, municipality_number=number, share=share))
     session.flush()
 
 
@@ -243,7 +249,9 @@ def _check_definition(
     if not shares:
         raise ValidationFailed("fixed_shares", N_("Give at least one municipality's share."))
     known = set(
-        session.scalars(sa.select(Municipality.number).where(Municipality.number.in_(shares)))
+        session.scalars(
+            sa.select(col(Municipality.number)).where(col(Municipality.number).in_(shares))
+        )
     )
     unknown = sorted(set(shares) - known)
     if unknown:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
@@ -144,7 +145,7 @@ def update_municipality(
         closing.refuse_population_year(session, municipality.number, year)
         _store_population(session, municipality.number, year, population, "PATCH /municipalities")
         _latest_to_municipality(session, municipality)
-    if leaving:
+    if leaving and left_on is not None:
         # Orders import this module; leaving's consequences live with them.
         from service_catalog.orders import end_membership
 
@@ -182,8 +183,8 @@ def list_populations(session: Session, number: str) -> list[MunicipalityPopulati
     return list(
         session.scalars(
             sa.select(MunicipalityPopulation)
-            .where(MunicipalityPopulation.municipality_number == number)
-            .order_by(MunicipalityPopulation.year)
+            .where(col(MunicipalityPopulation.municipality_number) == number)
+            .order_by(col(MunicipalityPopulation.year))
         )
     )
 
@@ -203,8 +204,8 @@ def set_population(
 def _population_row(session: Session, number: str, year: int) -> MunicipalityPopulation | None:
     return session.scalar(
         sa.select(MunicipalityPopulation).where(
-            MunicipalityPopulation.municipality_number == number,
-            MunicipalityPopulation.year == year,
+            col(MunicipalityPopulation.municipality_number) == number,
+            col(MunicipalityPopulation.year) == year,
         )
     )
 
@@ -227,8 +228,8 @@ def _latest_to_municipality(session: Session, municipality: Municipality) -> Non
     """``population``/``population_year`` show the latest figure (kept for compatibility)."""
     latest = session.scalar(
         sa.select(MunicipalityPopulation)
-        .where(MunicipalityPopulation.municipality_number == municipality.number)
-        .order_by(MunicipalityPopulation.year.desc())
+        .where(col(MunicipalityPopulation.municipality_number) == municipality.number)
+        .order_by(col(MunicipalityPopulation.year).desc())
         .limit(1)
     )
     if latest is not None:
@@ -255,7 +256,7 @@ def _check_dates(joined_on: date, left_on: date | None) -> None:
 def _check_domains(session: Session, number: str, domains: list[str]) -> list[str]:
     """Lower-cased, without repeats; a domain belongs to one municipality only (422)."""
     wanted = list(dict.fromkeys(d.strip().lower().rstrip(".") for d in domains))
-    for other in session.scalars(sa.select(Municipality).where(Municipality.number != number)):
+    for other in session.scalars(sa.select(Municipality).where(col(Municipality.number) != number)):
         taken = sorted(set(wanted) & set(other.email_domains or []))
         if taken:
             raise ValidationFailed(

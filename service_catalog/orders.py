@@ -9,8 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import saved_id
 from kommune_ikt.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page
@@ -86,6 +88,7 @@ def place_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
             params={"code": service.code, "status": str(service.status)},
         )
     require_price(session, service, budget_year(), "service_code")
+    assert actor.user_id is not None  # an orderer is a user (created_by is required)
     order = Order(
         municipality_number=municipality.number,
         service_code=service.code,
@@ -207,8 +210,8 @@ def _changes(session: Session, subscription_id: int | None) -> list[Subscription
     return list(
         session.scalars(
             sa.select(SubscriptionChange)
-            .where(SubscriptionChange.subscription_id == subscription_id)
-            .order_by(SubscriptionChange.effective_on)
+            .where(col(SubscriptionChange.subscription_id) == subscription_id)
+            .order_by(col(SubscriptionChange.effective_on))
         )
     )
 
@@ -224,11 +227,11 @@ def _add_to_subscription(
         session.scalars(
             sa.select(Subscription)
             .where(
-                Subscription.municipality_number == order.municipality_number,
-                Subscription.service_code == order.service_code,
-                sa.or_(Subscription.end_on.is_(None), Subscription.end_on > start_on),
+                col(Subscription.municipality_number) == order.municipality_number,
+                col(Subscription.service_code) == order.service_code,
+                sa.or_(col(Subscription.end_on).is_(None), col(Subscription.end_on) > start_on),
             )
-            .order_by(Subscription.start_on)
+            .order_by(col(Subscription.start_on))
             .with_for_update()
         )
     )
@@ -253,7 +256,7 @@ def _add_to_subscription(
         session.flush()
         session.add(
             SubscriptionChange(
-                subscription_id=subscription.id,
+                subscription_id=saved_id(subscription),
                 effective_on=start_on,
                 quantity=order.quantity,
                 order_id=order.id,
@@ -278,7 +281,7 @@ def _add_to_subscription(
     else:
         base = in_effect[-1].quantity if in_effect else 0
         change = SubscriptionChange(
-            subscription_id=subscription.id,
+            subscription_id=saved_id(subscription),
             effective_on=start_on,
             quantity=base + order.quantity,
             order_id=order.id,
@@ -306,8 +309,8 @@ def list_subscription_views(
     if ids:
         for change in session.scalars(
             sa.select(SubscriptionChange)
-            .where(SubscriptionChange.subscription_id.in_(ids))
-            .order_by(SubscriptionChange.effective_on)
+            .where(col(SubscriptionChange.subscription_id).in_(ids))
+            .order_by(col(SubscriptionChange.effective_on))
         ):
             history[change.subscription_id].append(change)
     return Page([SubscriptionView(s, history[s.id]) for s in page.items], page.next_cursor)
@@ -410,7 +413,7 @@ def _record(
     """Keep one change in the edit log: who, when, old and new."""
     session.add(
         SubscriptionEdit(
-            subscription_id=subscription.id,
+            subscription_id=saved_id(subscription),
             field=field,
             old_value=None if old is None else str(old),
             new_value=None if new is None else str(new),
@@ -428,8 +431,8 @@ def list_edits(session: Session, actor: Actor, subscription_id: int) -> list[Sub
     return list(
         session.scalars(
             sa.select(SubscriptionEdit)
-            .where(SubscriptionEdit.subscription_id == subscription_id)
-            .order_by(SubscriptionEdit.changed_at, SubscriptionEdit.id)
+            .where(col(SubscriptionEdit.subscription_id) == subscription_id)
+            .order_by(col(SubscriptionEdit.changed_at), col(SubscriptionEdit.id))
         )
     )
 
@@ -441,10 +444,10 @@ def end_membership(
     running = session.scalars(
         sa.select(Subscription)
         .where(
-            Subscription.municipality_number == municipality.number,
-            sa.or_(Subscription.end_on.is_(None), Subscription.end_on > left_on),
+            col(Subscription.municipality_number) == municipality.number,
+            sa.or_(col(Subscription.end_on).is_(None), col(Subscription.end_on) > left_on),
         )
-        .order_by(Subscription.id)
+        .order_by(col(Subscription.id))
         .with_for_update()
     )
     for subscription in running:
@@ -456,10 +459,10 @@ def end_membership(
     open_orders = session.scalars(
         sa.select(Order)
         .where(
-            Order.municipality_number == municipality.number,
-            Order.status.in_((OrderStatus.PENDING_APPROVAL.value, OrderStatus.APPROVED.value)),
+            col(Order.municipality_number) == municipality.number,
+            col(Order.status).in_((OrderStatus.PENDING_APPROVAL.value, OrderStatus.APPROVED.value)),
         )
-        .order_by(Order.id)
+        .order_by(col(Order.id))
         .with_for_update()
     )
     for order in open_orders:
@@ -485,7 +488,7 @@ def _set_quantity(session: Session, view: SubscriptionView, on: date, quantity: 
     else:
         session.add(
             SubscriptionChange(
-                subscription_id=view.subscription.id, effective_on=on, quantity=quantity
+                subscription_id=saved_id(view.subscription), effective_on=on, quantity=quantity
             )
         )
     view.subscription.quantity = quantity

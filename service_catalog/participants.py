@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict
@@ -31,8 +32,9 @@ def get_participants(session: Session, code: str, year: int) -> ParticipantsView
     service = get_service(session, code)
     named = sorted(
         session.scalars(
-            sa.select(ServiceParticipant.municipality_number).where(
-                ServiceParticipant.service_code == service.code, ServiceParticipant.year == year
+            sa.select(col(ServiceParticipant.municipality_number)).where(
+                col(ServiceParticipant.service_code) == service.code,
+                col(ServiceParticipant.year) == year,
             )
         )
     )
@@ -65,7 +67,9 @@ def set_participants(
         raise Invalid("municipalities", N_("Name at least one participating municipality."))
     known = {
         m.number: m
-        for m in session.scalars(sa.select(Municipality).where(Municipality.number.in_(wanted)))
+        for m in session.scalars(
+            sa.select(Municipality).where(col(Municipality.number).in_(wanted))
+        )
     }
     errors = {
         f"municipalities.{n}": [
@@ -84,7 +88,8 @@ def set_participants(
         )
     session.execute(
         sa.delete(ServiceParticipant).where(
-            ServiceParticipant.service_code == service.code, ServiceParticipant.year == year
+            col(ServiceParticipant.service_code) == service.code,
+            col(ServiceParticipant.year) == year,
         )
     )
     for number in wanted:

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, paginate
@@ -36,7 +37,7 @@ def prices_of_year(session: Session, codes: list[str], year: int) -> dict[str, S
         return {}
     rows = session.scalars(
         sa.select(ServicePrice).where(
-            ServicePrice.service_code.in_(codes), ServicePrice.year == year
+            col(ServicePrice.service_code).in_(codes), col(ServicePrice.year) == year
         )
     )
     return {p.service_code: p for p in rows}
@@ -55,20 +56,20 @@ def list_services(
     """Services by code (ascending: a catalogue reads alphabetically), one page."""
     stmt = sa.select(Service)
     if tier:
-        stmt = stmt.where(Service.tier == tier)
+        stmt = stmt.where(col(Service.tier) == tier)
     if category:
-        stmt = stmt.where(Service.category == category)
+        stmt = stmt.where(col(Service.category) == category)
     if status:
-        stmt = stmt.where(Service.status == status)
+        stmt = stmt.where(col(Service.status) == status)
     if q:
         words = q.split()
         for word in words:
             stmt = stmt.where(
                 sa.or_(
-                    Service.code.icontains(word, autoescape=True),
-                    Service.name.icontains(word, autoescape=True),
-                    Service.description.icontains(word, autoescape=True),
-                    Service.category.icontains(word, autoescape=True),
+                    col(Service.code).icontains(word, autoescape=True),
+                    col(Service.name).icontains(word, autoescape=True),
+                    col(Service.description).icontains(word, autoescape=True),
+                    col(Service.category).icontains(word, autoescape=True),
                 )
             )
     if cursor:
@@ -84,9 +85,9 @@ def list_services(
 
 def list_categories(session: Session, *, status: str | None = None) -> list[str]:
     """The categories services are filed under (of services in ``status``), alphabetically."""
-    stmt = sa.select(Service.category).where(Service.category != "").distinct()
+    stmt = sa.select(col(Service.category)).where(col(Service.category) != "").distinct()
     if status:
-        stmt = stmt.where(Service.status == status)
+        stmt = stmt.where(col(Service.status) == status)
     return sorted(session.scalars(stmt))
 
 
@@ -94,7 +95,9 @@ def service_names(session: Session, codes: list[str]) -> dict[str, str]:
     """``{code: name}`` of the given services, in one query (for lists of orders)."""
     if not codes:
         return {}
-    rows = session.execute(sa.select(Service.code, Service.name).where(Service.code.in_(codes)))
+    rows = session.execute(
+        sa.select(col(Service.code), col(Service.name)).where(col(Service.code).in_(codes))
+    )
     return {code: name for code, name in rows}
 
 
@@ -118,7 +121,7 @@ def order_visible_to(order: Order, actor: Actor) -> bool:
 def scope_orders(stmt: Select[Any], actor: Actor) -> Select[Any]:
     stmt = scope_to_actor(stmt, actor, Order.municipality_number)
     if actor.role == Role.REQUESTER:
-        stmt = stmt.where(Order.created_by == actor.user_id)
+        stmt = stmt.where(col(Order.created_by) == actor.user_id)
     return stmt
 
 
@@ -136,11 +139,11 @@ def list_orders(
     municipality = actor.check_municipality_filter(municipality)
     stmt = scope_orders(sa.select(Order), actor)
     if municipality:
-        stmt = stmt.where(Order.municipality_number == municipality)
+        stmt = stmt.where(col(Order.municipality_number) == municipality)
     if status:
-        stmt = stmt.where(Order.status == status)
+        stmt = stmt.where(col(Order.status) == status)
     if service_code:
-        stmt = stmt.where(Order.service_code == service_code)
+        stmt = stmt.where(col(Order.service_code) == service_code)
     return paginate(session, stmt, [Order.created_at, Order.id], limit=limit, cursor=cursor)
 
 
@@ -160,13 +163,13 @@ def list_subscriptions(
     municipality = actor.check_municipality_filter(municipality)
     stmt = scope_to_actor(sa.select(Subscription), actor, Subscription.municipality_number)
     if municipality:
-        stmt = stmt.where(Subscription.municipality_number == municipality)
+        stmt = stmt.where(col(Subscription.municipality_number) == municipality)
     if service_code:
-        stmt = stmt.where(Subscription.service_code == service_code)
+        stmt = stmt.where(col(Subscription.service_code) == service_code)
     if active_on is not None:
         stmt = stmt.where(
-            Subscription.start_on <= active_on,
-            sa.or_(Subscription.end_on.is_(None), Subscription.end_on > active_on),
+            col(Subscription.start_on) <= active_on,
+            sa.or_(col(Subscription.end_on).is_(None), col(Subscription.end_on) > active_on),
         )
     return paginate(
         session, stmt, [Subscription.created_at, Subscription.id], limit=limit, cursor=cursor
@@ -188,9 +191,9 @@ def list_special_requests(
     municipality = actor.check_municipality_filter(municipality)
     stmt = scope_to_actor(sa.select(SpecialRequest), actor, SpecialRequest.municipality_number)
     if municipality:
-        stmt = stmt.where(SpecialRequest.municipality_number == municipality)
+        stmt = stmt.where(col(SpecialRequest.municipality_number) == municipality)
     if status:
-        stmt = stmt.where(SpecialRequest.status == status)
+        stmt = stmt.where(col(SpecialRequest.status) == status)
     return paginate(
         session, stmt, [SpecialRequest.created_at, SpecialRequest.id], limit=limit, cursor=cursor
     )
@@ -199,8 +202,8 @@ def list_special_requests(
 def list_portfolio(session: Session, actor: Actor) -> list[SpecialRequest]:
     """The ranked portfolio (rank 1 first); a municipal caller sees its own requests in it."""
     stmt = scope_to_actor(
-        sa.select(SpecialRequest).where(SpecialRequest.priority_rank.is_not(None)),
+        sa.select(SpecialRequest).where(col(SpecialRequest.priority_rank).is_not(None)),
         actor,
-        SpecialRequest.municipality_number,
+        col(SpecialRequest.municipality_number),
     )
-    return list(session.scalars(stmt.order_by(SpecialRequest.priority_rank)))
+    return list(session.scalars(stmt.order_by(col(SpecialRequest.priority_rank))))

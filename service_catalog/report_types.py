@@ -101,7 +101,7 @@ def _plain(value: Any) -> Any:
 
 def to_json(report: MunicipalityReport | CollaborationReport) -> dict[str, Any]:
     """The report as JSON-safe data (money as exact decimal strings)."""
-    return _plain(asdict(report))  # type: ignore[no-any-return]
+    return _plain(asdict(report))
 
 
 def _money(values: dict[str, str]) -> dict[str, Decimal]:

@@ -39,7 +39,7 @@ EMAIL_DOMAIN = validate.Regexp(
 class MunicipalitySchema(AutoSchema):
     class Meta(AutoSchema.Meta):
         model = Municipality
-        exclude = ("created_at",)
+        exclude: tuple[str, ...] = ("created_at",)
         dump_only = ("updated_at",)
 
     number = fields.String(required=True, validate=MUNICIPALITY_NUMBER)

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
@@ -55,6 +56,7 @@ def submit_request(session: Session, actor: Actor, data: dict[str, Any]) -> Spec
     municipality = municipality_for(session, actor, data.get("municipality"))
     service = _special_service(session, data.get("service_code"))
     _lock_portfolio(session)
+    assert actor.user_id is not None  # an orderer is a user (created_by is required)
     request = SpecialRequest(
         municipality_number=municipality.number,
         service_code=service.code,
@@ -244,8 +246,8 @@ def _special_service(session: Session, code: str | None) -> Service:
     candidates = list(
         session.scalars(
             sa.select(Service)
-            .where(Service.tier == Tier.SPECIAL, Service.status == ServiceStatus.ACTIVE)
-            .order_by(Service.code)
+            .where(col(Service.tier) == Tier.SPECIAL, col(Service.status) == ServiceStatus.ACTIVE)
+            .order_by(col(Service.code))
             .limit(2)
         )
     )
@@ -266,7 +268,9 @@ def _lock_portfolio(session: Session) -> None:
 
 def _portfolio_size(session: Session) -> int:
     return (
-        session.scalar(sa.select(sa.func.count()).where(SpecialRequest.priority_rank.is_not(None)))
+        session.scalar(
+            sa.select(sa.func.count()).where(col(SpecialRequest.priority_rank).is_not(None))
+        )
         or 0
     )
 
@@ -279,8 +283,8 @@ def _leave_portfolio(session: Session, request: SpecialRequest) -> None:
     session.flush()
     session.execute(
         sa.update(SpecialRequest)
-        .where(SpecialRequest.priority_rank > old)
-        .values(priority_rank=SpecialRequest.priority_rank - 1)
+        .where(col(SpecialRequest.priority_rank) > old)
+        .values(priority_rank=col(SpecialRequest.priority_rank) - 1)
     )
 
 
@@ -299,17 +303,17 @@ def _move_in_portfolio(session: Session, request: SpecialRequest, new: int) -> N
         )
     if new == old:
         return
-    others = sa.update(SpecialRequest).where(SpecialRequest.id != request.id)
+    others = sa.update(SpecialRequest).where(col(SpecialRequest.id) != request.id)
     if new < old:
         session.execute(
             others.where(
-                SpecialRequest.priority_rank >= new, SpecialRequest.priority_rank < old
-            ).values(priority_rank=SpecialRequest.priority_rank + 1)
+                col(SpecialRequest.priority_rank) >= new, col(SpecialRequest.priority_rank) < old
+            ).values(priority_rank=col(SpecialRequest.priority_rank) + 1)
         )
     else:
         session.execute(
             others.where(
-                SpecialRequest.priority_rank > old, SpecialRequest.priority_rank <= new
-            ).values(priority_rank=SpecialRequest.priority_rank - 1)
+                col(SpecialRequest.priority_rank) > old, col(SpecialRequest.priority_rank) <= new
+            ).values(priority_rank=col(SpecialRequest.priority_rank) - 1)
         )
     request.priority_rank = new

@@ -13,10 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import saved_id
 from kommune_ikt.types import utcnow
 from service_catalog.models import Municipality, Order, Service
 from service_catalog.municipalities import is_active
@@ -35,7 +37,7 @@ QUEUES = [
     ("HELSE", "Helse- og omsorgssystemer", "helse", True, ["agent@"]),
     ("SKOLE", "Skolesystemer", "oppvekst", True, ["agent2@"]),
 ]
-RULES = [
+RULES: list[tuple[int, str, str, dict[str, Any]]] = [
     # position, name, queue, match
     (10, "Journal og helsesystemer", "HELSE", {"keywords": [
         "journal", "pasientjournal", "journalsystemet", "EPJ", "Gerica", "Profil", "CosDoc",
@@ -108,8 +110,10 @@ def load_servicedesk_demo(session: Session, users: dict[str, User]) -> None:
     _queues(session, agents)
     _rules(session)
     # Loaded before when there are tickets besides the orders' fulfilment tickets.
-    order_tickets = sa.select(Order.ticket_id).where(Order.ticket_id.is_not(None))
-    if session.scalar(sa.select(Ticket.id).where(Ticket.id.not_in(order_tickets)).limit(1)):
+    order_tickets = sa.select(col(Order.ticket_id)).where(col(Order.ticket_id).is_not(None))
+    if session.scalar(
+        sa.select(col(Ticket.id)).where(col(Ticket.id).not_in(order_tickets)).limit(1)
+    ):
         return
     _tickets(session, users, [a for a in agents.values() if a is not None])
 
@@ -127,17 +131,19 @@ def _queues(session: Session, agents: dict[str, User | None]) -> None:
             for prefix in members:
                 member = agents.get(prefix)
                 if member is not None:
-                    session.add(QueueAgent(queue_code=code, user_id=member.id))
-    staffed = sa.select(QueueAgent.user_id).where(QueueAgent.queue_code == first_line.code)
+                    session.add(QueueAgent(queue_code=code, user_id=saved_id(member)))
+    staffed = sa.select(col(QueueAgent.user_id)).where(
+        col(QueueAgent.queue_code) == first_line.code
+    )
     if session.scalar(staffed.limit(1)) is None:
         for agent in agents.values():
             if agent is not None:
-                session.add(QueueAgent(queue_code=first_line.code, user_id=agent.id))
+                session.add(QueueAgent(queue_code=first_line.code, user_id=saved_id(agent)))
     session.flush()
 
 
 def _rules(session: Session) -> None:
-    if session.scalar(sa.select(RoutingRule.id).limit(1)) is not None:
+    if session.scalar(sa.select(col(RoutingRule.id)).limit(1)) is not None:
         return
     for position, name, queue, match in RULES:
         if "service_code" in match and session.get(Service, match["service_code"]) is None:
@@ -157,9 +163,9 @@ def _requesters(session: Session, users: dict[str, User]) -> dict[str, list[User
         if out[member.number]:
             continue
         email = f"servicedesk.{member.number}@{_slug(member.name)}.demo"
-        user = session.scalar(sa.select(User).where(User.email == email))
-        if user is None:
-            user = auth_services.create_user(
+        staff = session.scalar(sa.select(User).where(col(User.email) == email))
+        if staff is None:
+            staff = auth_services.create_user(
                 session,
                 SYSTEM,
                 email=email,
@@ -167,7 +173,7 @@ def _requesters(session: Session, users: dict[str, User]) -> dict[str, list[User
                 municipality=member.number,
                 name=f"Kontaktperson {member.name}",
             )
-        out[member.number].append(user)
+        out[member.number].append(staff)
     return out
 
 
@@ -185,7 +191,7 @@ def _tickets(session: Session, users: dict[str, User], agents: list[User]) -> No
     rng = random.Random(SEED)  # reproducible demo data, not a secret  # nosec B311
     requesters = _requesters(session, users)
     numbers = sorted(requesters)
-    services_known = set(session.scalars(sa.select(Service.code)))
+    services_known = set(session.scalars(sa.select(col(Service.code))))
     now = utcnow()
     starts = sorted(
         now - timedelta(days=DAYS) + timedelta(seconds=rng.randrange(DAYS * 86_400))

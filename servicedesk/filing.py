@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from kommune_ikt.db import DriverStatement
+from kommune_ikt.db import DriverStatement, table_of
 from kommune_ikt.notifications.models import Notification
 from servicedesk import search
 from servicedesk.choices import TicketStatus, TicketType
@@ -51,10 +51,10 @@ from servicedesk.numbering import OSLO, next_number, number_expression_for
 from servicedesk.queues import pick_agent
 from servicedesk.sla.models import TicketSla
 
-TICKETS = Ticket.__table__  # type: ignore[attr-defined]
-HISTORY = TicketHistory.__table__  # type: ignore[attr-defined]
-SLAS = TicketSla.__table__  # type: ignore[attr-defined]
-MAILS = Notification.__table__  # type: ignore[attr-defined]
+TICKETS = table_of(Ticket)
+HISTORY = table_of(TicketHistory)
+SLAS = table_of(TicketSla)
+MAILS = table_of(Notification)
 # Columns the write fills in itself.
 TICKET_OWN = ("id", "number", SEARCH := search.SEARCH_DOCUMENT.name)
 TICKET_COLUMNS = tuple(c.name for c in TICKETS.columns if c.name not in TICKET_OWN)
@@ -127,11 +127,11 @@ def write(session: Session, ticket_type: TicketType, now: datetime, rows: NewRow
              **{k: e[k] for k in ("actor_id", "field", "old", "new")}}
             for n, (e, picked) in enumerate(entries)
         ]  # fmt: skip
-        mails = [(m, False) for m in rows.mails] + [(m, True) for m in rows.on_pick_mails]
+        flagged = [(m, False) for m in rows.mails] + [(m, True) for m in rows.on_pick_mails]
         params["mails"] = [
             {"picked": picked, "recipient": None if picked else m["recipient"],
              **{k: m[k] for k in ("event", "language", "context")}}
-            for m, picked in mails
+            for m, picked in flagged
         ]  # fmt: skip
         return Stored(*stmt.execute(session, params).one())
 

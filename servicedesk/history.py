@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.actor import Actor
+from kommune_ikt.db import table_of
 from servicedesk.models import TicketHistory
 
 
@@ -48,7 +49,7 @@ def record(
     return entry
 
 
-_TABLE = TicketHistory.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(TicketHistory)
 _INSERT = sa.insert(_TABLE).returning(_TABLE.c.id)
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel
+from kommune_ikt.db import SQLModel, table_of
 from kommune_ikt.types import UTCDateTime, utcnow
 
 
@@ -163,7 +163,7 @@ class Ticket(SQLModel, table=True):
 SEARCH_DOCUMENT = sa.Column(
     "search_document", postgresql.TSVECTOR().with_variant(sa.Text(), "sqlite"), nullable=True
 )
-Ticket.__table__.append_column(SEARCH_DOCUMENT)  # type: ignore[attr-defined]
+table_of(Ticket).append_column(SEARCH_DOCUMENT)
 sa.Index(
     "ix_tickets_search_document",
     SEARCH_DOCUMENT,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from kommune_ikt.db import table_of
 from servicedesk.choices import NUMBER_PREFIX, TicketType
 from servicedesk.models import TicketCounter
 
@@ -28,7 +29,7 @@ def next_number(session: Session, ticket_type: TicketType, now: datetime) -> str
     """
     ticket_type = TicketType(ticket_type)
     year = now.astimezone(OSLO).year
-    table = TicketCounter.__table__  # type: ignore[attr-defined]
+    table = table_of(TicketCounter)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
@@ -55,7 +56,7 @@ def number_expression_for(ticket_type: TicketType, year: int, after: Any = None)
     arguments: the same object each time, so the statement built on it
     (filing.py) is built once too.
     """
-    table = TicketCounter.__table__  # type: ignore[attr-defined]
+    table = table_of(TicketCounter)
 
     # Constants are written into the SQL (type and year come from our enum and an
     # int), so the statements that embed this carry no parameters for them.

@@ -10,8 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import table_of
 from kommune_ikt.errors import NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, keyset, page_of
@@ -23,14 +25,14 @@ from servicedesk.sla.service import sla_views
 
 # The columns a ticket view carries (every mapped column of Ticket).
 VIEW_COLUMNS = tuple(c.key for c in sa.inspect(Ticket).column_attrs)
-_VIEW = tuple(Ticket.__table__.c[c] for c in VIEW_COLUMNS)  # type: ignore[attr-defined]
+_VIEW = tuple(table_of(Ticket).c[c] for c in VIEW_COLUMNS)
 
 
 def visible_tickets(stmt: Select[Any], actor: Actor) -> Select[Any]:
     """Requesters see the tickets they filed, orderers their municipality's, IT roles all."""
     stmt = scope_to_actor(stmt, actor, Ticket.municipality_number)
     if actor.role == Role.REQUESTER:
-        stmt = stmt.where(Ticket.requester_id == actor.user_id)
+        stmt = stmt.where(col(Ticket.requester_id) == actor.user_id)
     return stmt
 
 
@@ -38,7 +40,7 @@ def get_ticket(
     session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False
 ) -> Ticket:
     """The ticket, or 404 when it does not exist or the actor may not see it."""
-    stmt = visible_tickets(sa.select(Ticket).where(Ticket.id == ticket_id), actor)
+    stmt = visible_tickets(sa.select(Ticket).where(col(Ticket.id) == ticket_id), actor)
     if for_update:
         stmt = stmt.with_for_update()
     ticket = session.scalar(stmt)
@@ -77,34 +79,36 @@ def list_tickets(
     ticket's columns (``VIEW_COLUMNS``), read by name.
     """
     municipality = actor.check_municipality_filter(municipality)
-    stmt = visible_tickets(sa.select(Ticket.id), actor)
+    stmt = visible_tickets(sa.select(col(Ticket.id)), actor)
     if municipality is not None:
-        stmt = stmt.where(Ticket.municipality_number == municipality)
+        stmt = stmt.where(col(Ticket.municipality_number) == municipality)
     if status is not None:
-        stmt = stmt.where(Ticket.status == status)
+        stmt = stmt.where(col(Ticket.status) == status)
     if statuses is not None:
-        stmt = stmt.where(Ticket.status.in_(list(statuses)))
+        stmt = stmt.where(col(Ticket.status).in_(list(statuses)))
     if requester_id is not None:
-        stmt = stmt.where(Ticket.requester_id == requester_id)
+        stmt = stmt.where(col(Ticket.requester_id) == requester_id)
     if queue is not None:
-        stmt = stmt.where(Ticket.queue_code == queue)
+        stmt = stmt.where(col(Ticket.queue_code) == queue)
     if priority is not None:
-        stmt = stmt.where(Ticket.priority == priority)
+        stmt = stmt.where(col(Ticket.priority) == priority)
     if type is not None:
-        stmt = stmt.where(Ticket.type == type)
+        stmt = stmt.where(col(Ticket.type) == type)
     if assignee is not None:
         stmt = stmt.where(_assignee_clause(actor, assignee))
     if created_from is not None:
-        stmt = stmt.where(Ticket.created_at >= created_from)
+        stmt = stmt.where(col(Ticket.created_at) >= created_from)
     if created_to is not None:
-        stmt = stmt.where(Ticket.created_at < created_to)
+        stmt = stmt.where(col(Ticket.created_at) < created_to)
     if created_from is not None and created_to is not None and created_to <= created_from:
         raise ValidationFailed("created_to", N_("Must be after created_from."))
     if q is not None and q.strip():
         stmt = stmt.where(search.search_clause(session, q))
-    order = [Ticket.created_at, Ticket.id]
+    order = [col(Ticket.created_at), col(Ticket.id)]
     page_ids = keyset(stmt, order, limit=limit, cursor=cursor)
-    rows = sa.select(*_VIEW).where(Ticket.id.in_(page_ids)).order_by(*(k.desc() for k in order))
+    rows = (
+        sa.select(*_VIEW).where(col(Ticket.id).in_(page_ids)).order_by(*(k.desc() for k in order))
+    )
     # Rows of the columns (what ``present`` reads), not ORM instances: loading
     # 50 instances cost more than the query. Core does not autoflush, so flush.
     session.flush()
@@ -113,7 +117,7 @@ def list_tickets(
 
 def _assignee_clause(actor: Actor, assignee: str) -> Any:
     if assignee == "none":
-        return Ticket.assignee_id.is_(None)
+        return col(Ticket.assignee_id).is_(None)
     if assignee == "me":
         return Ticket.assignee_id == actor.user_id
     return Ticket.assignee_id == int(assignee)
@@ -123,9 +127,9 @@ def list_comments(
     session: Session, actor: Actor, ticket: Ticket, *, limit: int = 50, cursor: str | None = None
 ) -> Page[TicketComment]:
     """Comments oldest first; internal ones only for the IT unit."""
-    stmt = sa.select(TicketComment).where(TicketComment.ticket_id == ticket.id)
+    stmt = sa.select(TicketComment).where(col(TicketComment.ticket_id) == ticket.id)
     if actor.is_municipal:
-        stmt = stmt.where(TicketComment.internal.is_(False))
+        stmt = stmt.where(col(TicketComment.internal).is_(False))
     return _ascending(session, stmt, TicketComment.id, limit, cursor)
 
 
@@ -133,9 +137,9 @@ def list_history(
     session: Session, actor: Actor, ticket: Ticket, *, limit: int = 50, cursor: str | None = None
 ) -> Page[TicketHistory]:
     """History oldest first; entries about internal comments only for the IT unit."""
-    stmt = sa.select(TicketHistory).where(TicketHistory.ticket_id == ticket.id)
+    stmt = sa.select(TicketHistory).where(col(TicketHistory.ticket_id) == ticket.id)
     if actor.is_municipal:
-        stmt = stmt.where(TicketHistory.internal.is_(False))
+        stmt = stmt.where(col(TicketHistory.internal).is_(False))
     return _ascending(session, stmt, TicketHistory.id, limit, cursor)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.auth.models import User
@@ -36,7 +37,7 @@ def get_queue(session: Session, actor: Actor, code: str, *, for_update: bool = F
 
 
 def default_queue(session: Session) -> Queue:
-    queue = session.scalar(sa.select(Queue).where(Queue.is_default.is_(True)))
+    queue = session.scalar(sa.select(Queue).where(col(Queue.is_default).is_(True)))
     if queue is None:  # pragma: no cover - the migration seeds one and updates keep one
         raise Conflict(N_("No default queue is configured."))
     return queue
@@ -56,9 +57,9 @@ def agents_of(session: Session, codes: Sequence[str]) -> dict[str, list[int]]:
     if not codes:
         return out
     rows = session.execute(
-        sa.select(QueueAgent.queue_code, QueueAgent.user_id)
-        .where(QueueAgent.queue_code.in_(list(codes)))
-        .order_by(QueueAgent.user_id)
+        sa.select(col(QueueAgent.queue_code), col(QueueAgent.user_id))
+        .where(col(QueueAgent.queue_code).in_(list(codes)))
+        .order_by(col(QueueAgent.user_id))
     )
     for code, user_id in rows:
         out[code].append(user_id)
@@ -72,8 +73,10 @@ def check_assignable(session: Session, user_ids: Sequence[int], field: str) -> N
         return
     found = set(
         session.scalars(
-            sa.select(User.id).where(
-                User.id.in_(wanted), User.role.in_(ASSIGNABLE_ROLES), User.active.is_(True)
+            sa.select(col(User.id)).where(
+                col(User.id).in_(wanted),
+                col(User.role).in_(ASSIGNABLE_ROLES),
+                col(User.active).is_(True),
             )
         )
     )
@@ -125,7 +128,7 @@ def update_queue(session: Session, actor: Actor, queue: Queue, changes: dict[str
                 params={"code": new_code},
             )
         # The foreign keys cascade the rename into tickets, rules and agents.
-        session.execute(sa.update(Queue).where(Queue.code == queue.code).values(code=new_code))
+        session.execute(sa.update(Queue).where(col(Queue.code) == queue.code).values(code=new_code))
         session.expire_all()
         queue = session.get(Queue, new_code)  # type: ignore[assignment]
     for key, value in changes.items():
@@ -143,12 +146,14 @@ def update_queue(session: Session, actor: Actor, queue: Queue, changes: dict[str
 def _set_agents(session: Session, code: str, agents: Sequence[int]) -> None:
     wanted = set(agents)
     current = set(
-        session.scalars(sa.select(QueueAgent.user_id).where(QueueAgent.queue_code == code))
+        session.scalars(
+            sa.select(col(QueueAgent.user_id)).where(col(QueueAgent.queue_code) == code)
+        )
     )
     if current - wanted:
         session.execute(
             sa.delete(QueueAgent).where(
-                QueueAgent.queue_code == code, QueueAgent.user_id.in_(current - wanted)
+                col(QueueAgent.queue_code) == code, col(QueueAgent.user_id).in_(current - wanted)
             )
         )
     for user_id in sorted(wanted - current):
@@ -160,7 +165,7 @@ def _make_default(session: Session, queue: Queue) -> None:
     # Clear the old default first: the partial unique index allows one at a time.
     session.execute(
         sa.update(Queue)
-        .where(Queue.is_default.is_(True), Queue.code != queue.code)
+        .where(col(Queue.is_default).is_(True), col(Queue.code) != queue.code)
         .values(is_default=False)
     )
     queue.is_default = True
@@ -196,19 +201,19 @@ def _candidate() -> Any:
     row has none), so the pick costs the same whatever the agents' backlogs.
     """
     return (
-        sa.select(QueueAgent.user_id, User.email)
-        .join(User, User.id == QueueAgent.user_id)
-        .outerjoin(AgentLoad, AgentLoad.user_id == QueueAgent.user_id)
+        sa.select(col(QueueAgent.user_id), col(User.email))
+        .join(User, col(User.id) == col(QueueAgent.user_id))
+        .outerjoin(AgentLoad, col(AgentLoad.user_id) == col(QueueAgent.user_id))
         .where(
-            QueueAgent.queue_code == sa.bindparam("wanted_queue"),
-            User.available.is_(True),
-            User.active.is_(True),
-            User.role.in_(ASSIGNABLE_ROLES),
+            col(QueueAgent.queue_code) == sa.bindparam("wanted_queue"),
+            col(User.available).is_(True),
+            col(User.active).is_(True),
+            col(User.role).in_(ASSIGNABLE_ROLES),
         )
         .order_by(
-            sa.func.coalesce(AgentLoad.open_tickets, 0),
-            QueueAgent.last_assigned_at.asc().nulls_first(),
-            QueueAgent.user_id,
+            sa.func.coalesce(col(AgentLoad.open_tickets), 0),
+            col(QueueAgent.last_assigned_at).asc().nulls_first(),
+            col(QueueAgent.user_id),
         )
         .limit(1)
     )
@@ -227,7 +232,7 @@ _PICK_FUNCTION = DriverStatement(
 def note_assignment(session: Session, user_id: int, now: datetime) -> None:
     """Remember when the agent last got a ticket (the tie-breaker of ``pick_agent``)."""
     session.execute(
-        sa.update(QueueAgent).where(QueueAgent.user_id == user_id).values(last_assigned_at=now)
+        sa.update(QueueAgent).where(col(QueueAgent.user_id) == user_id).values(last_assigned_at=now)
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt import reference as cache
 from kommune_ikt.errors import Conflict, ValidationFailed
@@ -107,40 +108,42 @@ def _load(session: Session) -> Reference:
         m.number: Member(m.number, m.joined_on, m.left_on, m.sla_policy_set)
         for m in session.execute(
             sa.select(
-                Municipality.number,
-                Municipality.joined_on,
-                Municipality.left_on,
-                Municipality.sla_policy_set,
+                col(Municipality.number),
+                col(Municipality.joined_on),
+                col(Municipality.left_on),
+                col(Municipality.sla_policy_set),
             )
         )
     }
-    hours = dict(session.execute(sa.select(Service.code, Service.service_hours)).all())
+    hours = dict(session.execute(sa.select(col(Service.code), col(Service.service_hours))).all())
     queues = {
         q.code: QueueRef(q.code, q.name, q.auto_assign, q.is_default)
         for q in session.execute(
-            sa.select(Queue.code, Queue.name, Queue.auto_assign, Queue.is_default)
+            sa.select(
+                col(Queue.code), col(Queue.name), col(Queue.auto_assign), col(Queue.is_default)
+            )
         )
     }
     rules = tuple(
         RuleRef(r.id, r.position, r.name, MappingProxyType(dict(r.match or {})), r.queue_code)
         for r in session.execute(
             sa.select(
-                RoutingRule.id,
-                RoutingRule.position,
-                RoutingRule.name,
-                RoutingRule.match,
-                RoutingRule.queue_code,
-            ).order_by(RoutingRule.position, RoutingRule.id)
+                col(RoutingRule.id),
+                col(RoutingRule.position),
+                col(RoutingRule.name),
+                col(RoutingRule.match),
+                col(RoutingRule.queue_code),
+            ).order_by(col(RoutingRule.position), col(RoutingRule.id))
         )
     )
     sets: dict[str, dict[str, Mapping[str, Any]]] = {}
     for p in session.execute(
         sa.select(
-            SlaPolicy.set_name,
-            SlaPolicy.priority,
-            SlaPolicy.response_minutes,
-            SlaPolicy.resolution_minutes,
-            SlaPolicy.calendar,
+            col(SlaPolicy.set_name),
+            col(SlaPolicy.priority),
+            col(SlaPolicy.response_minutes),
+            col(SlaPolicy.resolution_minutes),
+            col(SlaPolicy.calendar),
         )
     ):
         sets.setdefault(p.set_name, {})[str(p.priority)] = MappingProxyType(

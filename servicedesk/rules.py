@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.errors import NotFound
@@ -41,7 +42,9 @@ class Route:
 
 def ordered_rules(session: Session) -> list[RoutingRule]:
     return list(
-        session.scalars(sa.select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+        session.scalars(
+            sa.select(RoutingRule).order_by(col(RoutingRule.position), col(RoutingRule.id))
+        )
     )
 
 

@@ -24,7 +24,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
+from kommune_ikt.db import table_of
 from servicedesk.models import SEARCH_DOCUMENT, Ticket, TicketComment
 
 NUMBER = re.compile(r"^\s*(INC|REQ)-(\d{4})-(\d{1,9})\s*$", re.IGNORECASE)
@@ -43,8 +45,8 @@ def _dialect(session: Session) -> str:
 
 def _public_comments(ticket_id: Any) -> Any:
     return (
-        sa.select(sa.func.coalesce(_aggregate(TicketComment.body), ""))
-        .where(TicketComment.ticket_id == ticket_id, TicketComment.internal.is_(False))
+        sa.select(sa.func.coalesce(_aggregate(col(TicketComment.body)), ""))
+        .where(col(TicketComment.ticket_id) == ticket_id, col(TicketComment.internal).is_(False))
         .scalar_subquery()
     )
 
@@ -93,7 +95,8 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     document as empty comments would give)."""
     config = sa.text("'norwegian'::regconfig")
     simple = sa.text("'simple'::regconfig")
-    weight_a, weight_b = sa.literal_column("'A'"), sa.literal_column("'B'")
+    weight_a: sa.ColumnClause[Any] = sa.literal_column("'A'")
+    weight_b: sa.ColumnClause[Any] = sa.literal_column("'B'")
     title, description = _indexed(title, "title"), _indexed(description, "description")
     comments = None if comments is None else _indexed(comments, "comments")
     parts = [
@@ -108,13 +111,13 @@ def document(number: Any, title: Any, description: Any, comments: Any) -> Any:
     ]
     if comments is not None:
         parts.append(sa.func.to_tsvector(config, comments))
-    result = parts[0]
+    result: sa.ColumnElement[Any] = parts[0]
     for part in parts[1:]:
         result = result.op("||")(part)
     return result
 
 
-_TICKETS = Ticket.__table__  # type: ignore[attr-defined]
+_TICKETS = table_of(Ticket)
 _REINDEX = (
     sa.update(_TICKETS)
     .where(_TICKETS.c.id == sa.bindparam("ticket_id"))
@@ -142,7 +145,7 @@ def search_clause(session: Session, q: str) -> Any:
     exact = None
     if number:
         prefix, year, seq = number.groups()
-        exact = Ticket.number == f"{prefix.upper()}-{year}-{int(seq):06d}"
+        exact = col(Ticket.number) == f"{prefix.upper()}-{year}-{int(seq):06d}"
     terms = words(q)
     if not terms:
         return exact if exact is not None else sa.false()
@@ -154,7 +157,7 @@ def search_clause(session: Session, q: str) -> Any:
         text_match = SEARCH_DOCUMENT.op("@@")(tsquery)
     else:
         fts_query = " ".join('"' + w.replace('"', "") + '"*' for w in terms)
-        text_match = Ticket.id.in_(
+        text_match = col(Ticket.id).in_(
             sa.select(FTS.c.rowid).where(sa.literal_column("ticket_fts").op("MATCH")(fts_query))
         )
     return text_match if exact is None else sa.or_(exact, text_match)

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
@@ -543,7 +544,7 @@ def _notify_each(
 
 
 def _recipients(
-    session: Session, events: list[tuple[str, int | None]], known: dict[int, str] | None
+    session: Session, events: Iterable[tuple[str, int | None]], known: dict[int, str] | None
 ) -> list[tuple[str, str]]:
     """``(event, e-mail)`` of each ``(event, user id)`` whose user is active; ``known`` are
     addresses of active users at hand (the caller, a picked agent), the others are looked
@@ -552,7 +553,9 @@ def _recipients(
     wanted = {i for _, i in events if i is not None} - set(emails)
     if wanted:
         rows = session.execute(
-            sa.select(User.id, User.email).where(User.id.in_(wanted), User.active.is_(True))
+            sa.select(col(User.id), col(User.email)).where(
+                col(User.id).in_(wanted), col(User.active).is_(True)
+            )
         )
-        emails.update({user_id: email for user_id, email in rows})
+        emails.update({user_id: email for user_id, email in rows if user_id is not None})
     return [(event, emails[i]) for event, i in events if i in emails]

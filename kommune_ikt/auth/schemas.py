@@ -80,7 +80,15 @@ UserPageSchema = page_schema(UserSchema, "UserPage")
 class TokenSchema(AutoSchema):
     class Meta(AutoSchema.Meta):
         model = ApiToken
-        fields = ("id", "user_id", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+        fields: tuple[str, ...] = (
+            "id",
+            "user_id",
+            "name",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        )
 
 
 class IssuedTokenSchema(TokenSchema):

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt import reference
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES, Actor, Role
@@ -53,7 +54,7 @@ def create_user(
     _check_municipality(session, role, municipality)
     _check_language(language)
     email = email.strip().lower()
-    if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+    if session.scalar(sa.select(col(User.id)).where(col(User.email) == email)) is not None:
         raise Conflict(
             N_("A user with e-mail %(email)s exists."),
             params={"email": email},
@@ -170,7 +171,9 @@ def _keep_an_admin(session: Session, user: User) -> None:
     others = session.scalar(
         sa.select(sa.func.count())
         .select_from(User)
-        .where(User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id)
+        .where(
+            col(User.role) == Role.ADMIN.value, col(User.active).is_(True), col(User.id) != user.id
+        )
     )
     if not others:
         raise Conflict(
@@ -182,7 +185,7 @@ def _keep_an_admin(session: Session, user: User) -> None:
 def deactivate_user(session: Session, actor: Actor, email: str) -> User:
     """Deactivate the user with ``email`` and revoke everything they are signed in with."""
     actor.require(Role.ADMIN)
-    user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    user = session.scalar(sa.select(User).where(col(User.email) == email.strip().lower()))
     if user is None:
         raise NotFound(N_("No user with e-mail %(email)s."), params={"email": email})
     return update_user(session, actor, user, {"active": False})
@@ -198,10 +201,10 @@ def revoke_sessions(session: Session, user_id: int, *, now: datetime | None = No
     """
     result = session.execute(
         sa.update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
         .values(revoked_at=now or utcnow())
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML gives a CursorResult
 
 
 def update_me(session: Session, actor: Actor, changes: dict[str, Any]) -> User:
@@ -228,7 +231,7 @@ def list_tokens(
 ) -> Page[ApiToken]:
     """A user's tokens, newest first (admin); never the secret, which is not stored."""
     get_user_for_admin(session, actor, user_id)
-    stmt = sa.select(ApiToken).where(ApiToken.user_id == user_id)
+    stmt = sa.select(ApiToken).where(col(ApiToken.user_id) == user_id)
     return paginate(session, stmt, [ApiToken.id], limit=limit, cursor=cursor, kinds=[int])
 
 
@@ -239,7 +242,7 @@ def issue_token(session: Session, actor: Actor, user_id: int, name: str = "") ->
     if user is None:
         raise NotFound(N_("User not found."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret), prefix=secret[:12])
+    token = ApiToken(user_id=user_id, name=name, token_hash=hash_token(secret), prefix=secret[:12])
     session.add(token)
     session.flush()
     return IssuedToken(token=token, secret=secret)
@@ -258,21 +261,21 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
 # Compiled once and sent to the driver directly (kommune_ikt.db.DriverStatement).
 _BY_HASH = DriverStatement(
     sa.select(
-        ApiToken.id,
-        ApiToken.token_hash,
-        ApiToken.revoked_at,
-        ApiToken.last_used_at,
-        User.id.label("user_id"),
-        User.role,
-        User.municipality_number,
-        User.email,
-        User.active,
-        User.language,
-        User.last_seen_at,
+        col(ApiToken.id),
+        col(ApiToken.token_hash),
+        col(ApiToken.revoked_at),
+        col(ApiToken.last_used_at),
+        col(User.id).label("user_id"),
+        col(User.role),
+        col(User.municipality_number),
+        col(User.email),
+        col(User.active),
+        col(User.language),
+        col(User.last_seen_at),
         reference.token_column(),
     )
-    .join(User, User.id == ApiToken.user_id)
-    .where(ApiToken.token_hash == sa.bindparam("wanted"))
+    .join(User, col(User.id) == col(ApiToken.user_id))
+    .where(col(ApiToken.token_hash) == sa.bindparam("wanted"))
 )
 
 
@@ -316,10 +319,12 @@ def _note_use(session: Session, token_id: int | None, user_id: int | None, now: 
         with session.begin_nested():
             if token_id is not None:
                 session.execute(
-                    sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                    sa.update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now)
                 )
             if user_id is not None:
-                session.execute(sa.update(User).where(User.id == user_id).values(last_seen_at=now))
+                session.execute(
+                    sa.update(User).where(col(User.id) == user_id).values(last_seen_at=now)
+                )
     except sa.exc.DBAPIError as exc:
         if refuses_writes(exc) is None:
             raise
@@ -355,5 +360,7 @@ def user_names(session: Session, user_ids: list[int | None]) -> dict[int, str]:
     ids = sorted({i for i in user_ids if i is not None})
     if not ids:
         return {}
-    rows = session.execute(sa.select(User.id, User.name, User.email).where(User.id.in_(ids)))
-    return {user_id: name or email for user_id, name, email in rows}
+    rows = session.execute(
+        sa.select(col(User.id), col(User.name), col(User.email)).where(col(User.id).in_(ids))
+    )
+    return {uid: name or email for uid, name, email in rows if uid is not None}

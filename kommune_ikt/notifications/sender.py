@@ -38,6 +38,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES
 from kommune_ikt.auth.models import User
@@ -128,7 +129,9 @@ def send_due(
     if not settings.smtp_host:
         with _transaction(database) as session:
             counts["pending"] = (
-                session.scalar(sa.select(sa.func.count()).where(Notification.status == PENDING))
+                session.scalar(
+                    sa.select(sa.func.count()).where(col(Notification.status) == PENDING)
+                )
                 or 0
             )
         counts["smtp"] = "not configured"
@@ -168,8 +171,8 @@ def claim(session: Session, settings: Settings, now: datetime, limit: int) -> li
     rows = list(
         session.scalars(
             sa.select(Notification)
-            .where(Notification.status == PENDING, Notification.next_attempt_at <= now)
-            .order_by(Notification.next_attempt_at, Notification.id)
+            .where(col(Notification.status) == PENDING, col(Notification.next_attempt_at) <= now)
+            .order_by(col(Notification.next_attempt_at), col(Notification.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -225,21 +228,22 @@ def _over_cap(
     addresses = {n.recipient for n in wanted}
     staff = set(
         session.scalars(
-            sa.select(User.email).where(
-                User.email.in_(addresses), User.role.not_in([r.value for r in MUNICIPAL_ROLES])
+            sa.select(col(User.email)).where(
+                col(User.email).in_(addresses),
+                col(User.role).not_in([r.value for r in MUNICIPAL_ROLES]),
             )
         )
     )
     sent = dict(
         session.execute(
-            sa.select(Notification.recipient, sa.func.count())
+            sa.select(col(Notification.recipient), sa.func.count())
             .where(
-                Notification.recipient.in_(addresses - staff),
-                Notification.event.in_(CAPPED_EVENTS),
-                Notification.status == SENT,
-                Notification.sent_at >= now - CAP_WINDOW,
+                col(Notification.recipient).in_(addresses - staff),
+                col(Notification.event).in_(CAPPED_EVENTS),
+                col(Notification.status) == SENT,
+                col(Notification.sent_at) >= now - CAP_WINDOW,
             )
-            .group_by(Notification.recipient)
+            .group_by(col(Notification.recipient))
         ).all()
     )
     over = set()
@@ -326,7 +330,7 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> dict[str
         n.id: n
         for n in session.scalars(
             sa.select(Notification).where(
-                Notification.id.in_([o.notification_id for o in outcomes])
+                col(Notification.id).in_([o.notification_id for o in outcomes])
             )
         )
     }
@@ -350,14 +354,16 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> dict[str
 def _fail_stuck(session: Session, now: datetime) -> int:
     return session.execute(
         sa.update(Notification)
-        .where(Notification.status == SENDING, Notification.claimed_at < now - STUCK_AFTER)
+        .where(
+            col(Notification.status) == SENDING, col(Notification.claimed_at) < now - STUCK_AFTER
+        )
         .values(
             status=FAILED,
             last_error="The sender stopped while sending; it may or may not have been delivered. "
             "Not resent automatically (at most once); retry it if needed.",
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # DML gives a CursorResult
 
 
 @contextmanager

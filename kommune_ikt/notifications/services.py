@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import table_of
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.notifications.models import Notification
 from kommune_ikt.notifications.texts import EVENTS, LANGUAGES, render
@@ -45,7 +47,7 @@ def enqueue(
     return notification
 
 
-_TABLE = Notification.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(Notification)
 _INSERT = sa.insert(_TABLE).returning(_TABLE.c.id)
 
 
@@ -102,13 +104,13 @@ def list_notifications(
     actor.require(Role.AGENT)
     stmt = sa.select(Notification)
     if status is not None:
-        stmt = stmt.where(Notification.status == status)
+        stmt = stmt.where(col(Notification.status) == status)
     if event is not None:
-        stmt = stmt.where(Notification.event == event)
+        stmt = stmt.where(col(Notification.event) == event)
     if ticket_id is not None:
-        stmt = stmt.where(Notification.ticket_id == ticket_id)
+        stmt = stmt.where(col(Notification.ticket_id) == ticket_id)
     if recipient is not None:
-        stmt = stmt.where(Notification.recipient == recipient)
+        stmt = stmt.where(col(Notification.recipient) == recipient)
     return paginate(
         session,
         stmt,
@@ -155,11 +157,11 @@ def recipient_languages(session: Session, emails: Sequence[str]) -> dict[str, st
     if not wanted:
         return {}
     rows = session.execute(
-        sa.select(User.email, User.language).where(
-            User.email.in_(wanted), User.language.is_not(None)
+        sa.select(col(User.email), col(User.language)).where(
+            col(User.email).in_(wanted), col(User.language).is_not(None)
         )
     )
-    return {email: language for email, language in rows}
+    return {email: language for email, language in rows if language is not None}
 
 
 def rendered(

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.config import Settings
 from kommune_ikt.db import Database
@@ -83,8 +84,8 @@ def prune_job_runs(ctx: JobContext) -> dict[str, Any]:
     """Forget job runs older than 30 days."""
     with ctx.transaction() as session:
         deleted = session.execute(
-            sa.delete(JobRun).where(JobRun.started_at < ctx.now() - KEEP_RUNS)
-        ).rowcount
+            sa.delete(JobRun).where(col(JobRun.started_at) < ctx.now() - KEEP_RUNS)
+        ).rowcount  # type: ignore[attr-defined]  # DML gives a CursorResult
     return {"deleted": deleted}
 
 
@@ -116,10 +117,10 @@ def all_jobs() -> list[Job]:
 def run_recorded(job: Job, ctx: JobContext) -> JobRun:
     """Run one job, recording its start, end and outcome (an error is kept, not raised)."""
     with ctx.transaction() as session:
-        run = JobRun(job_id=job.id, holder=ctx.holder, started_at=ctx.now())
-        session.add(run)
+        started = JobRun(job_id=job.id, holder=ctx.holder, started_at=ctx.now())
+        session.add(started)
         session.flush()
-        run_id = run.id
+        run_id = started.id
     outcome, error, detail = "ok", None, None
     try:
         detail = job.func(ctx)

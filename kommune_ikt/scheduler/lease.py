@@ -21,6 +21,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col
 
 from kommune_ikt.scheduler.models import SchedulerLease
 from kommune_ikt.types import utcnow
@@ -61,8 +62,8 @@ class RowLease:
         self._expires = None
         with self.engine.begin() as conn:
             row = conn.execute(
-                sa.select(SchedulerLease.holder, SchedulerLease.expires_at).where(
-                    SchedulerLease.name == LEASE_NAME
+                sa.select(col(SchedulerLease.holder), col(SchedulerLease.expires_at)).where(
+                    col(SchedulerLease.name) == LEASE_NAME
                 )
             ).first()
             if row is None:
@@ -82,9 +83,9 @@ class RowLease:
             taken = conn.execute(
                 sa.update(SchedulerLease)
                 .where(
-                    SchedulerLease.name == LEASE_NAME,
-                    SchedulerLease.holder == row.holder,
-                    SchedulerLease.expires_at == row.expires_at,
+                    col(SchedulerLease.name) == LEASE_NAME,
+                    col(SchedulerLease.holder) == row.holder,
+                    col(SchedulerLease.expires_at) == row.expires_at,
                 )
                 .values(
                     holder=self.holder,
@@ -106,9 +107,9 @@ class RowLease:
                 kept = conn.execute(
                     sa.update(SchedulerLease)
                     .where(
-                        SchedulerLease.name == LEASE_NAME,
-                        SchedulerLease.holder == self.holder,
-                        SchedulerLease.expires_at > now,
+                        col(SchedulerLease.name) == LEASE_NAME,
+                        col(SchedulerLease.holder) == self.holder,
+                        col(SchedulerLease.expires_at) > now,
                     )
                     .values(renewed_at=now, expires_at=self._expiry(now))
                 ).rowcount
@@ -127,7 +128,8 @@ class RowLease:
             with self.engine.begin() as conn:
                 conn.execute(
                     sa.delete(SchedulerLease).where(
-                        SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder
+                        col(SchedulerLease.name) == LEASE_NAME,
+                        col(SchedulerLease.holder) == self.holder,
                     )
                 )
         except sa.exc.SQLAlchemyError as exc:
@@ -189,7 +191,8 @@ class AdvisoryLease:
             with self.engine.begin() as conn:
                 conn.execute(
                     sa.delete(SchedulerLease).where(
-                        SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder
+                        col(SchedulerLease.name) == LEASE_NAME,
+                        col(SchedulerLease.holder) == self.holder,
                     )
                 )
         except sa.exc.SQLAlchemyError as exc:
@@ -208,11 +211,14 @@ class AdvisoryLease:
             with self.engine.begin() as conn:
                 updated = conn.execute(
                     sa.update(SchedulerLease)
-                    .where(SchedulerLease.name == LEASE_NAME)
+                    .where(col(SchedulerLease.name) == LEASE_NAME)
                     .values(
                         **values,
                         acquired_at=sa.case(
-                            (SchedulerLease.holder == self.holder, SchedulerLease.acquired_at),
+                            (
+                                col(SchedulerLease.holder) == self.holder,
+                                col(SchedulerLease.acquired_at),
+                            ),
                             else_=now,
                         ),
                     )

@@ -7,9 +7,10 @@ Create Date: 2026-11-23 17:00:00+00:00
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import kommune_ikt.types
@@ -30,7 +31,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Built-in calendars. ``business`` is the servicedesk's opening hours in the
 # collaborations we know (ROR-IKT, IKT Nordhordland, K-IKT: 08:00-15:30 on
 # working days), with Norwegian public holidays closed; admins may edit it.
-CALENDARS = [
+CALENDARS: list[dict[str, Any]] = [
     {
         "name": "business",
         "timezone": "Europe/Oslo",

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.wrappers import Response as BaseResponse
 
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.schemas import ListArgs
@@ -121,7 +122,7 @@ class AttachmentContent(MethodView):
 
 def content_response(attachment: Any, stream: Any) -> Any:
     """The bytes as a download with every safety header (the API's and the pages' routes)."""
-    response = send_file(
+    response: BaseResponse = send_file(
         stream,
         mimetype=services.served_content_type(attachment.content_type),
         etag=attachment.sha256,

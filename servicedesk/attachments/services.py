@@ -35,8 +35,10 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import table_of
 from kommune_ikt.errors import Conflict, DomainError, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import Page, decode_cursor, encode_cursor
@@ -314,8 +316,8 @@ def _target_comment(
     return comment
 
 
-_BLOBS = AttachmentBlob.__table__  # type: ignore[attr-defined]
-_ATTACHMENTS = Attachment.__table__  # type: ignore[attr-defined]
+_BLOBS = table_of(AttachmentBlob)
+_ATTACHMENTS = table_of(Attachment)
 
 
 def _claim_blob(session: Session, sha256: str, size: int, now: datetime) -> None:
@@ -337,7 +339,7 @@ def _visible(stmt: Any, actor: Actor) -> Any:
     """Attachments of tickets the actor sees; internal ones only for the IT unit."""
     stmt = visible_tickets(stmt.join(Ticket, Ticket.id == Attachment.ticket_id), actor)
     if actor.is_municipal:
-        stmt = stmt.where(Attachment.internal.is_(False))
+        stmt = stmt.where(col(Attachment.internal).is_(False))
     return stmt
 
 
@@ -378,7 +380,7 @@ def get_attachment(
 ) -> Attachment:
     """The attachment, or 404 when it does not exist or the actor may not see it
     (another municipality's ticket, a colleague's ticket for a requester, internal)."""
-    stmt = _visible(sa.select(Attachment).where(Attachment.id == attachment_id), actor)
+    stmt = _visible(sa.select(Attachment).where(col(Attachment.id) == attachment_id), actor)
     if for_update:
         stmt = stmt.with_for_update(of=Attachment)
     attachment = session.scalar(stmt)

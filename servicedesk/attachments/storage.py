@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from kommune_ikt.db import table_of
 from kommune_ikt.types import utcnow
 from servicedesk.attachments.models import AttachmentBlob
 
@@ -195,7 +196,7 @@ class LocalBlobStore:
         return removed
 
 
-_BLOBS = AttachmentBlob.__table__  # type: ignore[attr-defined]
+_BLOBS = table_of(AttachmentBlob)
 
 
 def _insert(dialect: str) -> Any:

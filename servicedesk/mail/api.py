@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kommune_ikt.auth.actor import Role
+from kommune_ikt.db import table_of
 from kommune_ikt.web import current_actor, db_session, roles
 from servicedesk.mail import services
 from servicedesk.mail.job import default_sink
@@ -24,7 +25,7 @@ from servicedesk.mail.schemas import (
 blp = Blueprint("mail", __name__, description="Received mail the intake quarantined")
 
 
-COLUMNS = tuple(c.name for c in MailMessage.__table__.columns if c.name != "raw")  # type: ignore[attr-defined]
+COLUMNS = tuple(c.name for c in table_of(MailMessage).columns if c.name != "raw")
 
 
 def _with_preview(record: MailMessage) -> SimpleNamespace:

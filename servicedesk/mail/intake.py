@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
@@ -121,8 +122,8 @@ def decide(
     """What ``mail`` becomes; reads only (``kommune-ikt mail check`` shows it)."""
     now = now or utcnow()
     seen = session.execute(
-        sa.select(MailMessage.outcome, MailMessage.ticket_id).where(
-            MailMessage.message_id == mail.message_id
+        sa.select(col(MailMessage.outcome), col(MailMessage.ticket_id)).where(
+            col(MailMessage.message_id) == mail.message_id
         )
     ).first()
     if seen is not None:
@@ -136,7 +137,7 @@ def decide(
         return Decision(QUARANTINE, "no usable sender address (From)")
     if desk and mail.sender == desk:
         return Decision(AUTO, "sent from the servicedesk's own address (a loop)")
-    user = session.scalar(sa.select(User).where(User.email == mail.sender))
+    user = session.scalar(sa.select(User).where(col(User.email) == mail.sender))
     if user is not None and Role(user.role) not in MUNICIPAL_ROLES:
         return Decision(
             QUARANTINE,
@@ -166,7 +167,7 @@ def decide(
 
 
 def _reply(ticket: Ticket, user: User | None, mail: ParsedMail, now: datetime) -> Decision:
-    base = {"ticket_id": ticket.id, "ticket_number": ticket.number}
+    base: dict[str, Any] = {"ticket_id": ticket.id, "ticket_number": ticket.number}
     if user is None or not user.active:
         who = "unknown" if user is None else "deactivated"
         return Decision(QUARANTINE, f"reply to {ticket.number} from {who} sender {mail.sender}",
@@ -199,8 +200,8 @@ def _thread_ticket(session: Session, mail: ParsedMail) -> tuple[Ticket | None, s
     ids = mail.thread_ids
     if ids:
         found = session.scalar(
-            sa.select(Notification.ticket_id)
-            .where(Notification.message_id.in_(ids), Notification.ticket_id.is_not(None))
+            sa.select(col(Notification.ticket_id))
+            .where(col(Notification.message_id).in_(ids), col(Notification.ticket_id).is_not(None))
             .limit(1)
         )
         if found is None:
@@ -216,7 +217,7 @@ def _thread_ticket(session: Session, mail: ParsedMail) -> tuple[Ticket | None, s
     match = TICKET_NUMBER.search(mail.subject)
     if match:
         number = match.group(1)
-        ticket = session.scalar(sa.select(Ticket).where(Ticket.number == number))
+        ticket = session.scalar(sa.select(Ticket).where(col(Ticket.number) == number))
         return ticket, (None if ticket is not None else number)
     return None, None
 
@@ -265,6 +266,7 @@ def apply(
         size=mail.size,
         reason=decision.reason,
         ticket_id=decision.ticket_id,
+        outcome="",  # set below, by the decision
     )
     if decision.action == AUTO:
         record.outcome = AUTOMATIC
@@ -292,7 +294,7 @@ def quarantine(
 ) -> MailMessage | None:
     """Record ``mail`` in quarantine (after its processing failed); nothing if already recorded."""
     exists = session.scalar(
-        sa.select(MailMessage.id).where(MailMessage.message_id == mail.message_id)
+        sa.select(col(MailMessage.id)).where(col(MailMessage.message_id) == mail.message_id)
     )
     if exists is not None:
         return None
@@ -399,6 +401,8 @@ def _new_ticket(
 
 def _thread_receipt(session: Session, ticket_id: int, message_id: str) -> None:
     """The receipt (and every mail about the ticket) answers the requester's mail."""
-    for n in session.scalars(sa.select(Notification).where(Notification.ticket_id == ticket_id)):
+    for n in session.scalars(
+        sa.select(Notification).where(col(Notification.ticket_id) == ticket_id)
+    ):
         n.context = {**n.context, "in_reply_to": message_id}
     session.flush()

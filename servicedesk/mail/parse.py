@@ -231,13 +231,18 @@ class _Walk:
         if part.is_multipart() and content_type != "message/rfc822":
             payload = part.get_payload()
             for child in payload if isinstance(payload, list) else []:
-                self.visit(child, depth + 1)
+                if isinstance(child, Message):  # always: a multipart's payload is its parts
+                    self.visit(child, depth + 1)
             return
         disposition = (part.get_content_disposition() or "").lower()
         filename = _filename(part)
         if content_type == "message/rfc822":
             inner = part.get_payload()
-            data = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            data = (
+                inner[0].as_bytes()
+                if isinstance(inner, list) and inner and isinstance(inner[0], Message)
+                else b""
+            )
             self.files.append(MailFile(safe_filename(filename or "message.eml"), "message/rfc822",
                                        data))  # fmt: skip
             return

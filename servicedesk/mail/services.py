@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
@@ -31,7 +32,7 @@ def list_quarantine(
 ) -> Page:
     """Quarantined mail (or accepted/rejected), newest first."""
     actor.require(Role.AGENT)
-    stmt = sa.select(MailMessage).where(MailMessage.outcome == outcome)
+    stmt = sa.select(MailMessage).where(col(MailMessage.outcome) == outcome)
     return paginate(
         session, stmt, keys=[MailMessage.received_at, MailMessage.id], limit=limit, cursor=cursor
     )
@@ -152,7 +153,7 @@ def reject(
 def _requester(session: Session, sender: str | None, name: str, municipality: str) -> Any:
     if sender is None:
         return None
-    user = session.scalar(sa.select(User).where(User.email == sender))
+    user = session.scalar(sa.select(User).where(col(User.email) == sender))
     if user is None:
         return auth_services.create_user(
             session, SYSTEM, email=sender, role=Role.REQUESTER, municipality=municipality,

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kommune_ikt.auth.models import User
+from kommune_ikt.db import table_of
 from kommune_ikt.notifications.models import Notification
 from kommune_ikt.types import UTCDateTime, utcnow
 from servicedesk.models import QueueAgent, Ticket, TicketHistory
@@ -64,7 +65,7 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, Any]:
 
 def _any_due(now: datetime) -> Any:
     """A trigger has passed, on a row that is current (stale rows wait for their recompute)."""
-    slas = TicketSla.__table__
+    slas = table_of(TicketSla)
     return sa.and_(
         sa.or_(*(slas.c[trigger] <= _at(now) for _t, _k, trigger, _f in THRESHOLDS)),
         slas.c.stale.is_(False),
@@ -76,15 +77,15 @@ def _lock_due(session: Session, now: datetime) -> int:
 
     (PostgreSQL; SQLite's write lock, taken at BEGIN, already keeps writers out.)
     """
-    slas = TicketSla.__table__
+    slas = table_of(TicketSla)
     due = sa.select(slas.c.ticket_id).where(_any_due(now)).with_for_update().subquery()
     return session.scalar(sa.select(sa.func.count()).select_from(due)) or 0
 
 
 def _record_events(session: Session, target: str, kind: str, trigger: str, now: datetime) -> int:
-    slas = TicketSla.__table__
-    tickets = Ticket.__table__
-    events = SlaEvent.__table__
+    slas = table_of(TicketSla)
+    tickets = table_of(Ticket)
+    events = table_of(SlaEvent)
     column = slas.c[trigger]
     # A stale row (its calendar was edited) may hold a trigger that no longer holds.
     due = [column <= _at(now), slas.c.stale.is_(False)]
@@ -135,7 +136,7 @@ def _consume_triggers(session: Session, now: datetime) -> None:
     One update per row for all four triggers: each row version costs index
     maintenance, so four separate updates would cost four times as much.
     """
-    slas = TicketSla.__table__
+    slas = table_of(TicketSla)
     values: dict[str, Any] = {}
     for _target, _kind, trigger, flag in THRESHOLDS:
         column = slas.c[trigger]
@@ -151,7 +152,7 @@ def _consume_triggers(session: Session, now: datetime) -> None:
 
 
 def _add_history(session: Session, target: str, kind: str, now: datetime) -> None:
-    events = SlaEvent.__table__
+    events = table_of(SlaEvent)
     source = sa.select(
         events.c.ticket_id,
         events.c.at,
@@ -162,17 +163,17 @@ def _add_history(session: Session, target: str, kind: str, now: datetime) -> Non
         sa.false(),
     ).where(_this_sweep(events, target, kind, now))
     session.execute(
-        sa.insert(TicketHistory.__table__).from_select(
+        sa.insert(table_of(TicketHistory)).from_select(
             ["ticket_id", "at", "actor_id", "field", "old", "new", "internal"], source
         )
     )
 
 
 def _notify(session: Session, target: str, kind: str, now: datetime) -> int:
-    events = SlaEvent.__table__
-    tickets = Ticket.__table__
-    users = User.__table__
-    agents = QueueAgent.__table__
+    events = table_of(SlaEvent)
+    tickets = table_of(Ticket)
+    users = table_of(User)
+    agents = table_of(QueueAgent)
     base = (
         sa.select(
             events.c.ticket_id.label("ticket_id"),
@@ -230,7 +231,7 @@ def _notify(session: Session, target: str, kind: str, now: datetime) -> int:
     )
     return len(
         session.execute(
-            sa.insert(Notification.__table__)
+            sa.insert(table_of(Notification))
             .from_select(
                 [
                     "event",
@@ -244,7 +245,7 @@ def _notify(session: Session, target: str, kind: str, now: datetime) -> int:
                 ],
                 source,
             )
-            .returning(Notification.__table__.c.id)
+            .returning(table_of(Notification).c.id)
         ).all()
     )
 

@@ -7,8 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.db import saved_id
 from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import DEFAULT_LIMIT, Page, paginate
@@ -91,7 +93,7 @@ def _check_policies_reach(
 ) -> None:
     """422 when the policies that use this calendar could no longer reach their targets."""
     clock = clock_for(spec_of(values))
-    using = session.scalars(sa.select(SlaPolicy).where(SlaPolicy.calendar == name))
+    using = session.scalars(sa.select(SlaPolicy).where(col(SlaPolicy.calendar) == name))
     for policy in using:
         for minutes in (policy.response_minutes, policy.resolution_minutes):
             try:
@@ -154,7 +156,7 @@ def put_policy_set(
         session.flush()
     else:
         old = [_plain(p) for p in _policies(session, [name]).get(name, [])]
-        session.execute(sa.delete(SlaPolicy).where(SlaPolicy.set_name == name))
+        session.execute(sa.delete(SlaPolicy).where(col(SlaPolicy.set_name) == name))
         policy_set.version += 1
         policy_set.updated_at = now
     for item in new:
@@ -187,29 +189,32 @@ def reapply_policy_set(
     get_policy_set(session, actor, name)
     stmt = (
         sa.select(Ticket)
-        .join(Municipality, Municipality.number == Ticket.municipality_number)
-        .where(Ticket.status.notin_([s.value for s in FINAL_STATUSES]))
+        .join(Municipality, col(Municipality.number) == col(Ticket.municipality_number))
+        .where(col(Ticket.status).notin_([s.value for s in FINAL_STATUSES]))
     )
     if name == DEFAULT_SET:
         # Municipalities whose own set is gone fall back to default too.
-        known = sa.select(SlaPolicySet.name)
+        known = sa.select(col(SlaPolicySet.name))
         stmt = stmt.where(
-            sa.or_(Municipality.sla_policy_set == name, Municipality.sla_policy_set.notin_(known))
+            sa.or_(
+                col(Municipality.sla_policy_set) == name,
+                col(Municipality.sla_policy_set).notin_(known),
+            )
         )
     else:
-        stmt = stmt.where(Municipality.sla_policy_set == name)
-    tickets = list(session.scalars(stmt.order_by(Ticket.id)))
+        stmt = stmt.where(col(Municipality.sla_policy_set) == name)
+    tickets = list(session.scalars(stmt.order_by(col(Ticket.id))))
     count = 0
     for start in range(0, len(tickets), 500):
         batch = tickets[start : start + 500]
         rows = {
             row.ticket_id: row
             for row in session.scalars(
-                sa.select(TicketSla).where(TicketSla.ticket_id.in_([t.id for t in batch]))
+                sa.select(TicketSla).where(col(TicketSla.ticket_id).in_([t.id for t in batch]))
             )
         }
         for ticket, (set_name, policy) in zip(batch, policy_snapshots(session, batch), strict=True):
-            row = rows.get(ticket.id)
+            row = rows.get(saved_id(ticket))
             if row is not None:
                 row.policy_set = set_name
                 row.policy = policy
@@ -239,7 +244,7 @@ def list_policy_changes(
 ) -> Page[SlaPolicyChange]:
     """A page of a set's recorded changes, newest first."""
     actor.require(Role.ADMIN, Role.AGENT)
-    stmt = sa.select(SlaPolicyChange).where(SlaPolicyChange.set_name == name)
+    stmt = sa.select(SlaPolicyChange).where(col(SlaPolicyChange.set_name) == name)
     return paginate(
         session, stmt, [SlaPolicyChange.at, SlaPolicyChange.id], limit=limit, cursor=cursor
     )
@@ -307,8 +312,8 @@ def _policies(session: Session, names: list[str]) -> dict[str, list[SlaPolicy]]:
     out: dict[str, list[SlaPolicy]] = {}
     for policy in session.scalars(
         sa.select(SlaPolicy)
-        .where(SlaPolicy.set_name.in_(names))
-        .order_by(SlaPolicy.set_name, SlaPolicy.priority)
+        .where(col(SlaPolicy.set_name).in_(names))
+        .order_by(col(SlaPolicy.set_name), col(SlaPolicy.priority))
     ):
         out.setdefault(policy.set_name, []).append(policy)
     return out

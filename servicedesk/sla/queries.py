@@ -7,8 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor
+from kommune_ikt.db import saved_id
 from servicedesk.queries import get_ticket
 from servicedesk.sla.derive import ClockResult
 from servicedesk.sla.models import SlaEvent, TicketSla
@@ -24,10 +26,10 @@ def explain_ticket_sla(
     if row is None:
         # A ticket that never went through apply_sla gets its row now.
         (row,) = apply_many(session, [ticket], now)
-    result = sla_results(session, [ticket], now)[ticket.id]
+    result = sla_results(session, [ticket], now)[saved_id(ticket)]
     target = row.policy[str(result.priority)]
     events = session.scalars(
-        sa.select(SlaEvent).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.at)
+        sa.select(SlaEvent).where(col(SlaEvent.ticket_id) == ticket.id).order_by(col(SlaEvent.at))
     )
     return {
         "ticket_id": ticket.id,

@@ -23,7 +23,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
+from kommune_ikt.db import saved_id, table_of
 from kommune_ikt.types import utcnow
 from servicedesk.models import Ticket, TicketHistory
 from servicedesk.reference import Reference, reference
@@ -40,11 +42,7 @@ TARGETS = ("response", "resolution")
 KINDS = ("warn", "breach")
 NEW_ROW_FLAGS = ("response_warned", "response_breached", "resolution_warned", "resolution_breached")
 # Every column of a new ticket_slas row but ticket_id (sla_for_new's values).
-NEW_ROW_COLUMNS = tuple(
-    c.name
-    for c in TicketSla.__table__.columns  # type: ignore[attr-defined]
-    if c.name != "ticket_id"
-)
+NEW_ROW_COLUMNS = tuple(c.name for c in table_of(TicketSla).columns if c.name != "ticket_id")
 
 
 def apply_sla(session: Session, ticket: Ticket, now: datetime) -> None:
@@ -60,7 +58,7 @@ def apply_many(session: Session, tickets: Sequence[Ticket], now: datetime) -> li
     ids = [t.id for t in tickets]
     rows = {
         row.ticket_id: row
-        for row in session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(ids)))
+        for row in session.scalars(sa.select(TicketSla).where(col(TicketSla.ticket_id).in_(ids)))
     }
     missing = [t for t in tickets if t.id not in rows]
     if missing:
@@ -68,7 +66,7 @@ def apply_many(session: Session, tickets: Sequence[Ticket], now: datetime) -> li
             missing, policy_snapshots(session, missing), strict=True
         ):
             row = TicketSla(
-                ticket_id=ticket.id,
+                ticket_id=saved_id(ticket),
                 policy_set=set_name,
                 policy=policy,
                 priority=ticket.priority,
@@ -78,12 +76,12 @@ def apply_many(session: Session, tickets: Sequence[Ticket], now: datetime) -> li
                 computed_at=now,
             )
             session.add(row)
-            rows[ticket.id] = row
+            rows[saved_id(ticket)] = row
     results = _derive_many(session, tickets, {i: row.policy for i, row in rows.items()}, now)
     for ticket in tickets:
-        store(rows[ticket.id], results[ticket.id], now)
+        store(rows[saved_id(ticket)], results[saved_id(ticket)], now)
     session.flush()
-    return [rows[t.id] for t in tickets]
+    return [rows[saved_id(t)] for t in tickets]
 
 
 def store(row: TicketSla, result: SlaResult, now: datetime) -> None:
@@ -112,8 +110,8 @@ def sla_views(session: Session, tickets: Sequence[Any], now: datetime) -> dict[i
     # Only the policy snapshots: whole TicketSla entities cost a page of 50 more
     # than deriving its SLAs does.
     connection = session.connection()
-    snapshots = sa.select(TicketSla.ticket_id, TicketSla.policy).where(
-        one_of(TicketSla.ticket_id, ids, connection.dialect.name)
+    snapshots = sa.select(col(TicketSla.ticket_id), col(TicketSla.policy)).where(
+        one_of(col(TicketSla.ticket_id), ids, connection.dialect.name)
     )
     policies: dict[int, Any] = {i: policy for i, policy in connection.execute(snapshots).all()}
     missing = [t for t in tickets if t.id not in policies]
@@ -133,7 +131,7 @@ def sla_results(session: Session, tickets: Sequence[Ticket], now: datetime) -> d
     ids = [t.id for t in tickets]
     rows = {
         row.ticket_id: row
-        for row in session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(ids)))
+        for row in session.scalars(sa.select(TicketSla).where(col(TicketSla.ticket_id).in_(ids)))
     }
     policies = {ticket_id: row.policy for ticket_id, row in rows.items()}
     return _derive_many(session, [t for t in tickets if t.id in rows], policies, now)
@@ -185,17 +183,17 @@ def _clock_changes(session: Session, ticket_ids: Iterable[int]) -> dict[int, lis
     connection = session.connection()
     stmt = (
         sa.select(
-            TicketHistory.ticket_id,
-            TicketHistory.at,
-            TicketHistory.field,
-            _scalar_text(TicketHistory.old, connection.dialect.name),
-            _scalar_text(TicketHistory.new, connection.dialect.name),
+            col(TicketHistory.ticket_id),
+            col(TicketHistory.at),
+            col(TicketHistory.field),
+            _scalar_text(col(TicketHistory.old), connection.dialect.name),
+            _scalar_text(col(TicketHistory.new), connection.dialect.name),
         )
         .where(
-            one_of(TicketHistory.ticket_id, list(ticket_ids), connection.dialect.name),
-            TicketHistory.field.in_(CLOCK_FIELDS),
+            one_of(col(TicketHistory.ticket_id), list(ticket_ids), connection.dialect.name),
+            col(TicketHistory.field).in_(CLOCK_FIELDS),
         )
-        .order_by(TicketHistory.ticket_id, TicketHistory.id)
+        .order_by(col(TicketHistory.ticket_id), col(TicketHistory.id))
     )
     out: dict[int, list[Change]] = defaultdict(list)
     for row in connection.execute(stmt).all():
@@ -287,9 +285,9 @@ def sla_for_new(ref: Reference, ticket: Any, now: datetime) -> tuple[dict[str, A
 def mark_stale(session: Session, calendar: str) -> int:
     """After a calendar edit: the open tickets whose policy uses it get recomputed by the sweep."""
     rows = session.execute(
-        sa.select(TicketSla.ticket_id, TicketSla.policy)
-        .join(Ticket, Ticket.id == TicketSla.ticket_id)
-        .where(Ticket.status.notin_(("closed", "cancelled")))
+        sa.select(col(TicketSla.ticket_id), col(TicketSla.policy))
+        .join(Ticket, col(Ticket.id) == col(TicketSla.ticket_id))
+        .where(col(Ticket.status).notin_(("closed", "cancelled")))
     ).all()
     ids = [
         ticket_id
@@ -299,7 +297,7 @@ def mark_stale(session: Session, calendar: str) -> int:
     for start in range(0, len(ids), 1000):
         session.execute(
             sa.update(TicketSla)
-            .where(TicketSla.ticket_id.in_(ids[start : start + 1000]))
+            .where(col(TicketSla.ticket_id).in_(ids[start : start + 1000]))
             .values(stale=True)
         )
     return len(ids)
@@ -308,9 +306,13 @@ def mark_stale(session: Session, calendar: str) -> int:
 def refresh_stale(session: Session, now: datetime | None = None, limit: int = 5000) -> int:
     """Recompute tickets marked stale by a calendar edit (the sweep calls this first)."""
     now = now or utcnow()
-    ids = list(session.scalars(sa.select(TicketSla.ticket_id).where(TicketSla.stale).limit(limit)))
+    ids = list(
+        session.scalars(
+            sa.select(col(TicketSla.ticket_id)).where(col(TicketSla.stale)).limit(limit)
+        )
+    )
     if not ids:
         return 0
-    tickets = list(session.scalars(sa.select(Ticket).where(Ticket.id.in_(ids))))
+    tickets = list(session.scalars(sa.select(Ticket).where(col(Ticket.id).in_(ids))))
     apply_many(session, tickets, now)
     return len(tickets)

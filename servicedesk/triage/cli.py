@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -11,6 +13,9 @@ from servicedesk.routing import Draft
 from servicedesk.rules import route
 from servicedesk.triage import store, training
 from servicedesk.triage.figures import FIELDS
+
+if TYPE_CHECKING:
+    from servicedesk.triage.features import TriageModel
 
 
 @click.group("triage")
@@ -49,6 +54,7 @@ def evaluate_command(file: str, train_from_db: bool, train_csv: str | None) -> N
         raise click.ClickException(f"{file} has no tickets.")
     with database.session() as session:
         ref = reference(session)
+        model: TriageModel | None
         if train_csv or train_from_db:
             if train_csv:
                 source = ev.read_csv(train_csv)

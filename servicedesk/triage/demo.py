@@ -17,10 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import SYSTEM
 from kommune_ikt.auth.models import User
 from kommune_ikt.config import Settings
+from kommune_ikt.db import saved_id, table_of
 from kommune_ikt.types import utcnow
 from service_catalog.models import Service
 from servicedesk import search
@@ -59,15 +61,20 @@ def load_triage_demo(session: Session, users: dict[str, User]) -> None:
             session.add(Queue(code=code, name=name, sector=sector, auto_assign=False))
             session.flush()
             for agent in agents:
-                session.add(QueueAgent(queue_code=code, user_id=agent.id))
+                session.add(QueueAgent(queue_code=code, user_id=saved_id(agent)))
     session.flush()
-    if session.scalar(sa.select(TriageModelRow.version).limit(1)) is not None:
+    if session.scalar(sa.select(col(TriageModelRow.version)).limit(1)) is not None:
         return
-    if session.scalar(sa.select(RoutingRule.id).where(RoutingRule.position >= 60).limit(1)) is None:
+    if (
+        session.scalar(
+            sa.select(col(RoutingRule.id)).where(col(RoutingRule.position) >= 60).limit(1)
+        )
+        is None
+    ):
         for position, name, queue, match in RULES:
             session.add(RoutingRule(position=position, name=name, queue_code=queue, match=match))
     requesters = [u for group in _requesters(session, users).values() for u in group]
-    services_known = set(session.scalars(sa.select(Service.code)))
+    services_known = set(session.scalars(sa.select(col(Service.code))))
     _history_tickets(session, requesters, agents, services_known)
     rows = training.read_samples(session, Settings().triage_max_samples)
     samples = training.prepare(rows)
@@ -117,7 +124,7 @@ def _history_tickets(
         )
     planned.sort(key=lambda t: t["created_at"])
     _number(session, planned)
-    table = Ticket.__table__  # type: ignore[attr-defined]
+    table = table_of(Ticket)
     ids = session.execute(sa.insert(table).returning(table.c.id), planned).scalars().all()
     history = []
     for ticket_id, t in zip(ids, planned, strict=True):
@@ -132,7 +139,7 @@ def _history_tickets(
                 {"ticket_id": ticket_id, "at": at, "actor_id": actor, "field": field,
                  "old": old, "new": new, "internal": False}
             )  # fmt: skip
-    session.execute(sa.insert(TicketHistory.__table__), history)  # type: ignore[attr-defined]
+    session.execute(sa.insert(table_of(TicketHistory)), history)
     first = min(ids)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
@@ -162,7 +169,7 @@ def _number(session: Session, planned: list[dict[str, Any]]) -> None:
     groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for t in planned:
         groups[(t["type"], t["created_at"].astimezone(OSLO).year)].append(t)
-    counters = TicketCounter.__table__  # type: ignore[attr-defined]
+    counters = table_of(TicketCounter)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for (kind, year), tickets in sorted(groups.items()):
         k = len(tickets)

@@ -26,7 +26,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,7 +268,7 @@ class _Fast:
         return ids
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        indices: list[int] = []
+        indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for part, (analyse, vocabulary, idf, offset) in enumerate(self.parts):
             counts: dict[int, int] = {}
@@ -329,7 +329,7 @@ def make_vectorisers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]
     return words, chars
 
 
-def fit(texts: Sequence[str], labels: dict[str, Sequence[str | None]]) -> TriageModel:
+def fit(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]]) -> TriageModel:
     """Fit the vectorisers on ``texts`` (cleaned) and a classifier per field.
 
     ``labels[field][i]`` is text i's value, or None when it has none (that text
@@ -345,7 +345,7 @@ def fit(texts: Sequence[str], labels: dict[str, Sequence[str | None]]) -> Triage
         if values is None:
             continue
         rows = [i for i, v in enumerate(values) if v is not None]
-        y = [values[i] for i in rows]
+        y = [v for v in values if v is not None]
         classes = sorted(set(y))
         if not classes:
             continue

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import SYSTEM
 from kommune_ikt.errors import Conflict, ValidationFailed
@@ -31,7 +32,7 @@ def retrain(ctx: JobContext) -> dict[str, Any]:
         return {"skipped": "day"}
     with ctx.transaction() as session:
         since = session.scalar(
-            sa.select(TriageModelRow.trained_at).where(TriageModelRow.active.is_(True))
+            sa.select(col(TriageModelRow.trained_at)).where(col(TriageModelRow.active).is_(True))
         )
         new = training.new_resolved_since(session, since)
     wanted = ctx.settings.triage_retrain_min_new

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt import reference as cache
 from servicedesk.triage.figures import FIELDS
@@ -78,9 +79,9 @@ def dumps(model: TriageModel) -> tuple[bytes, str]:
 
 def _active(session: Session) -> Active | None:
     row = session.execute(
-        sa.select(TriageModelRow.version, TriageModelRow.sha256, TriageModelRow.figures).where(
-            TriageModelRow.active.is_(True)
-        )
+        sa.select(
+            col(TriageModelRow.version), col(TriageModelRow.sha256), col(TriageModelRow.figures)
+        ).where(col(TriageModelRow.active).is_(True))
     ).first()
     if row is None:
         return None
@@ -111,7 +112,7 @@ def current(session: Session) -> Current:
 def _load(session: Session, active: Active) -> tuple[TriageModel | None, str | None]:
     version, key = active.version, active.key
     row = session.execute(
-        sa.select(TriageModelRow.blob).where(TriageModelRow.version == version)
+        sa.select(col(TriageModelRow.blob)).where(col(TriageModelRow.version) == version)
     ).first()
     try:
         if row is None:

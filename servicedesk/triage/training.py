@@ -29,9 +29,10 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.config import Settings
@@ -57,6 +58,9 @@ LEASE_NAME = "triage-training"
 LEASE = timedelta(minutes=30)
 DONE = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
 COLUMNS = {"queue": "queue_code", "category": "category", "service_code": "service_code"}
+# The pickled model, left unloaded in lists: SQLModel types the class attribute as bytes,
+# the loader option wants the ORM attribute it is.
+_BLOB = cast("sa.orm.QueryableAttribute[bytes]", TriageModelRow.blob)
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,8 @@ def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]
         for i in rows:
             order = proba[i].argsort()[::-1][:3]
             ranked.append([(classes[j], float(proba[i][j])) for j in order])
-        result[name] = figures.field_figures([truth_all[i] for i in rows], ranked, target)
+        truth = [t for t in truth_all if t is not None]
+        result[name] = figures.field_figures(truth, ranked, target)
     final = fit(samples.texts, samples.labels)
     # A field the final model learned but the trial could not measure never auto-decides.
     for name in final.fields:
@@ -149,11 +154,11 @@ def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]
 def read_samples(session: sa.orm.Session, limit: int) -> list[Any]:
     stmt = (
         sa.select(
-            Ticket.created_at, Ticket.title, Ticket.description, Ticket.queue_code,
-            Ticket.category, Ticket.service_code,
+            col(Ticket.created_at), col(Ticket.title), col(Ticket.description),
+            col(Ticket.queue_code), col(Ticket.category), col(Ticket.service_code),
         )
-        .where(Ticket.status.in_(DONE))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .where(col(Ticket.status).in_(DONE))
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
         .limit(limit)
     )  # fmt: skip
     return [tuple(r) for r in session.execute(stmt)]
@@ -193,7 +198,7 @@ def store_model(
     blob, digest = store.dumps(model)
     latest = session.scalar(sa.select(sa.func.max(TriageModelRow.version))) or 0
     session.execute(
-        sa.update(TriageModelRow).where(TriageModelRow.active.is_(True)).values(active=False)
+        sa.update(TriageModelRow).where(col(TriageModelRow.active).is_(True)).values(active=False)
     )
     session.flush()
     row = TriageModelRow(
@@ -215,14 +220,19 @@ def store_model(
 
 def _acquire(database: Database, holder: str, now: datetime) -> bool:
     """Take the training lease unless another holder's is still running."""
-    values = {"holder": holder, "acquired_at": now, "renewed_at": now, "expires_at": now + LEASE}
+    values: dict[str, Any] = {
+        "holder": holder,
+        "acquired_at": now,
+        "renewed_at": now,
+        "expires_at": now + LEASE,
+    }
     try:
         with database.session() as session, session.begin():
             taken = session.execute(
                 sa.update(SchedulerLease)
-                .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.expires_at < now)
+                .where(col(SchedulerLease.name) == LEASE_NAME, col(SchedulerLease.expires_at) < now)
                 .values(**values)
-            ).rowcount
+            ).rowcount  # type: ignore[attr-defined]  # DML gives a CursorResult
             if taken:
                 return True
             if session.get(SchedulerLease, LEASE_NAME) is not None:
@@ -237,7 +247,7 @@ def _release(database: Database, holder: str) -> None:
     with database.session() as session, session.begin():
         session.execute(
             sa.delete(SchedulerLease).where(
-                SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder
+                col(SchedulerLease.name) == LEASE_NAME, col(SchedulerLease.holder) == holder
             )
         )
 
@@ -249,11 +259,11 @@ def list_models(
     from kommune_ikt.pagination import decode_cursor, encode_cursor
 
     actor.require(Role.AGENT)
-    stmt = sa.select(TriageModelRow).order_by(TriageModelRow.version.desc())
+    stmt = sa.select(TriageModelRow).order_by(col(TriageModelRow.version).desc())
     if cursor:
         (before,) = decode_cursor(cursor, [int])
-        stmt = stmt.where(TriageModelRow.version < before)
-    rows = list(session.scalars(stmt.options(sa.orm.defer(TriageModelRow.blob)).limit(limit + 1)))
+        stmt = stmt.where(col(TriageModelRow.version) < before)
+    rows = list(session.scalars(stmt.options(sa.orm.defer(_BLOB)).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -265,8 +275,8 @@ def get_current(session: sa.orm.Session, actor: Actor) -> TriageModelRow:
     actor.require(Role.AGENT)
     row = session.scalar(
         sa.select(TriageModelRow)
-        .options(sa.orm.defer(TriageModelRow.blob))
-        .where(TriageModelRow.active.is_(True))
+        .options(sa.orm.defer(_BLOB))
+        .where(col(TriageModelRow.active).is_(True))
     )
     if row is None:
         raise NotFound(N_("No triage model has been trained yet."))
@@ -278,15 +288,17 @@ def activate(session: sa.orm.Session, actor: Actor, version: int) -> TriageModel
     actor.require(Role.ADMIN)
     row = session.scalar(
         sa.select(TriageModelRow)
-        .options(sa.orm.defer(TriageModelRow.blob))
-        .where(TriageModelRow.version == version)
+        .options(sa.orm.defer(_BLOB))
+        .where(col(TriageModelRow.version) == version)
         .with_for_update()
     )
     if row is None:
         raise NotFound(N_("Triage model %(version)s not found."), params={"version": version})
     if not row.active:
         session.execute(
-            sa.update(TriageModelRow).where(TriageModelRow.active.is_(True)).values(active=False)
+            sa.update(TriageModelRow)
+            .where(col(TriageModelRow.active).is_(True))
+            .values(active=False)
         )
         session.flush()
         row.active = True
@@ -295,7 +307,7 @@ def activate(session: sa.orm.Session, actor: Actor, version: int) -> TriageModel
 
 
 def new_resolved_since(session: sa.orm.Session, since: datetime | None) -> int:
-    stmt = sa.select(sa.func.count()).select_from(Ticket).where(Ticket.status.in_(DONE))
+    stmt = sa.select(sa.func.count()).select_from(Ticket).where(col(Ticket.status).in_(DONE))
     if since is not None:
-        stmt = stmt.where(Ticket.resolved_at > since)
+        stmt = stmt.where(col(Ticket.resolved_at) > since)
     return session.scalar(stmt) or 0
