@@ -64,7 +64,7 @@ def init_portal(app: Flask) -> None:
             # whole and the file is closed here (its streaming path leaves it open).
             body = response.response
             response.direct_passthrough = False
-            response.set_data(b"".join(body))
+            response.set_data(b"".join(c if isinstance(c, bytes) else c.encode() for c in body))
             getattr(body, "close", lambda: None)()
         if request.path.startswith("/static/portal/") and request.args.get("v") == version:
             response.cache_control.public = True

@@ -151,14 +151,14 @@ def _table_context(view: desk.DeskView, cursor: str | None) -> dict[str, Any]:
     page = desk.list_view(session, me, view, now, limit=PAGE_SIZE, cursor=cursor)
     rows = queries.present(session, page.items, now)
     calendars = {r.id: r.sla_calendar for r in page.items}
-    args = _view_args(view)
+    args: dict[str, Any] = _view_args(view)
     return {
         "view": view,
         "rows": rows,
         "badges": desk.badges(session, rows, calendars, now),
         "names": desk.names_of(session, [r.assignee_id for r in rows]),
         "seen": desk.last_history_ids(session, [r.id for r in rows]),
-        "next_url": url_for("portal_agent.desk_home", **args, cursor=page.next_cursor)
+        "next_url": url_for("portal_agent.desk_home", cursor=page.next_cursor, **args)
         if page.next_cursor
         else None,
         "here_args": {**args, **({"cursor": cursor} if cursor else {})},
@@ -320,6 +320,7 @@ def _ticket_page(
 ) -> Any:
     session, me, now = _db(), actor(), utcnow()
     ticket = queries.get_ticket(session, me, ticket_id)
+    assert ticket.id is not None  # a stored ticket
     view = queries.present(session, [ticket], now)[0]
     badge = desk.badges(session, [view], {ticket.id: desk.calendar_of(session, ticket.id)}, now)
     entries = desk.timeline(session, me, ticket)

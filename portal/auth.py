@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from kommune_ikt.auth import services as auth_services
@@ -144,7 +145,7 @@ def oidc_callback() -> Any:
     if not email:
         return render_template("refused.html", reason="invalid"), 403
     sess = db_session()
-    user = sess.scalar(sa.select(User).where(User.email == email))
+    user = sess.scalar(sa.select(User).where(col(User.email) == email))
     if user is None and settings().oidc_provision:
         user = _provision(claims, email)
     if user is None or not user.active:
@@ -182,7 +183,7 @@ def demo_page() -> Any:
     if not settings().demo_signin:
         abort(404)
     users = db_session().scalars(
-        sa.select(User).where(User.active.is_(True)).order_by(User.role, User.email)
+        sa.select(User).where(col(User.active).is_(True)).order_by(col(User.role), col(User.email))
     )
     return render_template("demo.html", users=list(users), form=ButtonForm())
 

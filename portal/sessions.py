@@ -17,11 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
-from sqlmodel import Session
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.config import Settings
+from kommune_ikt.db import saved_id
 from kommune_ikt.types import utcnow
 from portal.models import WebSession
 
@@ -72,7 +74,7 @@ def open_web_session(session: Session, user: User, settings: Settings) -> str:
     session.add(
         WebSession(
             id=_hash(token),
-            user_id=user.id,
+            user_id=saved_id(user),
             role=user.role,
             municipality_number=user.municipality_number,
             created_at=now,
@@ -88,7 +90,7 @@ def open_web_session(session: Session, user: User, settings: Settings) -> str:
 
 def end_web_session(session: Session, token: str | None) -> None:
     if token:
-        session.execute(sa.delete(WebSession).where(WebSession.id == _hash(token)))
+        session.execute(sa.delete(WebSession).where(col(WebSession.id) == _hash(token)))
 
 
 def resume(session: Session, token: str | None, settings: Settings) -> Actor | None:
@@ -120,5 +122,5 @@ def resume(session: Session, token: str | None, settings: Settings) -> Actor | N
 def ended_before(session: Session, now: datetime | None = None) -> int:
     """Delete every expired row (a housekeeping job may call this); returns how many."""
     now = now or utcnow()
-    result = session.execute(sa.delete(WebSession).where(WebSession.expires_at <= now))
+    result = session.execute(sa.delete(WebSession).where(col(WebSession.expires_at) <= now))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.auth.models import User
@@ -137,7 +138,9 @@ class DeskView:
 def desk_views(session: Session, actor: Actor) -> list[DeskView]:
     """The built-in views, one per queue, then the saved views the actor may see."""
     views = [DeskView(key, key) for key in BUILT_IN]
-    for code, name in session.execute(sa.select(Queue.code, Queue.name).order_by(Queue.code)):
+    for code, name in session.execute(
+        sa.select(col(Queue.code), col(Queue.name)).order_by(col(Queue.code))
+    ):
         views.append(DeskView(f"queue:{code}", "queue", name=name, filters=Filters(queue=code)))
     for saved in list_saved_views(session, actor):
         views.append(
@@ -173,10 +176,10 @@ def find_view(views: Sequence[DeskView], key: str | None) -> DeskView:
 def _breached(now: datetime) -> Any:
     """The ticket has broken a target (recorded by the sweep, or due before now)."""
     return sa.or_(
-        TicketSla.response_breached,
-        TicketSla.resolution_breached,
-        TicketSla.response_breach_at <= now,
-        TicketSla.resolution_breach_at <= now,
+        col(TicketSla.response_breached),
+        col(TicketSla.resolution_breached),
+        col(TicketSla.response_breach_at) <= now,
+        col(TicketSla.resolution_breach_at) <= now,
     )
 
 
@@ -195,8 +198,10 @@ def soon_thresholds(clocks: Mapping[str, BusinessClock], now: datetime) -> dict[
 def _soon(thresholds: Mapping[str, datetime]) -> Any:
     per_calendar = [
         sa.and_(
-            TicketSla.calendar == name,
-            sa.or_(TicketSla.response_breach_at < at, TicketSla.resolution_breach_at < at),
+            col(TicketSla.calendar) == name,
+            sa.or_(
+                col(TicketSla.response_breach_at) < at, col(TicketSla.resolution_breach_at) < at
+            ),
         )
         for name, at in thresholds.items()
     ]
@@ -207,7 +212,7 @@ def filter_condition(session: Session, actor: Actor, filters: Filters) -> Any:
     """The SQL condition of ``filters`` (as GET /tickets reads the same names)."""
     clauses: list[Any] = []
     if filters.status == "open":
-        clauses.append(Ticket.status.in_(OPEN))
+        clauses.append(col(Ticket.status).in_(OPEN))
     elif filters.status != "all":
         clauses.append(Ticket.status == filters.status)
     if filters.queue is not None:
@@ -219,7 +224,7 @@ def filter_condition(session: Session, actor: Actor, filters: Filters) -> Any:
     if filters.service_code is not None:
         clauses.append(Ticket.service_code == filters.service_code)
     if filters.assignee == "none":
-        clauses.append(Ticket.assignee_id.is_(None))
+        clauses.append(col(Ticket.assignee_id).is_(None))
     elif filters.assignee == "me":
         clauses.append(Ticket.assignee_id == actor.user_id)
     elif filters.assignee is not None:
@@ -237,11 +242,11 @@ def view_condition(
     thresholds: Mapping[str, datetime],
 ) -> Any:
     """Which tickets belong to ``view``."""
-    is_open = Ticket.status.in_(OPEN)
+    is_open = col(Ticket.status).in_(OPEN)
     if view.kind == "mine":
-        return sa.and_(is_open, Ticket.assignee_id == actor.user_id)
+        return sa.and_(is_open, col(Ticket.assignee_id) == actor.user_id)
     if view.kind == "unassigned":
-        return sa.and_(is_open, Ticket.assignee_id.is_(None))
+        return sa.and_(is_open, col(Ticket.assignee_id).is_(None))
     if view.kind == "pending":
         return Ticket.status == TicketStatus.PENDING.value
     if view.kind == "breached":
@@ -277,7 +282,7 @@ def count_views(
 def _due_key() -> Any:
     """The sort key "due first": breached tickets, then the next armed deadline (response
     or resolution), then tickets whose clocks do not run (pending, no SLA)."""
-    response, resolution = TicketSla.response_breach_at, TicketSla.resolution_breach_at
+    response, resolution = col(TicketSla.response_breach_at), col(TicketSla.resolution_breach_at)
     earliest = sa.case(
         (response.is_(None), resolution),
         (resolution.is_(None), response),
@@ -287,7 +292,7 @@ def _due_key() -> Any:
     return sa.type_coerce(
         sa.case(
             (
-                sa.or_(TicketSla.response_breached, TicketSla.resolution_breached),
+                sa.or_(col(TicketSla.response_breached), col(TicketSla.resolution_breached)),
                 sa.literal(EARLIEST, UTCDateTime),
             ),
             else_=sa.func.coalesce(earliest, sa.literal(LATEST, UTCDateTime)),
@@ -314,7 +319,7 @@ def list_view(
     calendar of their current SLA target (``sla_calendar``) and the sort key."""
     thresholds = soon_thresholds(load_clocks(session), now)
     due = _due_key().label("due_key")
-    stmt = _from(sa.select(*_COLUMNS, TicketSla.calendar.label("sla_calendar"), due), actor)
+    stmt = _from(sa.select(*_COLUMNS, col(TicketSla.calendar).label("sla_calendar"), due), actor)
     stmt = stmt.where(view_condition(session, actor, view, now, thresholds))
     key = _due_key()
     if cursor:
@@ -399,7 +404,9 @@ def badges(
 
 
 def calendar_of(session: Session, ticket_id: int) -> str | None:
-    return session.scalar(sa.select(TicketSla.calendar).where(TicketSla.ticket_id == ticket_id))
+    return session.scalar(
+        sa.select(col(TicketSla.calendar)).where(col(TicketSla.ticket_id) == ticket_id)
+    )
 
 
 # -- saved views ----------------------------------------------------------------------
@@ -408,9 +415,9 @@ def calendar_of(session: Session, ticket_id: int) -> str | None:
 def list_saved_views(session: Session, actor: Actor) -> list[SavedView]:
     """The actor's own views and those shared within the IT unit, by name."""
     stmt = sa.select(SavedView).where(
-        sa.or_(SavedView.owner_id == actor.user_id, SavedView.shared.is_(True))
+        sa.or_(col(SavedView.owner_id) == actor.user_id, col(SavedView.shared).is_(True))
     )
-    return list(session.scalars(stmt.order_by(SavedView.name, SavedView.id)))
+    return list(session.scalars(stmt.order_by(col(SavedView.name), col(SavedView.id))))
 
 
 def get_saved_view(session: Session, actor: Actor, view_id: int) -> SavedView:
@@ -426,23 +433,25 @@ def get_saved_view(session: Session, actor: Actor, view_id: int) -> SavedView:
 def list_agents(session: Session) -> list[tuple[int, str]]:
     """Active users tickets can be assigned to: ``(id, name or e-mail)`` by name."""
     rows = session.execute(
-        sa.select(User.id, User.name, User.email)
-        .where(User.role.in_(ASSIGNABLE_ROLES), User.active.is_(True))
-        .order_by(User.name, User.email)
+        sa.select(col(User.id), col(User.name), col(User.email))
+        .where(col(User.role).in_(ASSIGNABLE_ROLES), col(User.active).is_(True))
+        .order_by(col(User.name), col(User.email))
     )
-    return [(i, name or email) for i, name, email in rows]
+    return [(i, name or email) for i, name, email in rows if i is not None]
 
 
 def names_of(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in user_ids if i is not None}
     if not wanted:
         return {}
-    rows = session.execute(sa.select(User.id, User.name, User.email).where(User.id.in_(wanted)))
-    return {i: name or email for i, name, email in rows}
+    rows = session.execute(
+        sa.select(col(User.id), col(User.name), col(User.email)).where(col(User.id).in_(wanted))
+    )
+    return {i: name or email for i, name, email in rows if i is not None}
 
 
 def is_available(session: Session, actor: Actor) -> bool:
-    return bool(session.scalar(sa.select(User.available).where(User.id == actor.user_id)))
+    return bool(session.scalar(sa.select(col(User.available)).where(col(User.id) == actor.user_id)))
 
 
 # -- one ticket -------------------------------------------------------------------------
@@ -484,13 +493,13 @@ def timeline(session: Session, actor: Actor, ticket: Ticket) -> list[Entry]:
         entries.append(group)
     for a in list_attachments(session, actor, ticket.id, limit=200).items:
         entries.append(Entry(a.uploaded_at, "attachment", a.uploaded_by, a.internal, data=vars(a)))
-    mails = sa.select(MailMessage).where(MailMessage.ticket_id == ticket.id)
-    for m in session.scalars(mails.order_by(MailMessage.id)):
+    mails = sa.select(MailMessage).where(col(MailMessage.ticket_id) == ticket.id)
+    for m in session.scalars(mails.order_by(col(MailMessage.id))):
         entries.append(
             Entry(m.received_at, "mail_in", data={"sender": m.sender, "subject": m.subject})
         )
-    sent = sa.select(Notification).where(Notification.ticket_id == ticket.id)
-    for n in session.scalars(sent.order_by(Notification.id)):
+    sent = sa.select(Notification).where(col(Notification.ticket_id) == ticket.id)
+    for n in session.scalars(sent.order_by(col(Notification.id))):
         entries.append(
             Entry(
                 n.sent_at or n.created_at,
@@ -498,8 +507,8 @@ def timeline(session: Session, actor: Actor, ticket: Ticket) -> list[Entry]:
                 data={"recipient": n.recipient, "event": n.event, "status": n.status},
             )
         )
-    events = sa.select(SlaEvent).where(SlaEvent.ticket_id == ticket.id)
-    for e in session.scalars(events.order_by(SlaEvent.at)):
+    events = sa.select(SlaEvent).where(col(SlaEvent.ticket_id) == ticket.id)
+    for e in session.scalars(events.order_by(col(SlaEvent.at))):
         entries.append(Entry(e.at, "sla", data={"target": e.target, "kind": e.kind}))
     entries.sort(key=lambda e: e.at)
     return entries
@@ -508,7 +517,9 @@ def timeline(session: Session, actor: Actor, ticket: Ticket) -> list[Entry]:
 def last_history_id(session: Session, ticket_id: int) -> int:
     """The newest history entry's id: a form carries it to tell later changes apart."""
     found = session.scalar(
-        sa.select(sa.func.max(TicketHistory.id)).where(TicketHistory.ticket_id == ticket_id)
+        sa.select(sa.func.max(col(TicketHistory.id))).where(
+            col(TicketHistory.ticket_id) == ticket_id
+        )
     )
     return int(found or 0)
 
@@ -518,11 +529,11 @@ def last_history_ids(session: Session, ticket_ids: Sequence[int]) -> dict[int, i
     if not ticket_ids:
         return {}
     rows = session.execute(
-        sa.select(TicketHistory.ticket_id, sa.func.max(TicketHistory.id))
-        .where(TicketHistory.ticket_id.in_(list(ticket_ids)))
-        .group_by(TicketHistory.ticket_id)
+        sa.select(col(TicketHistory.ticket_id), sa.func.max(col(TicketHistory.id)))
+        .where(col(TicketHistory.ticket_id).in_(list(ticket_ids)))
+        .group_by(col(TicketHistory.ticket_id))
     )
-    return {ticket_id: int(last) for ticket_id, last in rows}
+    return {ticket_id: int(last) for ticket_id, last in rows if last is not None}
 
 
 def changes_since(
@@ -530,11 +541,11 @@ def changes_since(
 ) -> list[TicketHistory]:
     """History entries written after ``after_id`` (what changed while a form was open)."""
     stmt = sa.select(TicketHistory).where(
-        TicketHistory.ticket_id == ticket.id, TicketHistory.id > after_id
+        col(TicketHistory.ticket_id) == ticket.id, col(TicketHistory.id) > after_id
     )
     if actor.is_municipal:
-        stmt = stmt.where(TicketHistory.internal.is_(False))
-    return list(session.scalars(stmt.order_by(TicketHistory.id)))
+        stmt = stmt.where(col(TicketHistory.internal).is_(False))
+    return list(session.scalars(stmt.order_by(col(TicketHistory.id))))
 
 
 @dataclass(frozen=True)
@@ -548,43 +559,49 @@ def colleagues_on(session: Session, actor: Actor, ticket_id: int, now: datetime)
     """Other IT users who opened or changed the ticket in the last few minutes."""
     since = now - RECENT
     seen = session.execute(
-        sa.select(TicketView.user_id, TicketView.seen_at).where(
-            TicketView.ticket_id == ticket_id,
-            TicketView.user_id != actor.user_id,
-            TicketView.seen_at >= since,
+        sa.select(col(TicketView.user_id), col(TicketView.seen_at)).where(
+            col(TicketView.ticket_id) == ticket_id,
+            col(TicketView.user_id) != actor.user_id,
+            col(TicketView.seen_at) >= since,
         )
     ).all()
     changed = session.execute(
-        sa.select(TicketHistory.actor_id, sa.func.max(TicketHistory.at))
+        sa.select(col(TicketHistory.actor_id), sa.func.max(col(TicketHistory.at)))
         .where(
-            TicketHistory.ticket_id == ticket_id,
-            TicketHistory.actor_id.is_not(None),
-            TicketHistory.actor_id != actor.user_id,
-            TicketHistory.at >= since,
+            col(TicketHistory.ticket_id) == ticket_id,
+            col(TicketHistory.actor_id).is_not(None),
+            col(TicketHistory.actor_id) != actor.user_id,
+            col(TicketHistory.at) >= since,
         )
-        .group_by(TicketHistory.actor_id)
+        .group_by(col(TicketHistory.actor_id))
     ).all()
     it_users = {
         i
         for (i,) in session.execute(
-            sa.select(User.id).where(
-                User.id.in_({u for u, _ in [*seen, *changed]}),
-                User.role.notin_((Role.REQUESTER.value, Role.ORDERER.value)),
+            sa.select(col(User.id)).where(
+                col(User.id).in_({u for u, _ in [*seen, *changed]}),
+                col(User.role).notin_((Role.REQUESTER.value, Role.ORDERER.value)),
             )
         )
     }
     names = names_of(session, it_users)
-    out = [Colleague(names[u], "changed", at) for u, at in changed if u in it_users]
+    out = [
+        Colleague(names[u], "changed", at) for u, at in changed if u is not None and u in it_users
+    ]
     out += [Colleague(names[u], "viewed", at) for u, at in seen if u in it_users]
     return sorted(out, key=lambda c: c.at, reverse=True)
 
 
 def origin_of(session: Session, ticket: Ticket) -> dict[str, int] | None:
     """The order or the outage the ticket was opened for, if any: ``{"order": id}``."""
-    order_id = session.scalar(sa.select(Order.id).where(Order.ticket_id == ticket.id).limit(1))
+    order_id = session.scalar(
+        sa.select(col(Order.id)).where(col(Order.ticket_id) == ticket.id).limit(1)
+    )
     if order_id is not None:
         return {"order": order_id}
-    outage_id = session.scalar(sa.select(Outage.id).where(Outage.ticket_id == ticket.id).limit(1))
+    outage_id = session.scalar(
+        sa.select(col(Outage.id)).where(col(Outage.ticket_id) == ticket.id).limit(1)
+    )
     if outage_id is not None:
         return {"outage": outage_id}
     return None
