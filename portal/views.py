@@ -24,6 +24,7 @@ from servicedesk import queries, services
 from servicedesk.attachments import services as attachment_services
 from servicedesk.attachments.api import content_response
 from servicedesk.choices import TicketStatus
+from servicedesk.triage.store import auto_router
 
 bp = Blueprint(
     "portal",
@@ -178,7 +179,13 @@ def new_ticket() -> Any:
                 # As the API does: no transaction stays open across the virus scan.
                 session.commit()
                 uploads = attachments.prepare(form.file.data)
-            filed = services.file_ticket(session, actor(), data, source="web")
+            filed = services.file_ticket(
+                session,
+                actor(),
+                data,
+                source="web",
+                auto_route=auto_router(current_app.config["SETTINGS"]),
+            )
             attachments.attach(session, actor(), filed.ticket.id, uploads)
         except DomainError as exc:
             _form_errors(form, exc)

@@ -107,9 +107,7 @@ class Tickets(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """File a ticket; it is numbered, routed, maybe auto-assigned and SLA-timed."""
         session = db_session()
-        auto_route = (
-            triage.confident_queue if current_app.config["SETTINGS"].triage_auto_route else None
-        )
+        auto_route = triage.auto_router(current_app.config["SETTINGS"])
         filed = services.file_ticket(session, current_actor(), data, auto_route=auto_route)
         # The stored values with the SLA, as queries.present shows a ticket.
         return _ticket_response(SimpleNamespace(**vars(filed.ticket), sla=filed.sla), 201)

@@ -166,6 +166,12 @@ def suggest(session: Session, title: str, description: str) -> dict[str, Any]:
     return {"model_version": now.version, **now.model.suggest(title, description)}
 
 
+def auto_router(settings: Any) -> Any:
+    """What ticket creation routes with (``services.file_ticket``'s ``auto_route``): the
+    confident model's queue when the deployment switched it on (``TRIAGE_AUTO_ROUTE``)."""
+    return confident_queue if getattr(settings, "triage_auto_route", False) else None
+
+
 def confident_queue(session: Session, title: str, description: str) -> dict[str, Any] | None:
     """The queue the model would route to, when its confidence reaches the threshold:
     ``{queue, model_version, confidence, threshold}``; else None."""

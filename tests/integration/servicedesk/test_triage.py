@@ -322,3 +322,40 @@ def test_retrain_job_trains_at_night_when_enough_is_new(trained, app):
     assert jobs.retrain(day) == {"skipped": "day"}
     assert jobs.retrain(ctx) == {"new_resolved": 24, "trained": 1, "version": 2}
     assert jobs.retrain(ctx)["trained"] == 0
+
+
+def test_a_ticket_filed_on_the_web_page_is_routed_like_one_filed_by_the_api(
+    trained, auto_route, app
+):
+    """Auto-routing is creation's, whichever door the ticket comes in by."""
+    import re
+
+    from tests.integration.portal.conftest import bokmal_client, csrf
+
+    desk, admin, requester, _ = trained
+    before = app.config["SETTINGS"]
+    app.config["SETTINGS"] = dataclasses.replace(before, demo_signin=True)
+    try:
+        browser = bokmal_client(app)
+        token = csrf(browser.get("/sign-in/demo").get_data(as_text=True))
+        browser.post(f"/sign-in/demo/{requester.id}", data={"csrf_token": token})
+        form = browser.get("/tickets/new").get_data(as_text=True)
+        response = browser.post(
+            "/tickets/new",
+            data={
+                "csrf_token": csrf(form),
+                "title": "Gerica henger",
+                "description": "Pasient journal borte.",
+                "type": "incident",
+                "service_code": "",
+                "impact": "2",
+                "urgency": "2",
+            },
+        )
+    finally:
+        app.config["SETTINGS"] = before
+    assert response.status_code == 303, response.get_data(as_text=True)
+    ticket_id = int(re.search(r"/tickets/(\d+)", response.headers["Location"]).group(1))
+    [routing] = [h for h in desk.history(admin, ticket_id) if h["field"] == "routing"]
+    assert routing["new"]["reason"] == "triage model"
+    assert desk.get(admin, ticket_id).json["queue"] == "HELSE"
