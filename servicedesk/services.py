@@ -95,9 +95,11 @@ def create_ticket(
     *,
     now: datetime | None = None,
     source: str = "api",
+    auto_route: AutoRoute | None = None,
 ) -> Ticket:
     """File a ticket: routed (or placed in the given queue), numbered, assigned, SLA-timed."""
-    return attach(session, file_ticket(session, actor, data, now=now, source=source).ticket)
+    filed = file_ticket(session, actor, data, now=now, source=source, auto_route=auto_route)
+    return attach(session, filed.ticket)
 
 
 def attach(session: Session, stored: SimpleNamespace) -> Ticket:

@@ -245,6 +245,7 @@ def apply(
     sink: AttachmentSink | None = None,
     prepared: list[Any] | None = None,
     now: datetime | None = None,
+    auto_route: services.AutoRoute | None = None,
 ) -> MailMessage | None:
     """Make ``decision`` so and record the mail, in the caller's transaction (flushes only).
 
@@ -278,7 +279,7 @@ def apply(
         record.comment_id = _comment(session, mail, decision, files, now)
     else:
         record.outcome = TICKET
-        record.ticket_id = _new_ticket(session, mail, decision, files, now)
+        record.ticket_id = _new_ticket(session, mail, decision, files, now, auto_route)
     session.add(record)
     session.flush()
     return record
@@ -372,6 +373,7 @@ def _new_ticket(
     decision: Decision,
     files: Files,
     now: datetime,
+    auto_route: services.AutoRoute | None = None,
 ) -> int:
     if decision.user_id is not None:
         user = session.get(User, decision.user_id)
@@ -392,7 +394,9 @@ def _new_ticket(
         "title": (mail.subject or "(uten emne)")[:200],
         "description": files.body(mail.text),
     }
-    ticket = services.create_ticket(session, actor, data, now=now, source="email")
+    ticket = services.create_ticket(
+        session, actor, data, now=now, source="email", auto_route=auto_route
+    )
     assert ticket.id is not None
     _thread_receipt(session, ticket.id, mail.message_id)
     files.store(session, actor, ticket.id, None)

@@ -30,6 +30,7 @@ from servicedesk.mail import intake
 from servicedesk.mail.imap import PROCESSED, QUARANTINE, Mailbox
 from servicedesk.mail.models import QUARANTINED
 from servicedesk.mail.parse import ParsedMail, message_id_of, parse, parse_headers
+from servicedesk.triage.store import auto_router
 
 log = logging.getLogger(__name__)
 FETCH_CHUNK = 20
@@ -64,6 +65,7 @@ def run_intake(
         sink = default_sink(settings)
     counts: dict[str, int | str] = {}
     desk = intake.desk_address(settings)
+    route = auto_router(settings)  # a confident triage model routes new tickets, if switched on
     with mailbox_factory(settings) as mailbox:
         waiting = mailbox.waiting(settings.mail_batch)
         large = [uid for uid, size in waiting if size > settings.mail_max_bytes]
@@ -75,7 +77,7 @@ def run_intake(
                 f"too large: {sizes[uid]} bytes, over MAIL_MAX_BYTES ({settings.mail_max_bytes}); "
                 "not fetched, kept in the Quarantine folder"
             )
-            folder = _take(database, mail, None, desk, sink, now, counts)  # type: ignore[arg-type]
+            folder = _take(database, mail, None, desk, sink, now, counts, route)  # type: ignore[arg-type]
             _committed(moves, uid, folder, on_committed)
         _move(mailbox, moves)
         small = [uid for uid, size in waiting if size <= settings.mail_max_bytes]
@@ -86,7 +88,7 @@ def run_intake(
                 except Exception as exc:  # the stdlib parser should not raise; if it does:
                     mail = ParsedMail(message_id_of(None, raw), None, "", "", "", "", size=len(raw))
                     mail.problem = f"unreadable MIME: {type(exc).__name__}: {exc}"
-                folder = _take(database, mail, raw, desk, sink, now, counts)  # type: ignore[arg-type]
+                folder = _take(database, mail, raw, desk, sink, now, counts, route)  # type: ignore[arg-type]
                 _committed(moves, uid, folder, on_committed)
             # One MOVE per folder for the chunk, after every commit of it.
             _move(mailbox, moves)
@@ -101,6 +103,7 @@ def _take(
     sink: intake.AttachmentSink | None,
     now: Callable[[], datetime],
     counts: dict[str, int | str],
+    auto_route: Any = None,
 ) -> str | None:
     """Handle one mail in its own transaction; the IMAP folder it goes to (None: leave it).
 
@@ -117,7 +120,14 @@ def _take(
         with database.session() as session, session.begin():
             decision = intake.decide(session, mail, desk=desk, now=now())
             record = intake.apply(
-                session, mail, decision, raw, sink=sink, prepared=prepared, now=now()
+                session,
+                mail,
+                decision,
+                raw,
+                sink=sink,
+                prepared=prepared,
+                now=now(),
+                auto_route=auto_route,
             )
         outcome = record.outcome if record is not None else decision.recorded_outcome
         _count(counts, decision.action)

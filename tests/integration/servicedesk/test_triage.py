@@ -359,3 +359,25 @@ def test_a_ticket_filed_on_the_web_page_is_routed_like_one_filed_by_the_api(
     [routing] = [h for h in desk.history(admin, ticket_id) if h["field"] == "routing"]
     assert routing["new"]["reason"] == "triage model"
     assert desk.get(admin, ticket_id).json["queue"] == "HELSE"
+
+
+def test_a_mail_from_a_user_is_routed_like_a_ticket_filed_by_the_api(trained, auto_route, app):
+    from servicedesk.mail import intake
+    from servicedesk.mail.parse import parse
+    from tests.mailserver import DESK, mail
+
+    desk, admin, requester, _ = trained
+    raw = mail(requester.email, "Gerica henger", "Pasient journal borte.").as_bytes()
+    parsed = parse(raw)
+    decision = intake.decide(desk.session, parsed, desk=DESK)
+    assert decision.action == "new"
+    record = intake.apply(
+        desk.session,
+        parsed,
+        decision,
+        raw,
+        auto_route=store.auto_router(app.config["SETTINGS"]),
+    )
+    desk.session.commit()
+    ticket = desk.get(admin, record.ticket_id).json
+    assert ticket["queue"] == "HELSE" and ticket["source"] == "email"
