@@ -256,3 +256,23 @@ def test_an_internal_attachment_is_listed_for_agents_only(app, sign_in, desk, co
     mine = sign_in(requester)
     assert "intern.txt" not in mine.get(url).get_data(as_text=True)
     assert mine.get(f"{url}/attachments/{internal.id}").status_code == 404
+
+
+def test_the_agents_timeline_links_each_attachment_to_its_download(sign_in, desk, configure):
+    requester = desk.create_user("requester", HOST)
+    ticket = desk.ticket(requester)
+    upload = desk.client.post(
+        f"/api/v1/tickets/{ticket['id']}/attachments",
+        headers=requester.headers,
+        data={"file": (io.BytesIO(b"logg fra skriveren"), "skriver.log")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 201, upload.json
+    agent = sign_in(desk.create_user("agent"))
+    page = agent.get(f"/desk/tickets/{ticket['id']}").get_data(as_text=True)
+    href = f"/tickets/{ticket['id']}/attachments/{upload.json['id']}"
+    assert f'href="{href}">skriver.log</a>' in page
+    download = agent.get(href)
+    body = download.data
+    download.close()
+    assert download.status_code == 200 and body == b"logg fra skriveren"
