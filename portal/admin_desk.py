@@ -42,6 +42,8 @@ from servicedesk.sla import policies
 from servicedesk.sla.clock import WEEKDAYS
 
 bp = Blueprint("portal_admin_desk", __name__, url_prefix="/admin/desk", template_folder="templates")
+# The name of a new SLA policy set or calendar (the API's path segment).
+NEW_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
 NAME = Regexp(r"^[a-z0-9][a-z0-9_-]{0,49}$", message=_l("Små bokstaver, sifre, - og _."))
 DAY_NAMES = {
     "mon": _l("Mandag"),
@@ -259,8 +261,13 @@ def reapply_policy_set(name: str) -> Any:
 def new_policy_set() -> Any:
     """Go to a new set's form by its name."""
     name = (request.args.get("name") or "").strip()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,49}", name):
-        abort(400)
+    if not NEW_NAME.fullmatch(name):
+        return render_template(
+            "admin/sla_policies.html",
+            rows=policies.list_policy_sets(db_session(), actor()),
+            new_name=name,
+            name_error=_("Bruk små bokstaver, sifre, - og _ (høyst 50 tegn)."),
+        ), 422
     return redirect(url_for(".policy_set", name=name), 303)
 
 
@@ -415,8 +422,13 @@ def calendars() -> Any:
 def new_calendar() -> Any:
     """Go to a new calendar's form by its name."""
     name = (request.args.get("name") or "").strip()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,49}", name):
-        abort(400)
+    if not NEW_NAME.fullmatch(name):
+        return render_template(
+            "admin/calendars.html",
+            rows=policies.list_calendars(db_session(), actor()),
+            new_name=name,
+            name_error=_("Bruk små bokstaver, sifre, - og _ (høyst 50 tegn)."),
+        ), 422
     return redirect(url_for(".calendar", name=name), 303)
 
 

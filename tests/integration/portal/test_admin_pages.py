@@ -590,3 +590,13 @@ def test_admin_reapplies_a_policy_set_to_open_tickets(admin, desk, session):
     assert change.tickets_affected == 1
     history = admin.get(path).get_data(as_text=True)
     assert "Gitt åpne saker" in history
+
+
+@pytest.mark.parametrize("path", ["/admin/desk/sla-policies-new", "/admin/desk/calendars-new"])
+def test_a_bad_new_name_is_marked_at_the_field_and_kept(sign_in, desk, path):
+    admin = sign_in(desk.create_user("admin"))
+    response = admin.get(path, query_string={"name": "Ny Kalender!"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'value="Ny Kalender!"' in page and 'aria-invalid="true"' in page
+    assert "Bruk små bokstaver, sifre, - og _" in page
