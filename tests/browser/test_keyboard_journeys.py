@@ -165,11 +165,6 @@ def replace_text(browser, label: str, text: str) -> None:
     type_text(browser, text)
 
 
-def _fresh(session, model, key):
-    session.expire_all()
-    return session.get(model, key)
-
-
 # --- ordering and approving (issue 18) -------------------------------------------------
 
 
@@ -210,7 +205,7 @@ def test_requester_orders_an_optional_service_and_the_orderer_approves_it(browse
         lambda: f"Bestilling nr. {order_id} er godkjent" in page_text(browser),
         lambda: f"the approval's message (page: {page_text(browser)[:400]})",
     )
-    assert wait_for_path(browser, "/approvals")
+    wait_for_path(browser, "/approvals")
     with live.session() as session:
         order = session.get(Order, order_id)
         orderer = _actor(session, DEMO_USERS["orderer"])
