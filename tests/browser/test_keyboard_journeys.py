@@ -111,7 +111,7 @@ def test_sign_in_file_a_ticket_with_a_file_comment_read_the_answer_and_sign_out(
 
     # Add a comment.
     fill(browser, "Kommentar", "Det gjelder den bærbare PC-en.")
-    activate(browser, "Legg til kommentar")
+    submit(browser, "Legg til kommentar")
     wait_for(lambda: "Det gjelder den bærbare PC-en." in page_text(browser), "the comment")
 
     # The agent answers (through the same service function as the pages); reload.
@@ -158,6 +158,19 @@ def as_person(browser, live, cookies: list[dict]) -> None:
         browser.add_cookie(cookie)
 
 
+def submit(browser, text: str) -> None:
+    """``activate`` a form's button named ``text`` and wait for the answer's page (a new
+    document: the old one may be at the same address, complete)."""
+    browser.execute_script("window.journeyOldPage = true")
+    activate(browser, text)
+    wait_for(
+        lambda: browser.execute_script(
+            "return !window.journeyOldPage && document.readyState === 'complete'"
+        ),
+        f"the page answering {text!r}",
+    )
+
+
 def replace_text(browser, label: str, text: str) -> None:
     """TAB to the field labelled ``label``, select what it holds and type over it."""
     tab_to(browser, label, exact=True)
@@ -176,7 +189,7 @@ def test_requester_orders_an_optional_service_and_the_orderer_approves_it(browse
     wait_for_path(browser, "/catalogue/OWA")
     replace_text(browser, "Antall", "3")
     fill(browser, "Merknad", "Tre nye vikarer i barnehagen fra januar.")
-    activate(browser, "Send bestillingen")
+    submit(browser, "Send bestillingen")
     path = wait_for_path(browser, r"/orders/\d+")
     order_id = int(re.search(r"\d+$", path).group())
     assert "venter på godkjenning" in page_text(browser)
@@ -200,7 +213,7 @@ def test_requester_orders_an_optional_service_and_the_orderer_approves_it(browse
     activate(browser, "Godkjenninger")
     wait_for_path(browser, "/approvals")
     assert "Tre nye vikarer i barnehagen fra januar." in page_text(browser)
-    activate(browser, f"Godkjenn: bestilling nr. {order_id}")
+    submit(browser, f"Godkjenn: bestilling nr. {order_id}")
     wait_for(
         lambda: f"Bestilling nr. {order_id} er godkjent" in page_text(browser),
         lambda: f"the approval's message (page: {page_text(browser)[:400]})",
@@ -300,14 +313,14 @@ def test_agent_takes_a_ticket_breaching_soon_answers_waits_and_resolves_it(brows
     tab_to(browser, ticket.number, limit=300)
     press(browser, Keys.ENTER)
     wait_for_path(browser, rf"/desk/tickets/{ticket.id}")
-    activate(browser, "Ta saken")
+    submit(browser, "Ta saken")
     wait_for(lambda: "Ta saken" not in page_text(browser), "the take button gone")
     with live.session() as session:
         assert session.get(Ticket, ticket.id).assignee_id == agent.user_id
 
     # A public answer (the default of "Hvem ser det?"), then "Venter".
     fill(browser, "Tekst", "Prøv å slå skriveren av og på. Står lampen fortsatt gult?")
-    activate(browser, "Send")
+    submit(browser, "Send")
     wait_for(
         lambda: "Står lampen fortsatt gult?" in page_text(browser),
         "the answer in the timeline",
@@ -315,11 +328,11 @@ def test_agent_takes_a_ticket_breaching_soon_answers_waits_and_resolves_it(brows
     # The status list offers only the allowed next steps: taken is "Tildelt", which
     # goes on to "Under arbeid" before it can wait.
     fill(browser, "Status", "Under")
-    activate(browser, "Lagre endringer")
+    submit(browser, "Lagre endringer")
     wait_for(lambda: _status(live, ticket.id) == "in_progress", "the ticket in progress")
     wait_for_path(browser, rf"/desk/tickets/{ticket.id}")
     fill(browser, "Status", "Venter")
-    activate(browser, "Lagre endringer")
+    submit(browser, "Lagre endringer")
     wait_for(
         lambda: _status(live, ticket.id) == "pending",
         lambda: f"the ticket pending (page: {page_text(browser)[:1500]})",
@@ -339,7 +352,7 @@ def test_agent_takes_a_ticket_breaching_soon_answers_waits_and_resolves_it(brows
     wait_for_path(browser, rf"/tickets/{ticket.id}")
     assert "Står lampen fortsatt gult?" in page_text(browser)
     fill(browser, "Kommentar", "Nå skriver den ut igjen, takk!")
-    activate(browser, "Legg til kommentar")
+    submit(browser, "Legg til kommentar")
     wait_for(lambda: "Nå skriver den ut igjen, takk!" in page_text(browser), "the reply")
     assert _status(live, ticket.id) == "in_progress"
 
@@ -349,7 +362,7 @@ def test_agent_takes_a_ticket_breaching_soon_answers_waits_and_resolves_it(brows
     assert "Nå skriver den ut igjen, takk!" in page_text(browser)
     fill(browser, "Status", "Løst")
     fill(browser, "Løsning", "Skriveren ble startet på nytt.")
-    activate(browser, "Lagre endringer")
+    submit(browser, "Lagre endringer")
     wait_for(lambda: _status(live, ticket.id) == "resolved", "the ticket resolved")
     browser.refresh()
     assert "Løst" in page_text(browser)
@@ -370,7 +383,7 @@ def test_operator_records_an_outage_the_municipality_sees_on_its_home_page(brows
     press(browser, Keys.SPACE)
     assert focused(browser).is_selected()
     fill(browser, "Beskrivelse", description)
-    activate(browser, "Registrer avbrudd")
+    submit(browser, "Registrer avbrudd")
     wait_for(
         lambda: "recorded=" in browser.current_url,
         lambda: f"the recorded outage (page: {page_text(browser)[:1500]})",
@@ -414,7 +427,7 @@ def test_admin_deactivates_a_user_whose_open_session_ends_at_once(browser, live)
     tab_to(browser, email, limit=200)
     press(browser, Keys.ENTER)
     wait_for_path(browser, rf"/admin/users/{user_id}")
-    activate(browser, "Deaktiver brukeren")
+    submit(browser, "Deaktiver brukeren")
     wait_for(lambda: "Brukeren er deaktivert." in page_text(browser), "the deactivation")
     with live.session() as session:
         assert session.get(User, user_id).active is False
