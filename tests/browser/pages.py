@@ -65,16 +65,19 @@ def accessible_text(driver: Any, element: Any) -> list[str]:
     return [" ".join(n.split()) for n in names if n and n.strip()]
 
 
-def tab_to(driver: Any, text: str, *, limit: int = 120, backwards: bool = False) -> Any:
+def tab_to(
+    driver: Any, text: str, *, limit: int = 120, backwards: bool = False, exact: bool = False
+) -> Any:
     """Press TAB (SHIFT+TAB when ``backwards``) until the focused element is named
-    ``text`` (exactly, or starting with it); returns it. Fails after ``limit`` presses."""
+    ``text`` (exactly, or starting with it unless ``exact``); returns it. Fails after
+    ``limit`` presses."""
     wanted = " ".join(text.split())
     seen: list[str] = []
     for _ in range(limit):
         press(driver, Keys.SHIFT + Keys.TAB if backwards else Keys.TAB)
         element = focused(driver)
         names = accessible_text(driver, element)
-        if any(n == wanted or n.startswith(wanted) for n in names):
+        if any(n == wanted or (not exact and n.startswith(wanted)) for n in names):
             return element
         seen.append(names[0] if names else element.tag_name)
     raise AssertionError(f"{text!r} not reached by keyboard in {limit} presses; passed {seen}")
@@ -92,8 +95,9 @@ def activate(driver: Any, text: str) -> None:
 
 
 def fill(driver: Any, label: str, text: str) -> None:
-    """TAB to the field labelled ``label`` and type ``text`` (a select picks by typing)."""
-    tab_to(driver, label)
+    """TAB to the field labelled exactly ``label`` and type ``text`` (a select picks by
+    typing)."""
+    tab_to(driver, label, exact=True)
     type_text(driver, text)
 
 

@@ -162,3 +162,24 @@ def test_a_page_with_several_forms_repeats_no_id(sign_in, desk):
     assert page.count('name="csrf_token"') >= 2  # sign-out, comment, cancel
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_a_requesters_comment_resumes_a_pending_ticket(sign_in, desk):
+    me = desk.create_user("requester", HOST)
+    agent = desk.create_user("agent")
+    found = desk.ticket(me)
+    desk.change(agent, found["id"], assignee=agent.id)
+    desk.change(agent, found["id"], status="in_progress")
+    desk.change(agent, found["id"], status="pending")
+    browser = sign_in(me)
+    url = f"/tickets/{found['id']}"
+    page = browser.get(url).get_data(as_text=True)
+    said = browser.post(
+        url + "/comments", data={"csrf_token": csrf(page), "body": "Nå virker den."}
+    )
+    assert said.status_code == 303
+    desk.session.expire_all()
+    assert desk.session.get(Ticket, found["id"]).status == "in_progress"
+    # The history says the system resumed it (as a mailed reply does), after the comment.
+    changes = [(h["field"], h.get("new")) for h in desk.history(agent, found["id"])]
+    assert changes[-2:] == [("comment", "Nå virker den."), ("status", "in_progress")]
