@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.auth.actor import Actor, Role
 from kommune_ikt.errors import DomainError, NotFound
 from kommune_ikt.messages import N_
 from kommune_ikt.types import utcnow
@@ -258,11 +258,6 @@ def comment(ticket_id: int) -> Any:
                 uploads = attachments.prepare(form.file.data)
             found = queries.get_ticket(session, actor(), ticket_id, for_update=True)
             said = services.add_comment(session, actor(), found, form.body.data, False)
-            if found.status == TicketStatus.PENDING and actor().is_municipal:
-                # The answer the ticket waited for: it resumes, as a mailed reply does.
-                services.update_ticket(
-                    session, SYSTEM, found, {"status": TicketStatus.IN_PROGRESS.value}
-                )
             attachments.attach(session, actor(), ticket_id, uploads, comment_id=said.id)
         except attachments.FileRefused as exc:
             session.rollback()

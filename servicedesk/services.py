@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.auth.models import User
 from kommune_ikt.errors import Conflict, Forbidden, ValidationFailed
 from kommune_ikt.messages import N_
@@ -517,6 +517,10 @@ def add_comment(
         apply_sla(session, ticket, now)
     recipients = {ticket.requester_id, ticket.assignee_id} - {actor.user_id, None}
     _notify(session, ticket, "ticket_commented", recipients, comment=body)  # type: ignore[arg-type]
+    if actor.is_municipal and S(ticket.status) == S.PENDING:
+        # The answer the ticket waited for: it resumes (and its SLA clock with it),
+        # whichever way the municipality's staff answered (API, web page or mail).
+        update_ticket(session, SYSTEM, ticket, {"status": S.IN_PROGRESS.value}, now=now)
     return comment
 
 
