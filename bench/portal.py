@@ -239,7 +239,8 @@ def bulk_action(browser: requests.Session, base: str, ids: dict[str, Any], sampl
 
 
 def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    print(f"\n== {kind}: web pages with {args.tickets:,} tickets ==", flush=True)
+    size = f"the kept {args.reuse}" if args.reuse else f"{args.tickets:,} tickets"
+    print(f"\n== {kind}: web pages with {size} ==", flush=True)
     results: dict[str, Any] = {}
     with _database(kind, args) as url:
         if not args.reuse:
@@ -318,6 +319,8 @@ def main() -> None:
     parser.add_argument("--reuse", metavar="URL", help="measure a database kept by --keep again")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    if args.reuse:  # the kept database's own kind, whatever --db says
+        kinds = ["sqlite" if args.reuse.startswith("sqlite") else "postgresql"]
     for kind in kinds:
         run(kind, args)
 
