@@ -1,16 +1,24 @@
 """The web pages' server time and weight, with a million tickets loaded.
 
     .venv/bin/python bench/portal.py [--db postgresql|sqlite|both] [--tickets 1000000]
-        [--samples 100] [--workers 2] [--keep]
+        [--samples 100] [--bulk-samples 10] [--workers 2] [--keep] [--reuse URL]
 
-For each database: a scratch database, migrated, seeded and bulk-loaded exactly as
+For each database: a scratch database, migrated, seeded and bulk-loaded as
 bench/tickets.py does (IKT Orkidé's nine members, 45 requesters, ``--tickets``
-tickets over 2019 … now), then topped up with the demo (catalogue, prices, demo
-users, outages). ``kommune-ikt serve`` (gunicorn, gthread workers) serves it with
+tickets over 2019 … now) but with 200 agents spread over the queues (issue 19),
+then topped up with the demo (catalogue, prices, demo users, outages), and one
+requester's newest ticket given comments until its desk timeline has 200 entries.
+
+``kommune-ikt serve`` (gunicorn, gthread workers) serves it with
 the demo sign-in on; each role signs in through the demo page like a browser
 (cookie, CSRF token) and one client reads each page ``--samples`` times after a
 warm-up. Printed: p50 and p95 of the time to the last byte on loopback (an upper
-bound of the server time), and the issue's target.
+bound of the server time), and the issue's target. The agent's pages (issue 19):
+the desk (the agent's own view and a queue's view, each with every view's count),
+the queue's table alone (the htmx refresh), and the ticket with 200 entries. Then
+the desk's bulk form (CSRF, "assign") on 50 open tickets of the queue,
+``--bulk-samples`` times, alternately to the agent and a colleague: target < 2 s.
+``--keep`` leaves the database; ``--reuse URL`` measures it again without loading.
 
 Weight: the home page with every style and script it links, as a browser that
 accepts compression downloads them on a first visit, and the page alone on a
@@ -28,6 +36,8 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,10 +53,14 @@ from ceiling import free_port, scratch_database, serving  # noqa: E402
 from tickets import load_postgresql, load_sqlite, seed  # noqa: E402
 
 from kommune_ikt import migrate  # noqa: E402
+from kommune_ikt.auth.actor import Actor, Role  # noqa: E402
+from kommune_ikt.auth.models import User  # noqa: E402
 from kommune_ikt.db import Database, create_db_engine  # noqa: E402
 from kommune_ikt.demo import load_demo  # noqa: E402
+from portal.desk import queries as desk  # noqa: E402
+from service_catalog.models import Service  # noqa: E402
 from servicedesk import services  # noqa: E402
-from servicedesk.models import RoutingRule, Ticket  # noqa: E402
+from servicedesk.models import QueueAgent, RoutingRule, Ticket  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "kommune-ikt")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -57,11 +71,17 @@ YEAR = date.today().year
 # (role's e-mail, page label, path or a callable of the run's ids, target p95 ms)
 REQUESTER = "bruker0.1505@bench.example"  # a bench requester: ~1/45 of the tickets are theirs
 ORDERER = "orderer@kristiansund.demo"  # sees every ticket of Kristiansund (~1/9)
-AGENT = "agent@orkide.demo"
+AGENT = "agent0@bench.example"  # one of the 200 agents: in ARBEIDSPLASS and on the first line
+AGENTS = 200  # issue 19: 200 agents, spread over the queues
+TIMELINE = 200  # issue 19: a ticket with 200 timeline entries
+BULK = 50  # issue 19: a bulk action on 50 tickets
+BULK_QUEUE = "ARBEIDSPLASS"  # the queue view measured; a colleague from it for the bulk
+OPEN = ("new", "assigned", "in_progress", "pending")
 
 
 def pages(ids: dict[str, Any]) -> list[tuple[str, str, Any, float]]:
     own = ids["own_tickets"]
+    queue = f"view=queue:{BULK_QUEUE}"
     return [
         (REQUESTER, "home", "/", 50),
         (REQUESTER, "my tickets", "/tickets", 50),
@@ -71,9 +91,12 @@ def pages(ids: dict[str, Any]) -> list[tuple[str, str, Any, float]]:
         (ORDERER, "my tickets (orderer)", "/tickets", 50),
         (ORDERER, "cost report", f"/costs?year={YEAR}", 100),
         (ORDERER, "catalogue service page", f"/catalogue/{ids['service']}", 100),
-        (AGENT, "queue view (first page + counts)", "/desk", 100),
-        (AGENT, "ticket, 200 timeline entries", f"/desk/tickets/{ids['long_ticket']}", 100),
-    ]
+        (AGENT, "desk: my view + counts", "/desk", 100),
+        (AGENT, "desk: queue view + counts", f"/desk?{queue}", 100),
+        (AGENT, "desk: queue table (htmx)", f"/desk/table?{queue}", 100),
+        (AGENT, f"desk ticket, {ids['timeline']} entries", f"/desk/tickets/{ids['long_ticket']}",
+         100),
+    ]  # fmt: skip
 
 
 def sign_in(base: str, user_id: int) -> requests.Session:
@@ -113,10 +136,11 @@ def weight(browser: requests.Session, base: str) -> tuple[int, int]:
     return first, later
 
 
-def prepare(kind: str, url: str, tickets: int) -> dict[str, Any]:
+def load(kind: str, url: str, tickets: int) -> None:
+    """Migrate, seed (200 agents), bulk-load, top up with the demo; one long ticket."""
     migrate.upgrade(url)
     engine = create_db_engine(url)
-    seeded = seed(engine)
+    seeded = seed(engine, agents_count=AGENTS)
     db = Database(engine)
     with db.session() as session:
         rules = list(session.scalars(sa.select(RoutingRule).order_by(RoutingRule.position)))
@@ -127,38 +151,101 @@ def prepare(kind: str, url: str, tickets: int) -> dict[str, Any]:
     with db.session() as session, session.begin():
         load_demo(session)
     with db.session() as session, session.begin():
-        from kommune_ikt.auth.models import User
-
         users = {u.email: u.id for u in session.scalars(sa.select(User))}
-        own = list(
+        long_ticket = session.get(Ticket, _long(session, users))
+        assert long_ticket is not None
+        # 200 timeline entries: comments (public and internal) and the mails they send,
+        # through the same service functions as the pages.
+        agent = Actor(users[AGENT], Role.AGENT, None, AGENT)
+        k = 0
+        while len(desk.timeline(session, agent, long_ticket)) < TIMELINE:
+            services.add_comment(session, agent, long_ticket, f"Svar nummer {k}", k % 3 == 0)
+            k += 1
+    engine.dispose()
+
+
+def _own(session: Any, users: dict[str, int]) -> list[int]:
+    return list(
+        session.scalars(
+            sa.select(Ticket.id)
+            .where(Ticket.requester_id == users[REQUESTER])
+            .order_by(Ticket.id.desc())
+            .limit(200)
+        )
+    )
+
+
+def _long(session: Any, users: dict[str, int]) -> int:
+    """The newest ticket that still takes comments (the requester's if they have one)."""
+    still_open = sa.select(Ticket.id).where(Ticket.status.not_in(("closed", "cancelled")))
+    found = session.scalar(
+        still_open.where(Ticket.requester_id == users[REQUESTER]).order_by(Ticket.id.desc())
+    ) or session.scalar(still_open.order_by(Ticket.id.desc()))
+    assert found is not None, "no open ticket to write 200 timeline entries on"
+    return int(found)
+
+
+def ids_of(url: str) -> dict[str, Any]:
+    """What the pages need: users, the requester's tickets, the long ticket, a service, and
+    the bulk action's 50 open tickets of the agent's queue."""
+    engine = create_db_engine(url)
+    with Database(engine).session() as session:
+        users = {u.email: u.id for u in session.scalars(sa.select(User))}
+        own = _own(session, users)
+        agent = Actor(users[AGENT], Role.AGENT, None, AGENT)
+        long_id = _long(session, users)
+        long_ticket = session.get(Ticket, long_id)
+        assert long_ticket is not None
+        timeline = len(desk.timeline(session, agent, long_ticket))
+        service = session.scalar(sa.select(Service.code).order_by(Service.code).limit(1))
+        bulk = list(
             session.scalars(
                 sa.select(Ticket.id)
-                .where(Ticket.requester_id == users[REQUESTER])
+                .where(Ticket.status.in_(OPEN), Ticket.id != long_id)
                 .order_by(Ticket.id.desc())
-                .limit(200)
+                .limit(BULK)
             )
         )
-        # A ticket with 200 timeline entries: 100 comments (public and internal) and the
-        # history they leave, through the same service functions as the pages.
-        from kommune_ikt.auth.actor import Actor, Role
-
-        agent = Actor(users[AGENT], Role.AGENT, None, AGENT)
-        long_ticket = session.get(Ticket, own[0])
-        assert long_ticket is not None
-        for k in range(100):
-            services.add_comment(session, agent, long_ticket, f"Svar nummer {k}", k % 3 == 0)
-        from service_catalog.models import Service
-
-        service = session.scalar(sa.select(Service.code).order_by(Service.code).limit(1))
+        other = session.scalar(
+            sa.select(QueueAgent.user_id).where(
+                QueueAgent.queue_code == BULK_QUEUE, QueueAgent.user_id != users[AGENT]
+            )
+        )
     engine.dispose()
-    return {"users": users, "own_tickets": own, "long_ticket": own[0], "service": service}
+    return {"users": users, "own_tickets": own, "long_ticket": long_id, "timeline": timeline,
+            "service": service, "bulk": bulk, "other_agent": other}  # fmt: skip
+
+
+def bulk_action(browser: requests.Session, base: str, ids: dict[str, Any], samples: int) -> Any:
+    """POST the desk's bulk form (assign, CSRF) on 50 tickets, alternately to the agent and
+    a colleague of the queue so that each round changes every ticket: the times, and how
+    many were done."""
+    page = browser.get(f"{base}/desk?view=queue:{BULK_QUEUE}", timeout=60)
+    token = CSRF.search(page.text)
+    assert token, "no CSRF token on /desk"
+    times, done = [], []
+    for k in range(samples):
+        form = {"csrf_token": token.group(1), "action": "assign",
+                "assignee": "me" if k % 2 == 0 else str(ids["other_agent"]),
+                "queue": "", "status": "", "body": "", "ticket": [str(i) for i in ids["bulk"]],
+                "back": f"view=queue:{BULK_QUEUE}"}  # fmt: skip
+        t0 = time.perf_counter()
+        answer = browser.post(f"{base}/desk/bulk", data=form, timeout=120)
+        _ = answer.content
+        times.append((time.perf_counter() - t0) * 1000)
+        said = re.search(r"(\d+) utført, (\d+) avvist", answer.text)
+        done.append((answer.status_code, said.groups() if said else None))
+    return sorted(times), done
 
 
 def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    print(f"\n== {kind}: web pages with {args.tickets:,} tickets ==", flush=True)
+    size = f"the kept {args.reuse}" if args.reuse else f"{args.tickets:,} tickets"
+    print(f"\n== {kind}: web pages with {size} ==", flush=True)
     results: dict[str, Any] = {}
-    with scratch_database(kind, args.keep, prefix="kikt_bench_portal") as url:
-        ids = prepare(kind, url, args.tickets)
+    with _database(kind, args) as url:
+        if not args.reuse:
+            load(kind, url, args.tickets)
+        ids = ids_of(url)
         env = {**os.environ, "DATABASE_URL": url, "GUNICORN_ACCESSLOG": "",
                "WEB_CONCURRENCY": str(args.workers), "SECRET_KEY": "bench",
                "AUTH_FAILURES_PER_MINUTE": "1000000", "LOG_LEVEL": "WARNING",
@@ -195,6 +282,13 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                     verdict = f"status {sorted(statuses)}"
                 print(f"{label:<36}{p50:>9.1f}{p95:>9.1f}{target:>9.0f}  {verdict}", flush=True)
                 results[label] = {"p50": p50, "p95": p95, "target": target, "ok": verdict == "ok"}
+            times, done = bulk_action(browsers[AGENT], base, ids, args.bulk_samples)
+            p50, worst = statistics.median(times), times[-1]
+            all_done = all(d == (200, (str(len(ids["bulk"])), "0")) for d in done)
+            verdict = "ok" if worst < 2000 and all_done else f"OVER {done}"
+            label = f"bulk assign, {len(ids['bulk'])} tickets (max)"
+            print(f"{label:<36}{p50:>9.1f}{worst:>9.1f}{2000:>9.0f}  {verdict}", flush=True)
+            results["bulk"] = {"p50": p50, "max": worst, "target": 2000}
             first, later = weight(browsers[REQUESTER], base)
             print(
                 f"home page weight: first visit {first / 1000:.1f} kB (target < 150), "
@@ -205,15 +299,28 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+@contextmanager
+def _database(kind: str, args: argparse.Namespace) -> Iterator[str]:
+    if args.reuse:
+        yield args.reuse
+        return
+    with scratch_database(kind, args.keep, prefix="kikt_bench_portal") as url:
+        yield url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="postgresql")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--bulk-samples", type=int, default=10)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", metavar="URL", help="measure a database kept by --keep again")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    if args.reuse:  # the kept database's own kind, whatever --db says
+        kinds = ["sqlite" if args.reuse.startswith("sqlite") else "postgresql"]
     for kind in kinds:
         run(kind, args)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -15,7 +18,22 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import HiddenInput, Select
+
+
+class ManyOptions(Select):
+    """wtforms' select with the same markup written directly: the agent lists have a few
+    hundred options (200 agents), and wtforms' own option cost 50 µs each, a fifth of
+    the desk page's time."""
+
+    @classmethod
+    def render_option(cls, choice: SelectChoice, **kwargs: Any) -> Markup:
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = Markup(" selected") if choice.selected else ""
+        option = Markup('<option{} value="{}">{}</option>')
+        return option.format(selected, choice.value, choice.label or choice.value)
+
 
 LEVELS = [
     SelectChoice("1", lazy_gettext("1 – Høy")),
@@ -64,8 +82,10 @@ class EditForm(Stamped):
     impact = SelectField(lazy_gettext("Omfang"), choices=LEVELS)
     urgency = SelectField(lazy_gettext("Hastegrad"), choices=LEVELS)
     queue = SelectField(lazy_gettext("Kø"), choices=[])
-    assignee = SelectField(lazy_gettext("Saksbehandler"), choices=[])
-    service_code = SelectField(lazy_gettext("Tjeneste"), choices=[], validators=[Optional()])
+    assignee = SelectField(lazy_gettext("Saksbehandler"), choices=[], widget=ManyOptions())
+    service_code = SelectField(
+        lazy_gettext("Tjeneste"), choices=[], validators=[Optional()], widget=ManyOptions()
+    )
     resolution = TextAreaField(
         lazy_gettext("Løsning"),
         validators=[Optional(), Length(max=20_000)],
@@ -98,10 +118,18 @@ class FilterForm(FlaskForm):
         validators=[Optional()],
     )
     service_code = SelectField(
-        lazy_gettext("Tjeneste"), id="filter-service_code", choices=[], validators=[Optional()]
+        lazy_gettext("Tjeneste"),
+        id="filter-service_code",
+        choices=[],
+        validators=[Optional()],
+        widget=ManyOptions(),
     )
     assignee = SelectField(
-        lazy_gettext("Saksbehandler"), id="filter-assignee", choices=[], validators=[Optional()]
+        lazy_gettext("Saksbehandler"),
+        id="filter-assignee",
+        choices=[],
+        validators=[Optional()],
+        widget=ManyOptions(),
     )
     q = StringField(
         lazy_gettext("Søk i tekst"), id="filter-q", validators=[Optional(), Length(max=200)]
@@ -135,6 +163,7 @@ class BulkForm(FlaskForm):
         choices=[],
         validate_choice=False,
         validators=[Optional()],
+        widget=ManyOptions(),
     )
     queue = SelectField(
         lazy_gettext("Ny kø"),

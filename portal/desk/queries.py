@@ -275,8 +275,20 @@ def count_views(
         for i, v in enumerate(views)
     ]
     session.flush()
-    row = session.execute(_from(sa.select(*columns), actor)).one()
+    stmt = _from(sa.select(*columns), actor)
+    if all(_open_only(v) for v in views):
+        # Every view counts open tickets only: the status index finds those few, where
+        # the filters alone read every ticket ever filed (a million: half a second).
+        stmt = stmt.where(Ticket.status.in_(OPEN))
+    row = session.execute(stmt).one()
     return {v.key: int(row[i] or 0) for i, v in enumerate(views)}
+
+
+def _open_only(view: DeskView) -> bool:
+    """The view shows open tickets only (every built-in view does; a filter by status)."""
+    if view.kind in BUILT_IN:
+        return True
+    return view.filters is not None and view.filters.status in ("open", *OPEN)
 
 
 def _due_key() -> Any:

@@ -122,6 +122,25 @@ def test_counts_are_one_query_for_every_view(desk, session, count_queries):
     assert counts["unassigned"] == 1 and counts["queue:A"] == 0
 
 
+def test_counts_over_closed_tickets_when_a_view_asks_for_them(desk, session):
+    """The counts read open tickets only when every view is open-only (the status
+    index); a filter over all statuses or a closed one still counts those."""
+    me = desk.create_user("agent")
+    desk.add_queue("A")
+    desk.ticket(me, municipality=HOST, queue="A")
+    gone = desk.ticket(me, municipality=HOST, queue="A")
+    desk.change(me, gone["id"], status="cancelled")
+    actor, now = me.actor, utcnow()
+    views = desk_queries.desk_views(session, actor)
+    assert desk_queries.count_views(session, actor, views, now)["queue:A"] == 1
+    for status, expected in (("all", 2), ("cancelled", 1), ("open", 1)):
+        view = desk_queries.DeskView(
+            "filter", "filter", filters=desk_queries.Filters(status=status, queue="A")
+        )
+        counts = desk_queries.count_views(session, actor, [*views, view], now)
+        assert counts["filter"] == expected and counts["queue:A"] == 1, status
+
+
 def test_desk_is_sorted_by_due_time_and_pages_by_cursor(sign_in, desk, session):
     me = desk.create_user("agent")
     ids = [desk.ticket(me, municipality=HOST, title=f"Sak {i}")["id"] for i in range(3)]
