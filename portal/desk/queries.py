@@ -279,7 +279,7 @@ def count_views(
     if all(_open_only(v) for v in views):
         # Every view counts open tickets only: the status index finds those few, where
         # the filters alone read every ticket ever filed (a million: half a second).
-        stmt = stmt.where(Ticket.status.in_(OPEN))
+        stmt = stmt.where(col(Ticket.status).in_(OPEN))
     row = session.execute(stmt).one()
     return {v.key: int(row[i] or 0) for i, v in enumerate(views)}
 
