@@ -35,7 +35,7 @@ def init_portal(app: Flask) -> None:
     """Register the web interface on ``app`` (at ``/``), its cookie, CSRF and language."""
     import importlib
 
-    from portal import auth, i18n
+    from portal import auth, i18n, refusals
     from portal.sessions import PortalCookieSessions
 
     app.session_interface = PortalCookieSessions()
@@ -49,7 +49,9 @@ def init_portal(app: Flask) -> None:
     auth.init_oidc(app)
     app.register_blueprint(auth.bp)
     for module in PAGES:
-        app.register_blueprint(importlib.import_module(module).bp)
+        page_bp = importlib.import_module(module).bp
+        refusals.register(page_bp)  # one way every page shows a refusal (404, 403, 4xx page)
+        app.register_blueprint(page_bp)
     version = _asset_version()
 
     @app.context_processor

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from kommune_ikt.auth import services as users
 from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError, NotFound
+from kommune_ikt.errors import DomainError
 from kommune_ikt.web import db_session
 from portal import nav
 from portal.admin_forms import (
@@ -40,19 +40,6 @@ from servicedesk.sla import policies
 
 bp = Blueprint("portal_admin", __name__, url_prefix="/admin", template_folder="templates")
 nav.register("portal_admin.index", _l("Administrasjon"), roles={Role.ADMIN}, order=90)
-
-
-@bp.errorhandler(DomainError)
-def _refused(exc: DomainError) -> Any:
-    """A refusal outside a form (an unknown id: 404) as a page, never problem+json."""
-    return page_error(exc)
-
-
-def page_error(exc: DomainError) -> Any:
-    if isinstance(exc, NotFound):
-        return render_template("error.html", title=_("Fant ikke siden"), status=404), 404
-    detail = exc.to_problem(_)["detail"]
-    return render_template("error.html", title=_("Det gikk ikke"), detail=detail), exc.status
 
 
 @bp.app_template_filter("role_name")

@@ -33,7 +33,6 @@ from kommune_ikt.auth import services as users
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.errors import DomainError
 from kommune_ikt.web import db_session
-from portal.admin import page_error
 from portal.admin_forms import show_errors
 from portal.forms import ButtonForm
 from portal.views import actor, requires
@@ -55,11 +54,6 @@ DAY_NAMES = {
     "sun": _l("Søndag"),
 }
 RANGE = re.compile(r"^\s*(\S+)\s*-\s*(\S+)\s*$")
-
-
-@bp.errorhandler(DomainError)
-def _refused(exc: DomainError) -> Any:
-    return page_error(exc)
 
 
 # --- queues ----------------------------------------------------------------------------

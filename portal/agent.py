@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from kommune_ikt.auth import services as auth_services
 from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError, NotFound, ValidationFailed
+from kommune_ikt.errors import DomainError, ValidationFailed
 from kommune_ikt.types import utcnow
 from kommune_ikt.web import db_session
 from portal import nav
@@ -50,18 +50,6 @@ def _db() -> Any:
 def _problem(exc: DomainError) -> dict[str, Any]:
     """The error's texts in the page's language."""
     return exc.to_problem(_)
-
-
-@bp.errorhandler(NotFound)
-def _not_found(exc: DomainError) -> Any:
-    return render_template("error.html", title=_("Fant ikke siden"), status=404), 404
-
-
-@bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError) -> Any:
-    return render_template(
-        "error.html", title=_("Det gikk ikke"), detail=_problem(exc)["detail"]
-    ), exc.status
 
 
 def _form_errors(form: Any, exc: DomainError) -> None:

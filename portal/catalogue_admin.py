@@ -18,7 +18,6 @@ from kommune_ikt.auth.actor import Role
 from kommune_ikt.errors import DomainError
 from kommune_ikt.web import db_session
 from portal import nav
-from portal.admin import page_error
 from portal.admin_forms import (
     KeyForm,
     ParticipantsForm,
@@ -48,11 +47,6 @@ nav.register(
     order=80,
 )
 MANAGER = Role.CATALOGUE_MANAGER
-
-
-@bp.errorhandler(DomainError)
-def _refused(exc: DomainError) -> Any:
-    return page_error(exc)
 
 
 def _currency() -> str:

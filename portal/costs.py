@@ -30,7 +30,6 @@ from service_catalog.municipalities import list_municipalities
 from service_catalog.report_types import MunicipalityReport
 
 bp = Blueprint("portal_costs", __name__, template_folder="templates")
-refusals.register(bp)
 # The API's readers of a municipality's report; IT roles pick the municipality.
 READERS = (Role.ORDERER, Role.AGENT, Role.CATALOGUE_MANAGER, Role.OPERATIONS)
 nav.register("portal_costs.costs", _l("Kostnader"), roles={Role.ORDERER}, order=40)

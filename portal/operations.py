@@ -29,14 +29,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError, NotFound
+from kommune_ikt.errors import DomainError
 from kommune_ikt.i18n import current_language
 from kommune_ikt.messages import translator
 from kommune_ikt.types import utcnow
 from kommune_ikt.web import db_session
 from metrics import outages as outage_cases
 from metrics import queries
-from portal import nav, views
+from portal import nav
 from portal.charts import Chart
 from portal.i18n import percent
 from portal.views import actor, requires
@@ -44,9 +44,6 @@ from service_catalog import queries as catalog_queries
 from service_catalog.municipalities import list_municipalities
 
 bp = Blueprint("portal_operations", __name__)
-# A refusal that escapes a view is a page, as on the other pages (never problem+json).
-bp.register_error_handler(NotFound, views._not_found)
-bp.register_error_handler(DomainError, views._domain_error)
 OPERATIONS = (Role.OPERATIONS,)
 # lazy_gettext, not an alias: the extractor knows only that name.
 # Agents work the incidents of outages, so they may read the board and the SLA report.

@@ -20,7 +20,6 @@ from portal.views import actor, signed_in
 from service_catalog.municipalities import get_municipality
 
 bp = Blueprint("portal_profile", __name__, template_folder="templates")
-refusals.register(bp)
 nav.register("portal_profile.profile", _l("Min profil"), order=90)
 
 ROLE_NAMES = {

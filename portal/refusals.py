@@ -40,7 +40,10 @@ def show_at_fields(form: Any, exc: DomainError) -> None:
 
 
 def register(bp: Blueprint) -> None:
-    """Refusals that escape a view become the error page: 404 gives nothing away."""
+    """Refusals that escape a view become the error page: 404 gives nothing away.
+    Once per blueprint (the blueprints are module-level; every app registers them)."""
+    if bp.error_handler_spec.get(None, {}).get(None, {}).get(DomainError):
+        return
 
     @bp.errorhandler(NotFound)
     def _not_found(exc: DomainError) -> Any:

@@ -29,7 +29,6 @@ from service_catalog.choices import SpecialRequestStatus
 from service_catalog.municipalities import list_municipalities
 
 bp = Blueprint("portal_special", __name__, template_folder="templates")
-refusals.register(bp)
 nav.register(
     "portal_special.special_requests", _l("Spesialbestillinger"), roles={Role.ORDERER}, order=35
 )

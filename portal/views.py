@@ -100,16 +100,6 @@ def _context() -> dict[str, Any]:
     }
 
 
-@bp.errorhandler(NotFound)
-def _not_found(exc: DomainError) -> Any:
-    return render_template("error.html", title=_("Fant ikke siden"), status=404), 404
-
-
-@bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError) -> Any:
-    return render_template("error.html", title=_("Det gikk ikke"), detail=exc.detail), exc.status
-
-
 @bp.get("/")
 def home() -> Any:
     me = g.get("web_actor")
