@@ -64,7 +64,15 @@ def test(args: list[str]) -> None:
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")  # what and how: [tool.mypy] in pyproject.toml
-    run(BIN / "python", "-m", "pytest", *args)
+    pytest = [BIN / "python", "-m", "pytest"]
+    if any((ROOT / a.split("::")[0]).exists() for a in args if not a.startswith("-")):
+        run(*pytest, *args)  # the tests the developer named, as named
+        return
+    # Everything: one process per core (pytest-xdist, a test file per process at a time,
+    # each with its own databases), then the fault tests alone, since they restart
+    # PostgreSQL and fill disks under everyone's feet.
+    run(*pytest, "-n", "auto", "--dist", "loadfile", "--ignore", "tests/faults", *args)
+    run(*pytest, "tests/faults", *args)
 
 
 def bench(args: list[str]) -> None:
