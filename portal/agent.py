@@ -3,6 +3,7 @@ whole story with the forms to work it, bulk actions, availability and saved view
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -37,14 +38,26 @@ from service_catalog import queries as catalog_queries
 from service_catalog.municipalities import list_municipalities
 from servicedesk import lifecycle, queries, services
 from servicedesk.queues import list_queues
+from servicedesk.triage import store as triage_store
 
 bp = Blueprint("portal_agent", __name__)
+log = logging.getLogger(__name__)
 nav.register("portal_agent.desk_home", lazy_gettext("Arbeidsflate"), roles={Role.AGENT}, order=20)
 PAGE_SIZE = 50
 
 
 def _db() -> Any:
     return db_session()
+
+
+def _suggestions(session: Any, ticket: Any) -> dict[str, Any]:
+    """The current triage model's top suggestions for the ticket (none without a model;
+    a model that fails to load leaves the page working, as /readyz reports)."""
+    try:
+        return triage_store.suggest(session, ticket.title, ticket.description)
+    except Exception:  # the page must not depend on the model
+        log.warning("triage suggestions failed for ticket %s", ticket.id, exc_info=True)
+        return {"model_version": None, "queue": [], "category": [], "service_code": []}
 
 
 def _problem(exc: DomainError) -> dict[str, Any]:
@@ -330,6 +343,7 @@ def _ticket_page(
     desk_services.note_view(session, me, ticket.id, now)
     return render_template(
         "agent/ticket.html",
+        suggestions=_suggestions(session, ticket),
         ticket=view,
         badge=badge[ticket.id],
         entries=entries,

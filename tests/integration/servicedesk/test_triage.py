@@ -381,3 +381,43 @@ def test_a_mail_from_a_user_is_routed_like_a_ticket_filed_by_the_api(trained, au
     desk.session.commit()
     ticket = desk.get(admin, record.ticket_id).json
     assert ticket["queue"] == "HELSE" and ticket["source"] == "email"
+
+
+def test_the_agents_ticket_page_shows_the_models_suggestions(trained, app):
+    from tests.integration.portal.conftest import bokmal_client, csrf
+
+    desk, admin, requester, _ = trained
+    ticket = desk.ticket(requester, title="Gerica henger", description="Pasient journal borte.")
+    agent = desk.create_user("agent")
+    before = app.config["SETTINGS"]
+    app.config["SETTINGS"] = dataclasses.replace(before, demo_signin=True)
+    try:
+        browser = bokmal_client(app)
+        token = csrf(browser.get("/sign-in/demo").get_data(as_text=True))
+        browser.post(f"/sign-in/demo/{agent.id}", data={"csrf_token": token})
+        page = browser.get(f"/desk/tickets/{ticket['id']}").get_data(as_text=True)
+    finally:
+        app.config["SETTINGS"] = before
+    assert "Forslag fra triagemodellen" in page
+    section = page.split('id="suggestions-h"', 1)[1].split("</section>", 1)[0]
+    assert "HELSE (" in section and "Modell 1." in section
+
+
+def test_without_a_model_the_agents_page_says_there_are_no_suggestions(queues, create_user, app):
+    desk = queues
+    from tests.integration.portal.conftest import bokmal_client, csrf
+
+    requester = create_user("requester", HOST)
+    ticket = desk.ticket(requester, title="Skriveren", description="Tom for toner")
+    agent = create_user("agent")
+    before = app.config["SETTINGS"]
+    app.config["SETTINGS"] = dataclasses.replace(before, demo_signin=True)
+    try:
+        browser = bokmal_client(app)
+        token = csrf(browser.get("/sign-in/demo").get_data(as_text=True))
+        browser.post(f"/sign-in/demo/{agent.id}", data={"csrf_token": token})
+        response = browser.get(f"/desk/tickets/{ticket['id']}")
+    finally:
+        app.config["SETTINGS"] = before
+    assert response.status_code == 200
+    assert "Ingen triagemodell er tatt i bruk ennå" in response.get_data(as_text=True)
