@@ -386,7 +386,7 @@ def test_a_mail_from_a_user_is_routed_like_a_ticket_filed_by_the_api(trained, au
 def test_the_agents_ticket_page_shows_the_models_suggestions(trained, app):
     from tests.integration.portal.conftest import bokmal_client, csrf
 
-    desk, admin, requester, _ = trained
+    desk, _admin, requester, _ = trained
     ticket = desk.ticket(requester, title="Gerica henger", description="Pasient journal borte.")
     agent = desk.create_user("agent")
     before = app.config["SETTINGS"]
