@@ -47,7 +47,7 @@ from ceiling import free_port, scratch_database, serving  # noqa: E402
 from tickets import latencies, load_postgresql, load_sqlite, seed  # noqa: E402
 
 from kommune_ikt import migrate  # noqa: E402
-from kommune_ikt.db import Database, create_db_engine  # noqa: E402
+from kommune_ikt.core.db import Database, create_db_engine  # noqa: E402
 from servicedesk.models import RoutingRule  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "kommune-ikt")

@@ -56,7 +56,7 @@ def _database() -> Any:
     global _engine
     if _engine is None:
         sys.path.insert(0, str(ROOT))
-        from kommune_ikt.db import create_db_engine
+        from kommune_ikt.core.db import create_db_engine
 
         _engine = create_db_engine(os.environ["CEILING_DATABASE_URL"])
     return _engine
@@ -247,7 +247,7 @@ def measure(
     sys.path.insert(0, str(ROOT))
     import sqlalchemy as sa
 
-    from kommune_ikt.db import create_db_engine
+    from kommune_ikt.core.db import create_db_engine
 
     engine = create_db_engine(url)
     serial = "SERIAL" if engine.dialect.name == "postgresql" else "INTEGER"

@@ -37,10 +37,10 @@ from ceiling import scratch_database
 
 from kommune_ikt import migrate
 from kommune_ikt.app import create_app
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.db import create_db_engine
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.db import create_db_engine
+from kommune_ikt.core.types import utcnow
 from service_catalog import cost_reports
 from service_catalog.models import (
     AllocationKey,
@@ -53,7 +53,7 @@ from service_catalog.models import (
     Subscription,
     SubscriptionChange,
 )
-from service_catalog.reference import reference_municipalities
+from service_catalog.official_municipalities import reference_municipalities
 
 YEAR = 2026
 MUNICIPALITIES, BASIC, OPTIONAL, SPECIAL = 400, 120, 70, 10

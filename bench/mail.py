@@ -32,10 +32,10 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kommune_ikt import migrate
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.config import Settings
-from kommune_ikt.db import Database, create_db_engine
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
 from servicedesk import services
 from servicedesk.mail.job import run_intake

@@ -53,9 +53,9 @@ from ceiling import free_port, scratch_database, serving  # noqa: E402
 from tickets import load_postgresql, load_sqlite, seed  # noqa: E402
 
 from kommune_ikt import migrate  # noqa: E402
-from kommune_ikt.auth.actor import Actor, Role  # noqa: E402
-from kommune_ikt.auth.models import User  # noqa: E402
-from kommune_ikt.db import Database, create_db_engine  # noqa: E402
+from kommune_ikt.core.auth.actor import Actor, Role  # noqa: E402
+from kommune_ikt.core.auth.models import User  # noqa: E402
+from kommune_ikt.core.db import Database, create_db_engine  # noqa: E402
 from kommune_ikt.demo import load_demo  # noqa: E402
 from portal.desk import queries as desk  # noqa: E402
 from service_catalog.models import Service  # noqa: E402

@@ -187,9 +187,9 @@ def step_ceiling(results: Results, sizes: dict, tmp: Path) -> None:
 def step_service(results: Results, sizes: dict, tmp: Path) -> None:
     """The real service with the ceiling's generator: what the framework and the domain cost."""
     from kommune_ikt import migrate
-    from kommune_ikt.auth import services as auth_services
-    from kommune_ikt.auth.actor import SYSTEM
-    from kommune_ikt.db import Database, create_db_engine
+    from kommune_ikt.core.auth import services as auth_services
+    from kommune_ikt.core.auth.actor import SYSTEM
+    from kommune_ikt.core.db import Database, create_db_engine
     from service_catalog.municipalities import add_municipality
 
     cli = str(Path(sys.executable).parent / "kommune-ikt")

@@ -62,9 +62,9 @@ from ceiling import free_port, scratch_database, serving  # noqa: E402
 from soak_report import check, report  # noqa: E402
 
 from kommune_ikt import migrate  # noqa: E402
-from kommune_ikt.auth import services as auth_services  # noqa: E402
-from kommune_ikt.auth.actor import SYSTEM  # noqa: E402
-from kommune_ikt.db import Database, create_db_engine  # noqa: E402
+from kommune_ikt.core.auth import services as auth_services  # noqa: E402
+from kommune_ikt.core.auth.actor import SYSTEM  # noqa: E402
+from kommune_ikt.core.db import Database, create_db_engine  # noqa: E402
 from kommune_ikt.demo import load_demo  # noqa: E402
 from servicedesk.demo import SAMPLES  # noqa: E402
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kommune_ikt.db import create_db_engine
+from kommune_ikt.core.db import create_db_engine
 from service_catalog.models import Order
 from servicedesk.models import Ticket, TicketComment, TicketHistory
 

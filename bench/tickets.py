@@ -68,9 +68,9 @@ sys.path.insert(0, str(ROOT))
 from ceiling import free_port, scratch_database, serving  # noqa: E402
 
 from kommune_ikt import migrate  # noqa: E402
-from kommune_ikt.auth import services as auth_services  # noqa: E402
-from kommune_ikt.auth.actor import SYSTEM  # noqa: E402
-from kommune_ikt.db import Database, create_db_engine  # noqa: E402
+from kommune_ikt.core.auth import services as auth_services  # noqa: E402
+from kommune_ikt.core.auth.actor import SYSTEM  # noqa: E402
+from kommune_ikt.core.db import Database, create_db_engine  # noqa: E402
 from service_catalog.municipalities import add_municipality  # noqa: E402
 from servicedesk.demo import QUEUES, RULES, SAMPLES  # noqa: E402
 from servicedesk.models import Queue, QueueAgent, RoutingRule  # noqa: E402
@@ -92,7 +92,7 @@ def bare_app() -> Any:
     from flask import jsonify, request
 
     from kommune_ikt.app import create_app
-    from kommune_ikt.web import database
+    from kommune_ikt.web.edge import database
 
     app = create_app()
 
@@ -127,8 +127,8 @@ def _add_stack_floor(app: Any) -> None:
     import marshmallow as ma
     from flask_smorest import Blueprint
 
-    from kommune_ikt.auth.actor import Role
-    from kommune_ikt.web import db_session, roles
+    from kommune_ikt.core.auth.actor import Role
+    from kommune_ikt.web.edge import db_session, roles
     from servicedesk.api import TICKET_CREATE
 
     blp = Blueprint("bench", __name__)
@@ -176,9 +176,9 @@ def _add_write_floor(app: Any) -> None:
     import marshmallow as ma
     from flask_smorest import Blueprint
 
-    from kommune_ikt.auth.actor import Role
-    from kommune_ikt.types import utcnow
-    from kommune_ikt.web import current_actor, db_session, roles
+    from kommune_ikt.core.auth.actor import Role
+    from kommune_ikt.core.types import utcnow
+    from kommune_ikt.web.edge import current_actor, db_session, roles
     from servicedesk import filing, services
     from servicedesk.api import TICKET_CREATE
     from servicedesk.choices import TicketType

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from kommune_ikt import migrate  # noqa: E402
 from kommune_ikt.app import create_app  # noqa: E402
-from kommune_ikt.auth import services as auth_services  # noqa: E402
-from kommune_ikt.auth.actor import SYSTEM  # noqa: E402
+from kommune_ikt.core.auth import services as auth_services  # noqa: E402
+from kommune_ikt.core.auth.actor import SYSTEM  # noqa: E402
 from service_catalog.municipalities import add_municipality  # noqa: E402
 from servicedesk.models import Queue, Ticket  # noqa: E402
 from servicedesk.triage import corpus, features, store, training  # noqa: E402
@@ -150,7 +150,7 @@ def main() -> None:
         settings = app.config["SETTINGS"]
         before = rss_mib()
         t = time.perf_counter()
-        from kommune_ikt.auth.actor import Actor, Role
+        from kommune_ikt.core.auth.actor import Actor, Role
 
         row = training.train(app.extensions["kommune_ikt.db"], Actor(admin_id, Role.ADMIN),
                              settings)  # fmt: skip

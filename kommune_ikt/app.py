@@ -11,15 +11,17 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from kommune_ikt import __version__, apidocs, logsafe
-from kommune_ikt.config import Settings
-from kommune_ikt.db import Database, create_db_engine
-from kommune_ikt.errors import problem
-from kommune_ikt.i18n import init_i18n
-from kommune_ikt.messages import N_
-from kommune_ikt.pagination import configure_cursor_key
-from kommune_ikt.security_headers import SecurityHeaders
-from kommune_ikt.web import ProblemApi, database, init_edge, problem_response
+from kommune_ikt import __version__
+from kommune_ikt.core import logsafe
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import Database, create_db_engine
+from kommune_ikt.core.errors import problem
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import configure_cursor_key
+from kommune_ikt.web import apidocs
+from kommune_ikt.web.edge import ProblemApi, database, init_edge, problem_response
+from kommune_ikt.web.i18n import init_i18n
+from kommune_ikt.web.security_headers import SecurityHeaders
 
 
 class DatabaseIntConverter(IntegerConverter):
@@ -68,7 +70,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
-        # /api/docs is served from our own files (kommune_ikt/apidocs.py), not flask-smorest's
+        # /api/docs is served from our own files (kommune_ikt/web/apidocs.py), not flask-smorest's
         # page, which loads Swagger UI from a CDN with an inline script.
         API_SPEC_OPTIONS={
             "info": {
@@ -180,9 +182,9 @@ def _triage_status() -> dict[str, Any]:
 def _register_blueprints(api: ProblemApi) -> None:
     # Imported here, not at module top, so that importing kommune_ikt.app does
     # not drag every domain in before the settings exist.
-    from kommune_ikt.auth.api import blp as auth_blp
-    from kommune_ikt.notifications.api import blueprints as notification_blueprints
+    from kommune_ikt.web.users import blp as auth_blp
     from metrics.api import blueprints as metrics_blueprints
+    from notifications.api import blueprints as notification_blueprints
     from service_catalog.api import blueprints as catalog_blueprints
     from servicedesk.api import blueprints as servicedesk_blueprints
     from servicedesk.sla.api import blueprints as sla_blueprints

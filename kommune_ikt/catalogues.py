@@ -21,7 +21,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from kommune_ikt.messages import DOMAIN, LANGUAGES, TRANSLATIONS_DIR
+from kommune_ikt.core.messages import DOMAIN, LANGUAGES, TRANSLATIONS_DIR
 
 ROOT = TRANSLATIONS_DIR.parents[1]
 MAPPING = ROOT / "babel.cfg"

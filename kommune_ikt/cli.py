@@ -14,10 +14,10 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from kommune_ikt import migrate
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Role
-from kommune_ikt.db import saved_id
-from kommune_ikt.errors import DomainError
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Role
+from kommune_ikt.core.db import saved_id
+from kommune_ikt.core.errors import DomainError
 
 # Shipped inside the package (a symlink to ops/gunicorn.conf.py in the source tree).
 GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"
@@ -237,7 +237,7 @@ def scheduler_command(
     list_jobs: bool,
 ) -> None:
     """Run the background jobs (one active scheduler per deployment; others wait)."""
-    from kommune_ikt.scheduler.runner import Scheduler, SchedulerOptions
+    from kommune_ikt.scheduler import Scheduler, SchedulerOptions
 
     overrides: dict[str, float] = {}
     for item in intervals:

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.db import saved_id
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.db import saved_id
 
 DEMO_COLLABORATION = "IKT Orkidé"
 HOST_MUNICIPALITY = "1505"  # Kristiansund, vertskommune

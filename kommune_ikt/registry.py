@@ -6,18 +6,18 @@ import importlib
 
 from sqlalchemy import MetaData
 
-from kommune_ikt.db import SQLModel
+from kommune_ikt.core.db import SQLModel
 
 MODEL_MODULES = (
-    "kommune_ikt.auth.models",
-    "kommune_ikt.idempotency",
-    "kommune_ikt.reference",
+    "kommune_ikt.core.auth.models",
+    "kommune_ikt.web.idempotency",
+    "kommune_ikt.core.reference_cache",
     "service_catalog.models",
     "servicedesk.models",
     "servicedesk.sla.models",
     "servicedesk.attachments.models",
-    "kommune_ikt.scheduler.models",
-    "kommune_ikt.notifications.models",
+    "kommune_ikt.core.scheduler.models",
+    "notifications.models",
     "metrics.models",
     "servicedesk.mail.models",
     "servicedesk.triage.models",

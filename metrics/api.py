@@ -8,9 +8,9 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.idempotency import idempotent
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.idempotency import idempotent
 from metrics import outages, probes, queries
 from metrics.schemas import (
     OutageCreateSchema,

@@ -17,8 +17,8 @@ from prometheus_client import generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from kommune_ikt.db import Database
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.db import Database
+from kommune_ikt.core.types import utcnow
 from metrics.families import families_from
 from metrics.instruments import instruments
 from metrics.readings import read_snapshot

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.types import utcnow
 from metrics import outages
 from metrics.models import Outage
 from service_catalog.models import Service

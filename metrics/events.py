@@ -1,4 +1,4 @@
-"""The one place domain code counts an event for Prometheus (it never imports prometheus_client).
+"""The counters behind ``kommune_ikt.core.events.count`` (domain code never imports this).
 
 Most figures are read from the database at scrape time (metrics.collector);
 this is for things the database does not keep, such as a probe run or a
@@ -9,7 +9,9 @@ typo cannot grow the series count.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from kommune_ikt.core.events import counted
 from metrics.instruments import instruments
 
 log = logging.getLogger(__name__)
@@ -47,3 +49,14 @@ def record_suggestion(field: str, outcome: str) -> None:
         log.warning("unknown triage suggestion count %r/%r ignored", field, outcome)
         return
     instruments().triage_suggestions.labels(field=field, outcome=outcome).inc()
+
+
+def _on_counted(event: str, *, amount: float, labels: dict[str, str], **_: Any) -> None:
+    if event == "triage_suggestion":
+        record_suggestion(labels.get("field", ""), labels.get("outcome", ""))
+    else:
+        record(event, amount)
+
+
+# Strong reference: the receiver lives as long as the process, not as long as a caller.
+counted.connect(_on_counted, weak=False)

@@ -28,8 +28,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from kommune_ikt import __version__
-from kommune_ikt.errors import problem
-from kommune_ikt.web import problem_response
+from kommune_ikt.core.errors import problem
+from kommune_ikt.web.edge import problem_response
 from metrics.collector import DatabaseCollector
 from metrics.instruments import instruments
 
@@ -95,7 +95,8 @@ class Exposition:
         self.token = settings.metrics_token or None
         self.multiprocess_dir = os.environ.get(MULTIPROC_ENV) or None
         self.database_collector = DatabaseCollector(
-            lambda: app.extensions["kommune_ikt.db"], cache_seconds=settings.metrics_cache_seconds
+            lambda: app.extensions["kommune_ikt.db"],
+            cache_seconds=settings.metrics_cache_seconds,
         )
         # The database figures are appended as text the collector keeps rendered
         # (a warm scrape then formats only the request counters).

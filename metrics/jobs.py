@@ -1,10 +1,10 @@
-"""The scheduler jobs of this package (picked up by kommune_ikt.scheduler.jobs.JOB_PROVIDERS)."""
+"""The scheduler jobs of this package (picked up by kommune_ikt.scheduler.JOB_PROVIDERS)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kommune_ikt.scheduler.jobs import Job, JobContext
+from kommune_ikt.core.scheduler.jobs import Job, JobContext
 from metrics.probes import run_due_probes
 
 # Probes are due at most every 10 s (the shortest interval allowed).

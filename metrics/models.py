@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel, table_of
-from kommune_ikt.types import UTCDateTime, utcnow
+from kommune_ikt.core.db import SQLModel, table_of
+from kommune_ikt.core.types import UTCDateTime, utcnow
 from servicedesk.choices import OPEN_STATUSES
 from servicedesk.models import Ticket
 from servicedesk.sla.models import TicketSla

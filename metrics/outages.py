@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.errors import NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.errors import NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.types import utcnow
 from metrics.models import Outage
 from service_catalog.models import Municipality, Service
 from servicedesk import services as tickets

@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.errors import DomainError, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.pagination import Page, paginate
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.errors import DomainError, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import Page, paginate
+from kommune_ikt.core.types import utcnow
 from metrics import events, outages
 from metrics.models import Outage, Probe
 from metrics.probing import (

@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt import csvsafe
-from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
-from kommune_ikt.errors import NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.pagination import Page, paginate
-from kommune_ikt.tenancy import scope_to_actor
-from kommune_ikt.types import utcnow
+from kommune_ikt.core import csvsafe
+from kommune_ikt.core.auth.actor import IT_ROLES, Actor, Role
+from kommune_ikt.core.errors import NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import Page, paginate
+from kommune_ikt.core.tenancy import scope_to_actor
+from kommune_ikt.core.types import utcnow
 from metrics import slo
 from metrics.calendars import measure_for, measures_by_service_hours
 from metrics.models import Outage, Probe

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session
 from sqlmodel import col
 
-from kommune_ikt.scheduler.models import JobRun, SchedulerLease
+from kommune_ikt.core.scheduler.models import JobRun, SchedulerLease
 from metrics import slo
 from metrics.calendars import measures_by_service_hours
 from metrics.models import Outage, Probe

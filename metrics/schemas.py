@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
+from kommune_ikt.web.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
 from metrics.models import Outage, Probe
 
 MUNICIPALITY_NUMBER = validate.Regexp(r"^\d{4}$", error="A 4-digit municipality number.")

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
-from kommune_ikt.types import UTCDateTime
+from kommune_ikt.core.types import UTCDateTime
 
 
 def epoch_seconds(column: Any, dialect: str) -> ColumnElement[float]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from kommune_ikt.config import Settings
-from kommune_ikt.db import create_db_engine
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import create_db_engine
 from kommune_ikt.registry import load_models
 
 config = context.config

@@ -1,6 +1,6 @@
 """Administration pages (admin): members, users and their tokens, routing rules with a dry run.
 
-Thin views over the same service functions as the API's resources (kommune_ikt.auth,
+Thin views over the same service functions as the API's resources (kommune_ikt.core.auth,
 service_catalog.municipalities, servicedesk.rules); a refusal is shown at its field.
 """
 
@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from kommune_ikt.auth import services as users
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth import services as users
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import DomainError
+from kommune_ikt.web.edge import db_session
 from portal import nav
 from portal.admin_forms import (
     ROLE_NAMES,

@@ -29,10 +29,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from kommune_ikt.auth import services as users
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth import services as users
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import DomainError
+from kommune_ikt.web.edge import db_session
 from portal.admin_forms import show_errors
 from portal.forms import ButtonForm
 from portal.views import actor, requires

@@ -29,9 +29,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import DomainError
+from kommune_ikt.web.edge import db_session
 
 NUMBER = Regexp(r"^\d{4}$", message=_l("Skriv et firesifret kommunenummer."))
 ROLE_NAMES = {

@@ -14,11 +14,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from wtforms.fields.choices import SelectChoice
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError, ValidationFailed
-from kommune_ikt.types import utcnow
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import DomainError, ValidationFailed
+from kommune_ikt.core.types import utcnow
+from kommune_ikt.web.edge import db_session
 from portal import nav
 from portal.desk import queries as desk
 from portal.desk import services as desk_services

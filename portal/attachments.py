@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kommune_ikt.auth.actor import Actor
-from kommune_ikt.errors import DomainError
+from kommune_ikt.core.auth.actor import Actor
+from kommune_ikt.core.errors import DomainError
 from servicedesk.attachments import services
 from servicedesk.attachments.scanning import Infected, ScannerUnavailable
 

@@ -23,12 +23,12 @@ from flask_babel import gettext as _
 from sqlmodel import col
 from werkzeug.wrappers import Response
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.errors import DomainError
-from kommune_ikt.security_headers import CONTENT_SECURITY_POLICY
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import MUNICIPAL_ROLES, SYSTEM, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.errors import DomainError
+from kommune_ikt.web.edge import db_session
+from kommune_ikt.web.security_headers import CONTENT_SECURITY_POLICY
 from portal.forms import ButtonForm
 from portal.sessions import end_web_session, open_web_session, resume
 

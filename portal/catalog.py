@@ -21,11 +21,11 @@ from wtforms import Form, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError, NotFound
-from kommune_ikt.pagination import UNSTORABLE_TEXT
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import DomainError, NotFound
+from kommune_ikt.core.pagination import UNSTORABLE_TEXT
+from kommune_ikt.web.edge import db_session
 from portal import nav
 from portal.forms import ButtonForm
 from portal.views import actor, requires, signed_in

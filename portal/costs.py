@@ -16,10 +16,10 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.errors import DomainError
-from kommune_ikt.i18n import current_language
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.errors import DomainError
+from kommune_ikt.web.edge import db_session
+from kommune_ikt.web.i18n import current_language
 from portal import nav, refusals
 from portal.charts import Chart
 from portal.i18n import kroner

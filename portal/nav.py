@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.core.auth.actor import Actor, Role
 
 
 @dataclass(frozen=True)

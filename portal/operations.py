@@ -28,12 +28,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError
-from kommune_ikt.i18n import current_language
-from kommune_ikt.messages import translator
-from kommune_ikt.types import utcnow
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import DomainError
+from kommune_ikt.core.messages import translator
+from kommune_ikt.core.types import utcnow
+from kommune_ikt.web.edge import db_session
+from kommune_ikt.web.i18n import current_language
 from metrics import outages as outage_cases
 from metrics import queries
 from portal import nav

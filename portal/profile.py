@@ -11,10 +11,10 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import DomainError
+from kommune_ikt.web.edge import db_session
 from portal import nav, refusals
 from portal.views import actor, signed_in
 from service_catalog.municipalities import get_municipality

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_babel import gettext
 
-from kommune_ikt.errors import DomainError, Forbidden, NotFound
+from kommune_ikt.core.errors import DomainError, Forbidden, NotFound
 
 
 def messages(exc: DomainError) -> tuple[str, dict[str, list[str]]]:

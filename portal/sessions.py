@@ -20,11 +20,11 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.config import Settings
-from kommune_ikt.db import saved_id
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import saved_id
+from kommune_ikt.core.types import utcnow
 from portal.models import WebSession
 
 # last_seen_at is written at most this often: not one UPDATE per page view.

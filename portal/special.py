@@ -17,9 +17,9 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import DomainError
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import DomainError
+from kommune_ikt.web.edge import db_session
 from portal import nav, refusals
 from portal.forms import ButtonForm
 from portal.views import actor, requires

@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.errors import DomainError, NotFound
-from kommune_ikt.messages import N_
-from kommune_ikt.types import utcnow
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.errors import DomainError, NotFound
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.types import utcnow
+from kommune_ikt.web.edge import db_session
 from metrics import queries as metric_queries
 from portal import attachments, nav
 from portal.forms import ButtonForm, CommentForm, TicketForm

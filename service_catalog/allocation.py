@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from kommune_ikt.messages import N_
+from kommune_ikt.core.messages import N_
 
 MONTHS = tuple(range(1, 13))
 

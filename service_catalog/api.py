@@ -7,9 +7,9 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.pagination import paginate_list
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.pagination import paginate_list
+from kommune_ikt.web.edge import current_actor, db_session, roles
 from service_catalog import (
     api_catalogue,
     api_orders,

@@ -8,10 +8,10 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.pagination import paginate_list
-from kommune_ikt.schemas import ListArgs
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.pagination import paginate_list
+from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.schemas import ListArgs
 from service_catalog import budget_years, catalogue, keys, participants, queries
 from service_catalog.schemas import (
     AllocationKeyPageSchema,

@@ -7,9 +7,9 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.idempotency import idempotent
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.idempotency import idempotent
 from service_catalog import orders, queries
 from service_catalog.schemas_orders import (
     FulfilSchema,

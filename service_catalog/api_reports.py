@@ -8,9 +8,9 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.i18n import current_language
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.i18n import current_language
 from service_catalog import cost_reports, report_csv
 from service_catalog.catalogue import check_year
 from service_catalog.schemas_reports import (

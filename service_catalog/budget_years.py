@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.errors import Conflict
-from kommune_ikt.messages import N_
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.errors import Conflict
+from kommune_ikt.core.messages import N_
 from service_catalog import allocation, closing, cost_reports
 from service_catalog.catalogue import check_year
 from service_catalog.choices import PriceModel

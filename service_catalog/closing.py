@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.errors import Conflict
-from kommune_ikt.messages import N_
+from kommune_ikt.core.errors import Conflict
+from kommune_ikt.core.messages import N_
 from service_catalog.models import BudgetYear
 
 

@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.errors import ValidationFailed
-from kommune_ikt.messages import N_
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.errors import ValidationFailed
+from kommune_ikt.core.messages import N_
 from service_catalog import allocation, charges, closing
 from service_catalog.choices import ChargeRule, PriceModel, SpecialRequestStatus, Tier
 from service_catalog.keys import load_keys

@@ -18,14 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.db import saved_id
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.db import saved_id
 from service_catalog import catalogue, keys, orders, special_requests
 from service_catalog.catalogue import budget_year
 from service_catalog.models import AllocationKey, Municipality, Order, Service, SpecialRequest
 from service_catalog.municipalities import add_municipality
-from service_catalog.reference import collaboration_members
+from service_catalog.official_municipalities import collaboration_members
 
 COLLABORATION = "IKT Orkidé"
 # The demo users' mail domains (kommune_ikt/demo.py): mail from them becomes their

@@ -1,5 +1,5 @@
 """Catalogue errors (all DomainErrors, rendered as problem+json at the edge)."""
 
-from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
 
 __all__ = ["Conflict", "NotFound", "ValidationFailed"]

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.db import saved_id
-from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.db import saved_id
+from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.types import utcnow
 from service_catalog import allocation, closing
 from service_catalog.models import AllocationKey, AllocationKeyShare, Municipality
 

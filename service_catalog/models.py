@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel
-from kommune_ikt.types import DecimalText, Money, UTCDateTime, utcnow
+from kommune_ikt.core.db import SQLModel
+from kommune_ikt.core.types import DecimalText, Money, UTCDateTime, utcnow
 from service_catalog.choices import (
     OrderStatus,
     ServiceHours,

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.types import utcnow
 from service_catalog import closing
 from service_catalog.models import Municipality, MunicipalityPopulation
-from service_catalog.reference import reference_municipalities
+from service_catalog.official_municipalities import reference_municipalities
 
 OSLO = ZoneInfo("Europe/Oslo")
 

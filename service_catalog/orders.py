@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.db import saved_id
-from kommune_ikt.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.pagination import Page
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.db import saved_id
+from kommune_ikt.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import Page
+from kommune_ikt.core.types import utcnow
 from service_catalog import closing, queries, signals
 from service_catalog.catalogue import budget_year, find_service, require_price
 from service_catalog.choices import OrderStatus, ServiceStatus, Tier

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.errors import Conflict
-from kommune_ikt.errors import ValidationFailed as Invalid
-from kommune_ikt.messages import N_
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.errors import Conflict
+from kommune_ikt.core.errors import ValidationFailed as Invalid
+from kommune_ikt.core.messages import N_
 from service_catalog import allocation, closing
 from service_catalog.catalogue import check_year, get_service
 from service_catalog.choices import Tier

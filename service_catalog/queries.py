@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, paginate
-from kommune_ikt.tenancy import scope_to_actor
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.pagination import Page, decode_cursor, encode_cursor, paginate
+from kommune_ikt.core.tenancy import scope_to_actor
 from service_catalog.catalogue import ServiceView, budget_year
 from service_catalog.models import (
     Order,

@@ -17,8 +17,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from kommune_ikt import csvsafe
-from kommune_ikt.messages import N_, translator
+from kommune_ikt.core import csvsafe
+from kommune_ikt.core.messages import N_, translator
 from service_catalog.report_types import CollaborationReport, MunicipalityReport
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import (
+from kommune_ikt.web.schemas import (
     AutoSchema,
     AwareDateTime,
     DecimalString,

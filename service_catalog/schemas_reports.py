@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import MoneyField
+from kommune_ikt.web.schemas import MoneyField
 from service_catalog.report_csv import Dialect
 from service_catalog.schemas import MUNICIPALITY_NUMBER
 

@@ -12,7 +12,7 @@ been flushed (so ``order.id`` is set), with:
   never commit: the edge (request, job, CLI) commits or rolls back everything
   together, so a receiver that raises a ``DomainError`` undoes the change that
   sent the signal;
-- ``actor``: the :class:`kommune_ikt.auth.actor.Actor` who made the change.
+- ``actor``: the :class:`kommune_ikt.core.auth.actor.Actor` who made the change.
 
 Connect with ``order_approved.connect(fn)`` (``fn(order, *, session, actor)``).
 """

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.types import CENT, utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.types import CENT, utcnow
 from service_catalog import closing
 from service_catalog.catalogue import budget_year, find_service, price_for
 from service_catalog.choices import (

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from kommune_ikt.errors import Conflict
-from kommune_ikt.messages import N_
+from kommune_ikt.core.errors import Conflict
+from kommune_ikt.core.messages import N_
 from service_catalog.choices import OrderStatus, ServiceStatus, SpecialRequestStatus
 
 S = TypeVar("S", bound=StrEnum)

@@ -10,11 +10,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.exceptions import PreconditionRequired
 
-from kommune_ikt.auth.actor import IT_ROLES, Role
-from kommune_ikt.idempotency import idempotent
-from kommune_ikt.pagination import Page, paginate_list
-from kommune_ikt.schemas import ListArgs
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.core.auth.actor import IT_ROLES, Role
+from kommune_ikt.core.pagination import Page, paginate_list
+from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.idempotency import idempotent
+from kommune_ikt.web.schemas import ListArgs
 from servicedesk import queries, queues, rules, services
 from servicedesk.fulfilment import connect_signals
 from servicedesk.schemas import (

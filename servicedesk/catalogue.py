@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from kommune_ikt.errors import ValidationFailed
-from kommune_ikt.messages import N_
+from kommune_ikt.core.errors import ValidationFailed
+from kommune_ikt.core.messages import N_
 from service_catalog.models import Municipality, Service
 
 

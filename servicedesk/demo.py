@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.db import saved_id
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.db import saved_id
+from kommune_ikt.core.types import utcnow
 from service_catalog.models import Municipality, Order, Service
 from service_catalog.municipalities import is_active
 from servicedesk import services

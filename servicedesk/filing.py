@@ -42,8 +42,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from kommune_ikt.db import DriverStatement, table_of
-from kommune_ikt.notifications.models import Notification
+from kommune_ikt.core.db import DriverStatement, table_of
+from notifications.models import Notification
 from servicedesk import search
 from servicedesk.choices import TicketStatus, TicketType
 from servicedesk.models import Ticket, TicketHistory

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kommune_ikt.auth.actor import SYSTEM, Actor
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import SYSTEM, Actor
+from kommune_ikt.core.types import utcnow
 from service_catalog import signals
 from service_catalog.models import Order
 from servicedesk import catalogue, services

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kommune_ikt.auth.actor import Actor
-from kommune_ikt.db import table_of
+from kommune_ikt.core.auth.actor import Actor
+from kommune_ikt.core.db import table_of
 from servicedesk.models import TicketHistory
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from kommune_ikt.errors import Conflict
-from kommune_ikt.messages import N_
+from kommune_ikt.core.errors import Conflict
+from kommune_ikt.core.messages import N_
 from servicedesk.choices import TicketStatus as S
 
 REOPEN_WINDOW = timedelta(days=14)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel, table_of
-from kommune_ikt.types import UTCDateTime, utcnow
+from kommune_ikt.core.db import SQLModel, table_of
+from kommune_ikt.core.types import UTCDateTime, utcnow
 
 
 def _now_column(nullable: bool = False) -> Any:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kommune_ikt.db import table_of
+from kommune_ikt.core.db import table_of
 from servicedesk.choices import NUMBER_PREFIX, TicketType
 from servicedesk.models import TicketCounter
 

@@ -12,16 +12,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.db import table_of
-from kommune_ikt.errors import NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.pagination import Page, decode_cursor, encode_cursor, keyset, page_of
-from kommune_ikt.tenancy import scope_to_actor
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.db import table_of
+from kommune_ikt.core.errors import NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import Page, decode_cursor, encode_cursor, keyset, page_of
+from kommune_ikt.core.tenancy import scope_to_actor
+from kommune_ikt.core.types import utcnow
 from servicedesk import search
 from servicedesk.models import Ticket, TicketComment, TicketHistory
-from servicedesk.sla.service import sla_views
+from servicedesk.sla.state import sla_views
 
 # The columns a ticket view carries (every mapped column of Ticket).
 VIEW_COLUMNS = tuple(c.key for c in sa.inspect(Ticket).column_attrs)

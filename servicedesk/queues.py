@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.db import DriverStatement
-from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import IT_ROLES, Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.db import DriverStatement
+from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.types import utcnow
 from servicedesk.models import AgentLoad, Queue, QueueAgent
 
 # Who can be put in a queue or be given a ticket.

@@ -2,7 +2,7 @@
 
 Members, services, queues, routing rules, SLA policy sets and calendars are
 loaded together (six small queries) when the reference token changes, and
-otherwise taken from the process's copy (kommune_ikt/reference.py): a ticket
+otherwise taken from the process's copy (kommune_ikt/core/reference_cache.py): a ticket
 creation checks its municipality, service and queue, routes, and computes its
 SLA targets without reading any of these tables.
 
@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt import reference as cache
-from kommune_ikt.errors import Conflict, ValidationFailed
-from kommune_ikt.messages import N_
+from kommune_ikt.core import reference_cache as cache
+from kommune_ikt.core.errors import Conflict, ValidationFailed
+from kommune_ikt.core.messages import N_
 from service_catalog.models import Municipality, Service, member_on
 from servicedesk.models import Queue, RoutingRule
 from servicedesk.sla.calendars import spec_of

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
-from kommune_ikt.errors import NotFound
-from kommune_ikt.messages import N_
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import IT_ROLES, Actor, Role
+from kommune_ikt.core.errors import NotFound
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.types import utcnow
 from servicedesk import catalogue
 from servicedesk.models import RoutingRule
 from servicedesk.priority import priority_for

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow_sqlalchemy import auto_field
 
-from kommune_ikt.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
+from kommune_ikt.web.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
 from servicedesk.choices import TicketStatus, TicketType
 from servicedesk.models import Queue, RoutingRule, Ticket, TicketComment, TicketHistory
 from servicedesk.routing import MATCH_KEYS

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.db import table_of
+from kommune_ikt.core.db import table_of
 from servicedesk.models import SEARCH_DOCUMENT, Ticket, TicketComment
 
 NUMBER = re.compile(r"^\s*(INC|REQ)-(\d{4})-(\d{1,9})\s*$", re.IGNORECASE)
@@ -69,7 +69,7 @@ def index_ticket(session: Session, ticket_id: int, *, new: bool = False) -> None
         return
     if not new:
         session.execute(sa.text("DELETE FROM ticket_fts WHERE rowid = :id"), {"id": ticket_id})
-    # nfc() is registered on every SQLite connection (kommune_ikt/db.py).
+    # nfc() is registered on every SQLite connection (kommune_ikt/core/db.py).
     session.execute(
         sa.text(
             "INSERT INTO ticket_fts (rowid, number, title, description, comments) "

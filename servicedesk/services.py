@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.errors import Conflict, Forbidden, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.notifications.services import enqueue_many, outbox_row
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.errors import Conflict, Forbidden, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.types import utcnow
+from notifications.services import enqueue_many, outbox_row
 from service_catalog.municipalities import today
 from servicedesk import catalogue, filing, history, lifecycle, search
 from servicedesk.choices import FINAL_STATUSES, TicketStatus, TicketType
@@ -31,7 +31,7 @@ from servicedesk.queues import check_assignable, find_queue, note_assignment
 from servicedesk.reference import Reference, reference
 from servicedesk.routing import Draft
 from servicedesk.rules import route
-from servicedesk.sla.service import apply_sla, sla_for_new
+from servicedesk.sla.state import apply_sla, sla_for_new
 from servicedesk.triage.outcomes import count_outcomes
 
 S = TicketStatus

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from kommune_ikt import migrate
 from kommune_ikt.app import create_app
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.db import create_db_engine
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.db import create_db_engine
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

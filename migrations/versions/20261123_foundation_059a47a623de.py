@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import kommune_ikt.types
+import kommune_ikt.core.types
 
 revision: str = "059a47a623de"
 down_revision: str | None = None
@@ -32,8 +32,8 @@ def upgrade() -> None:
         sa.Column("joined_on", sa.Date(), nullable=False),
         sa.Column("left_on", sa.Date(), nullable=True),
         sa.Column("sla_policy_set", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("number", name=op.f("pk_municipalities")),
     )
     op.create_table(
@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("municipality_number", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("available", sa.Boolean(), nullable=False),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["municipality_number"],
             ["municipalities.number"],
@@ -66,9 +66,9 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")
         ),
@@ -89,7 +89,7 @@ def upgrade() -> None:
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("response_body", sa.Text(), nullable=False),
         sa.Column("response_headers", sa.Text(), nullable=False),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_idempotency_keys_user_id_users")
         ),

@@ -1,7 +1,7 @@
 """reference version: a token that changes with every write to reference tables
 
 Ticket creation caches municipalities, services, queues, routing rules, SLA
-policies and calendars per process (kommune_ikt/reference.py) and checks this
+policies and calendars per process (kommune_ikt/core/reference_cache.py) and checks this
 token to know whether its copy is current. Statement-level triggers on
 PostgreSQL and row triggers on SQLite set a new random token in the writer's
 transaction.

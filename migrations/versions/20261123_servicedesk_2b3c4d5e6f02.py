@@ -13,7 +13,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import kommune_ikt.types
+import kommune_ikt.core.types
 
 revision: str = "2b3c4d5e6f02"
 down_revision: str | None = "1a2b3c4d5e01"
@@ -37,8 +37,8 @@ def upgrade() -> None:
         sa.Column("sector", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("auto_assign", sa.Boolean(), nullable=False),
         sa.Column("is_default", sa.Boolean(), nullable=False),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_queues")),
     )
     with op.batch_alter_table("queues", schema=None) as batch_op:
@@ -64,8 +64,8 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("match", sa.JSON(), nullable=False),
         sa.Column("queue_code", sa.String(length=40), nullable=False),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["queue_code"],
             ["queues.code"],
@@ -81,7 +81,9 @@ def upgrade() -> None:
         "queue_agents",
         sa.Column("queue_code", sa.String(length=40), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("last_assigned_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "last_assigned_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["queue_code"],
             ["queues.code"],
@@ -114,10 +116,10 @@ def upgrade() -> None:
         sa.Column("queue_code", sa.String(length=40), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("resolution", sa.Text(), nullable=True),
-        sa.Column("responded_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("responded_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(
             "search_document",
@@ -184,7 +186,7 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("internal", sa.Boolean(), nullable=False),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_ticket_comments_author_id_users")
         ),
@@ -202,7 +204,7 @@ def upgrade() -> None:
         "ticket_history",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("field", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("old", sa.JSON(none_as_null=True), nullable=True),
@@ -246,8 +248,8 @@ def upgrade() -> None:
         sa.column("sector", sa.String),
         sa.column("auto_assign", sa.Boolean),
         sa.column("is_default", sa.Boolean),
-        sa.column("created_at", kommune_ikt.types.UTCDateTime()),
-        sa.column("updated_at", kommune_ikt.types.UTCDateTime()),
+        sa.column("created_at", kommune_ikt.core.types.UTCDateTime()),
+        sa.column("updated_at", kommune_ikt.core.types.UTCDateTime()),
     )
     op.bulk_insert(
         queues,

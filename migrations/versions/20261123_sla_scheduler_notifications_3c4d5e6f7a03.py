@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import kommune_ikt.types
+import kommune_ikt.core.types
 
 revision: str = "3c4d5e6f7a03"
 down_revision: str | None = "2b3c4d5e6f02"
@@ -74,8 +74,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("job_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("started_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("detail", sa.JSON(none_as_null=True), nullable=True),
@@ -91,9 +91,9 @@ def upgrade() -> None:
         "scheduler_leases",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("acquired_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("renewed_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acquired_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("renewed_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduler_leases")),
     )
     op.create_table(
@@ -109,15 +109,15 @@ def upgrade() -> None:
         sa.Column("special_hours", sa.JSON(), nullable=False),
         sa.Column("builtin", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sla_calendars")),
     )
     op.create_table(
         "sla_policy_sets",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sla_policy_sets")),
     )
     op.create_table(
@@ -149,7 +149,7 @@ def upgrade() -> None:
         "sla_policy_changes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("set_name", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("old", sa.JSON(none_as_null=True), nullable=True),
@@ -173,14 +173,16 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "next_attempt_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
         sa.Column("body", sa.Text(), nullable=True),
         sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
-        sa.Column("created_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -202,8 +204,8 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column(
             "municipality_number", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False
@@ -232,22 +234,24 @@ def upgrade() -> None:
         sa.Column("calendar", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("response_minutes", sa.Integer(), nullable=False),
         sa.Column("resolution_minutes", sa.Integer(), nullable=False),
-        sa.Column("response_warn_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
-            "response_breach_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True
+            "response_warn_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column(
-            "resolution_warn_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True
+            "response_breach_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column(
-            "resolution_breach_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=True
+            "resolution_warn_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "resolution_breach_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("response_warned", sa.Boolean(), nullable=False),
         sa.Column("response_breached", sa.Boolean(), nullable=False),
         sa.Column("resolution_warned", sa.Boolean(), nullable=False),
         sa.Column("resolution_breached", sa.Boolean(), nullable=False),
         sa.Column("stale", sa.Boolean(), nullable=False),
-        sa.Column("computed_at", kommune_ikt.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -285,15 +289,15 @@ def upgrade() -> None:
         sa.column("special_hours", sa.JSON),
         sa.column("builtin", sa.Boolean),
         sa.column("version", sa.Integer),
-        sa.column("updated_at", kommune_ikt.types.UTCDateTime),
+        sa.column("updated_at", kommune_ikt.core.types.UTCDateTime),
     )
     op.bulk_insert(calendars, [{**c, "updated_at": now} for c in CALENDARS])
     sets = sa.table(
         "sla_policy_sets",
         sa.column("name", sa.String),
         sa.column("version", sa.Integer),
-        sa.column("created_at", kommune_ikt.types.UTCDateTime),
-        sa.column("updated_at", kommune_ikt.types.UTCDateTime),
+        sa.column("created_at", kommune_ikt.core.types.UTCDateTime),
+        sa.column("updated_at", kommune_ikt.core.types.UTCDateTime),
     )
     op.bulk_insert(sets, [{"name": "default", "version": 1, "created_at": now, "updated_at": now}])
     policies = sa.table(

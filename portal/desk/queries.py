@@ -14,14 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.errors import NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.pagination import Page, decode_cursor, encode_cursor
-from kommune_ikt.types import UTCDateTime
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.errors import NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import Page, decode_cursor, encode_cursor
+from kommune_ikt.core.types import UTCDateTime
 from metrics.models import Outage
+from notifications.models import Notification
 from portal.desk.models import SavedView, TicketView
 from service_catalog.models import Order
 from servicedesk import search
@@ -33,7 +33,7 @@ from servicedesk.queries import VIEW_COLUMNS, list_comments, list_history, visib
 from servicedesk.queues import ASSIGNABLE_ROLES
 from servicedesk.sla.clock import BusinessClock, ClockError
 from servicedesk.sla.models import SlaEvent, TicketSla
-from servicedesk.sla.service import load_clocks, policy_snapshots
+from servicedesk.sla.state import load_clocks, policy_snapshots
 
 OPEN = tuple(sorted(s.value for s in OPEN_STATUSES))
 # Business time left under which a badge warns, and under which it is urgent.

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kommune_ikt.auth.actor import IT_ROLES, Actor, Role
-from kommune_ikt.errors import DomainError, Forbidden, ValidationFailed
-from kommune_ikt.messages import N_
+from kommune_ikt.core.auth.actor import IT_ROLES, Actor, Role
+from kommune_ikt.core.errors import DomainError, Forbidden, ValidationFailed
+from kommune_ikt.core.messages import N_
 from portal.desk.models import SavedView, TicketView
 from portal.desk.queries import MAX_QUERY, VIEW_EVERY, filters_of_query
 from servicedesk import queries, services

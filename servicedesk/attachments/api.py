@@ -9,9 +9,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.wrappers import Response as BaseResponse
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.schemas import ListArgs
-from kommune_ikt.web import current_actor, db_session, problem_response, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.web.edge import current_actor, db_session, problem_response, roles
+from kommune_ikt.web.schemas import ListArgs
 from servicedesk.attachments import services
 from servicedesk.attachments.schemas import (
     AttachmentPageSchema,

@@ -1,10 +1,10 @@
-"""The attachment collector job (picked up by kommune_ikt.scheduler.jobs.JOB_PROVIDERS)."""
+"""The attachment collector job (picked up by kommune_ikt.scheduler.JOB_PROVIDERS)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kommune_ikt.scheduler.jobs import Job, JobContext
+from kommune_ikt.core.scheduler.jobs import Job, JobContext
 from servicedesk.attachments.services import collect_unreferenced, orphan_files
 from servicedesk.attachments.storage import LocalBlobStore, blob_store
 

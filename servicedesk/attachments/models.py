@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel
-from kommune_ikt.types import UTCDateTime, utcnow
+from kommune_ikt.core.db import SQLModel
+from kommune_ikt.core.types import UTCDateTime, utcnow
 
 
 class AttachmentBlob(SQLModel, table=True):

@@ -20,8 +20,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kommune_ikt.errors import ServiceUnavailable, ValidationFailed
-from kommune_ikt.messages import N_
+from kommune_ikt.core.errors import ServiceUnavailable, ValidationFailed
+from kommune_ikt.core.messages import N_
 
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import AutoSchema, page_schema
+from kommune_ikt.web.schemas import AutoSchema, page_schema
 from servicedesk.attachments.models import Attachment
 
 

@@ -37,12 +37,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.db import table_of
-from kommune_ikt.errors import Conflict, DomainError, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.pagination import Page, decode_cursor, encode_cursor
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.db import table_of
+from kommune_ikt.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import Page, decode_cursor, encode_cursor
+from kommune_ikt.core.types import utcnow
 from servicedesk import history
 from servicedesk.attachments.models import Attachment, AttachmentBlob
 from servicedesk.attachments.scanning import Scanner, scanner_for

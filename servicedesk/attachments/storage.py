@@ -33,8 +33,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kommune_ikt.db import table_of
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.db import table_of
+from kommune_ikt.core.types import utcnow
 from servicedesk.attachments.models import AttachmentBlob
 
 CHUNK = 1024 * 1024

@@ -9,9 +9,9 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.db import table_of
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.db import table_of
+from kommune_ikt.web.edge import current_actor, db_session, roles
 from servicedesk.mail import services
 from servicedesk.mail.job import default_sink
 from servicedesk.mail.models import MailMessage

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kommune_ikt.auth.actor import Actor
+from kommune_ikt.core.auth.actor import Actor
 from servicedesk.mail.parse import MailFile
 
 

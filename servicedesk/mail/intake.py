@@ -39,11 +39,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.types import utcnow
+from notifications.models import Notification
 from service_catalog.models import Municipality
 from servicedesk import lifecycle, services
 from servicedesk.choices import FINAL_STATUSES, NUMBER_PREFIX, TicketStatus
@@ -61,7 +61,7 @@ S = TicketStatus
 TICKET_NUMBER = re.compile(
     r"\[((?:" + "|".join(sorted(NUMBER_PREFIX.values())) + r")-\d{4}-\d{6})\]"
 )
-# The thread id every mail about a ticket names (kommune_ikt/notifications/sender.py).
+# The thread id every mail about a ticket names (notifications/sender.py).
 THREAD_ID = re.compile(r"^<ticket-(\d{1,10})@([^<>@\s]+)>$")
 NEW_TICKET_DEFAULTS = {"type": "incident", "impact": 3, "urgency": 3}
 

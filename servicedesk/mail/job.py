@@ -24,8 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kommune_ikt.db import Database
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.db import Database
+from kommune_ikt.core.types import utcnow
 from servicedesk.mail import intake
 from servicedesk.mail.imap import PROCESSED, QUARANTINE, Mailbox
 from servicedesk.mail.models import QUARANTINED

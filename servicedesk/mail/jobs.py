@@ -1,11 +1,11 @@
-"""The intake's scheduler job (picked up by kommune_ikt.scheduler.jobs.JOB_PROVIDERS)."""
+"""The intake's scheduler job (picked up by kommune_ikt.scheduler.JOB_PROVIDERS)."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from kommune_ikt.scheduler.jobs import Job, JobContext
+from kommune_ikt.core.scheduler.jobs import Job, JobContext
 from servicedesk.mail.job import run_intake
 
 DEFAULT_POLL_SECONDS = 30.0

@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel
-from kommune_ikt.types import UTCDateTime, utcnow
+from kommune_ikt.core.db import SQLModel
+from kommune_ikt.core.types import UTCDateTime, utcnow
 
 # What became of a mail. ``quarantined`` waits for an agent, who accepts it
 # (a ticket is created: ``accepted``) or rejects it (``rejected``).

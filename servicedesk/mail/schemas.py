@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from kommune_ikt.schemas import AutoSchema, ListArgs, page_schema
+from kommune_ikt.web.schemas import AutoSchema, ListArgs, page_schema
 from servicedesk.mail.models import MailMessage
 from servicedesk.mail.services import STATES
 

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.pagination import Page, paginate
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import MUNICIPAL_ROLES, SYSTEM, Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import Page, paginate
+from kommune_ikt.core.types import utcnow
 from service_catalog.models import Municipality
 from service_catalog.municipalities import is_active
 from servicedesk import services

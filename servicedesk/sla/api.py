@@ -7,12 +7,12 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.errors import ValidationFailed
-from kommune_ikt.pagination import paginate_list
-from kommune_ikt.schemas import ListArgs
-from kommune_ikt.types import utcnow
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.core.errors import ValidationFailed
+from kommune_ikt.core.pagination import paginate_list
+from kommune_ikt.core.types import utcnow
+from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.schemas import ListArgs
 from servicedesk.sla import policies
 from servicedesk.sla.queries import explain_ticket_sla
 from servicedesk.sla.schemas import (

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
 
-from kommune_ikt.errors import ValidationFailed
-from kommune_ikt.messages import N_
+from kommune_ikt.core.errors import ValidationFailed
+from kommune_ikt.core.messages import N_
 from servicedesk.sla.clock import (
     MINUTES_PER_DAY,
     WEEKDAYS,

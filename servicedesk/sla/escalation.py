@@ -24,13 +24,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kommune_ikt.auth.models import User
-from kommune_ikt.db import table_of
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.types import UTCDateTime, utcnow
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.db import table_of
+from kommune_ikt.core.types import UTCDateTime, utcnow
+from notifications.models import Notification
 from servicedesk.models import QueueAgent, Ticket, TicketHistory
 from servicedesk.sla.models import SlaEvent, TicketSla
-from servicedesk.sla.service import refresh_stale
+from servicedesk.sla.state import refresh_stale
 
 WARNING, BREACH = "warning", "breach"
 # (target, kind, trigger column, fired flag), breaches first so a warning that

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from kommune_ikt.db import SQLModel
-from kommune_ikt.types import UTCDateTime, utcnow
+from kommune_ikt.core.db import SQLModel
+from kommune_ikt.core.types import UTCDateTime, utcnow
 
 
 def _time(nullable: bool = False) -> Any:

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.db import saved_id
-from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.pagination import DEFAULT_LIMIT, Page, paginate
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.db import saved_id
+from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import DEFAULT_LIMIT, Page, paginate
+from kommune_ikt.core.types import utcnow
 from service_catalog.models import Municipality
 from service_catalog.municipalities import today
 from servicedesk.choices import FINAL_STATUSES
@@ -22,7 +22,7 @@ from servicedesk.models import Ticket
 from servicedesk.sla.calendars import ALWAYS, spec_of, validate_calendar
 from servicedesk.sla.clock import MAX_YEARS_AHEAD, ClockError, clock_for
 from servicedesk.sla.models import SlaCalendar, SlaPolicy, SlaPolicyChange, SlaPolicySet, TicketSla
-from servicedesk.sla.service import (
+from servicedesk.sla.state import (
     DEFAULT_SET,
     apply_many,
     load_clocks,

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor
-from kommune_ikt.db import saved_id
+from kommune_ikt.core.auth.actor import Actor
+from kommune_ikt.core.db import saved_id
 from servicedesk.queries import get_ticket
 from servicedesk.sla.derive import ClockResult
 from servicedesk.sla.models import SlaEvent, TicketSla
-from servicedesk.sla.service import apply_many, sla_results
+from servicedesk.sla.state import apply_many, sla_results
 
 
 def explain_ticket_sla(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import AutoSchema, AwareDateTime, page_schema
+from kommune_ikt.web.schemas import AutoSchema, AwareDateTime, page_schema
 from servicedesk.sla.models import SlaCalendar, SlaPolicy, SlaPolicyChange
 
 # A target beyond a year of minutes is no target, and could not be reached

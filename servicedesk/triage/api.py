@@ -8,9 +8,9 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from kommune_ikt.auth.actor import Role
-from kommune_ikt.schemas import ListArgs
-from kommune_ikt.web import current_actor, database, db_session, roles
+from kommune_ikt.core.auth.actor import Role
+from kommune_ikt.web.edge import current_actor, database, db_session, roles
+from kommune_ikt.web.schemas import ListArgs
 from servicedesk.triage import store, training
 from servicedesk.triage.schemas import (
     SuggestArgsSchema,

@@ -19,11 +19,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.auth.models import User
-from kommune_ikt.config import Settings
-from kommune_ikt.db import saved_id, table_of
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import saved_id, table_of
+from kommune_ikt.core.types import utcnow
 from service_catalog.models import Service
 from servicedesk import search
 from servicedesk.choices import NUMBER_PREFIX, TicketType

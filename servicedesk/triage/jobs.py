@@ -1,4 +1,4 @@
-"""The nightly retraining (picked up by kommune_ikt.scheduler.jobs.JOB_PROVIDERS).
+"""The nightly retraining (picked up by kommune_ikt.scheduler.JOB_PROVIDERS).
 
 Checked every hour; trains only at night (01:00–04:59 Europe/Oslo) and only when
 at least ``triage_retrain_min_new`` tickets were resolved since the current
@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.errors import Conflict, ValidationFailed
-from kommune_ikt.scheduler.jobs import Job, JobContext
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.errors import Conflict, ValidationFailed
+from kommune_ikt.core.scheduler.jobs import Job, JobContext
 from servicedesk.triage import training
 from servicedesk.triage.models import TriageModelRow
 

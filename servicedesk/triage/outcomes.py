@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from metrics import events
+from kommune_ikt.core import events
 from servicedesk.triage import store
 
 ATTRIBUTES = {"queue": "queue_code", "category": "category", "service_code": "service_code"}
@@ -35,4 +35,4 @@ def count_outcomes(session: Session, ticket: Any, fields: Iterable[str]) -> None
             continue
         value = getattr(ticket, ATTRIBUTES[name])
         outcome = "accepted" if value == best[0]["value"] else "overridden"
-        events.record_suggestion(name, outcome)
+        events.count("triage_suggestion", field=name, outcome=outcome)

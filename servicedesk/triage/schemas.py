@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kommune_ikt.schemas import AwareDateTime, page_schema
+from kommune_ikt.web.schemas import AwareDateTime, page_schema
 
 
 class FieldFiguresSchema(ma.Schema):

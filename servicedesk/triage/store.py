@@ -1,6 +1,6 @@
 """The current model: stored in ``triage_models``, loaded lazily, cached per process by version.
 
-Which version is active is read with the reference data (kommune_ikt/reference.py):
+Which version is active is read with the reference data (kommune_ikt/core/reference_cache.py):
 writes to ``triage_models`` change the reference token, so a process notices
 a newly trained or activated model at its next use without a query of its own
 (the token is read anyway, mostly together with authentication). The pickled
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from kommune_ikt import reference as cache
+from kommune_ikt.core import reference_cache as cache
 from servicedesk.triage.figures import FIELDS
 from servicedesk.triage.models import TriageModelRow
 

@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlmodel import col
 
-from kommune_ikt.auth.actor import Actor, Role
-from kommune_ikt.config import Settings
-from kommune_ikt.db import Database
-from kommune_ikt.errors import Conflict, NotFound, ValidationFailed
-from kommune_ikt.messages import N_
-from kommune_ikt.scheduler.models import SchedulerLease
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import Database
+from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.scheduler.models import SchedulerLease
+from kommune_ikt.core.types import utcnow
 from servicedesk.choices import TicketStatus
 from servicedesk.models import Ticket
 from servicedesk.triage import figures, store
@@ -256,7 +256,7 @@ def list_models(
     session: sa.orm.Session, actor: Actor, *, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[TriageModelRow], str | None]:
     """Models newest first, keyset by version."""
-    from kommune_ikt.pagination import decode_cursor, encode_cursor
+    from kommune_ikt.core.pagination import decode_cursor, encode_cursor
 
     actor.require(Role.AGENT)
     stmt = sa.select(TriageModelRow).order_by(col(TriageModelRow.version).desc())

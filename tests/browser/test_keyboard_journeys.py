@@ -32,10 +32,10 @@ import requests
 import sqlalchemy as sa
 from selenium.webdriver.common.keys import Keys
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.auth.models import User
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.types import utcnow
 from metrics.models import Outage
 from service_catalog.models import Order
 from servicedesk import queries, services

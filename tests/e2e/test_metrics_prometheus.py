@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.db import create_db_engine
+from kommune_ikt.core.db import create_db_engine
 from metrics.models import Outage
 from service_catalog.models import Service
 from tests.e2e.conftest import free_port

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kommune_ikt.app import create_app
-from kommune_ikt.idempotency import IdempotencyKey
-from kommune_ikt.web import db_session
+from kommune_ikt.web.edge import db_session
+from kommune_ikt.web.idempotency import IdempotencyKey
 
 pytestmark = pytest.mark.db
 ROUTE = "/fault/commit-fails"

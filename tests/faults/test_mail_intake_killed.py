@@ -20,9 +20,9 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.db import Database, create_db_engine
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
 from servicedesk import services
 from servicedesk.mail.models import MailMessage

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from kommune_ikt.app import create_app
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.db import Database, create_db_engine
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
 from tests.conftest import PG_ADMIN_URL
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.db import create_db_engine
+from kommune_ikt.core.db import create_db_engine
 from tests.faults.conftest import TicketLoad, call, member_and_requesters, wait_for
 
 pytestmark = [

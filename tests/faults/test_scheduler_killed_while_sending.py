@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from kommune_ikt.db import Database, create_db_engine
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.notifications.services import enqueue
-from kommune_ikt.scheduler.models import JobRun
+from kommune_ikt.core.db import Database, create_db_engine
+from kommune_ikt.core.scheduler.models import JobRun
+from notifications.models import Notification
+from notifications.services import enqueue
 from tests.integration.notifications.conftest import Handler, free_port
 from tests.integration.scheduler.test_scheduler_processes import runs_by_pid, start, wait_for
 

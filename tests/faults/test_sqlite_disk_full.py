@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.db import create_db_engine
+from kommune_ikt.core.db import create_db_engine
 from tests.faults.conftest import TICKET, call, member_and_requesters, skip_or_fail
 
 pytestmark = [

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.models import ApiToken, User
+from kommune_ikt.core.auth.models import ApiToken, User
 
 pytestmark = pytest.mark.db
 

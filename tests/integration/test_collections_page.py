@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kommune_ikt.pagination import paginate_list
+from kommune_ikt.core.pagination import paginate_list
 
 pytestmark = pytest.mark.db
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kommune_ikt.app import create_app
-from kommune_ikt.config import Settings
+from kommune_ikt.core.config import Settings
 
 
 def money_descriptions(spec):

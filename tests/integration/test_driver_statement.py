@@ -1,4 +1,4 @@
-"""kommune_ikt.db.DriverStatement: statements sent straight to psycopg behave as SQLAlchemy's.
+"""kommune_ikt.core.db.DriverStatement: statements sent straight to psycopg behave as SQLAlchemy's.
 
 The hot statements of a ticket creation bypass SQLAlchemy's execution on
 PostgreSQL; what callers and the web edge rely on must still hold: the same
@@ -9,8 +9,8 @@ a lost database to 503), and a lost connection invalidated, not reused.
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.models import User
-from kommune_ikt.db import Database, DriverStatement, create_db_engine
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.db import Database, DriverStatement, create_db_engine
 from servicedesk.models import Queue
 
 pytestmark = pytest.mark.db

@@ -7,9 +7,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from kommune_ikt.app import create_app
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.idempotency import idempotent
-from kommune_ikt.web import db_session
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.web.edge import db_session
+from kommune_ikt.web.idempotency import idempotent
 from service_catalog.models import Municipality
 from service_catalog.municipalities import add_municipality
 

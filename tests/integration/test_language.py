@@ -3,9 +3,9 @@
 import pytest
 
 from kommune_ikt.app import create_app
-from kommune_ikt.config import Settings
-from kommune_ikt.errors import NotFound
-from kommune_ikt.messages import N_, translator
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.errors import NotFound
+from kommune_ikt.core.messages import N_, translator
 from service_catalog import special_requests
 
 pytestmark = pytest.mark.db

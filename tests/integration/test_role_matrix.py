@@ -31,7 +31,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from kommune_ikt.auth.actor import IT_ROLES, MUNICIPAL_ROLES, Role
+from kommune_ikt.core.auth.actor import IT_ROLES, MUNICIPAL_ROLES, Role
 from tests.integration.security.world import (
     BASIC,
     OPTIONAL,

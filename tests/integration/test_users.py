@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
-from kommune_ikt.auth.models import ApiToken, User
 from kommune_ikt.cli import main
+from kommune_ikt.core.auth.models import ApiToken, User
 
 pytestmark = pytest.mark.db
 
@@ -175,7 +175,7 @@ def test_create_user_refuses_municipality_for_it_role(client, create_user, creat
 
 def test_last_active_admin_cannot_be_deactivated_or_demoted(client, session):
     # The fixture world may hold other admins; count them out by deactivating all but one.
-    from kommune_ikt.auth.actor import SYSTEM
+    from kommune_ikt.core.auth.actor import SYSTEM
     from tests.conftest import auth_services  # the services the fixtures use
 
     user = auth_services.create_user(session, SYSTEM, email="eneste@admin.no", role="admin")

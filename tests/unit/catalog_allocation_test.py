@@ -23,7 +23,7 @@ from service_catalog.allocation import (
     monthly_costs,
     split,
 )
-from service_catalog.reference import collaboration_members, reference_municipalities
+from service_catalog.official_municipalities import collaboration_members, reference_municipalities
 
 YEAR = 2026
 JOINED = date(2019, 1, 1)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from kommune_ikt.errors import Conflict
+from kommune_ikt.core.errors import Conflict
 from service_catalog.charges import UnitPrice, optional_charges, quantity_spans, special_charge
 from service_catalog.choices import ChargeRule, OrderStatus, SpecialRequestStatus
 from service_catalog.workflow import (

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from kommune_ikt.csvsafe import cell
+from kommune_ikt.core.csvsafe import cell
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+A1", "-A1", "@SUM(A1)", "\t=1", "\r=1", "-", "+-1"])

@@ -1,6 +1,6 @@
 """Flattening marshmallow messages into problem+json ``errors``."""
 
-from kommune_ikt.errors import ValidationFailed, flatten_messages, problem
+from kommune_ikt.core.errors import ValidationFailed, flatten_messages, problem
 
 
 def test_body_fields_are_named_without_location():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kommune_ikt.notifications.texts import EVENTS, LANGUAGES, TEXTS, render
+from notifications.texts import EVENTS, LANGUAGES, TEXTS, render
 
 CONTEXT = {
     "number": "INC-2026-000042",

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kommune_ikt.errors import ValidationFailed
-from kommune_ikt.pagination import BadCursor, decode_cursor, encode_cursor
+from kommune_ikt.core.errors import ValidationFailed
+from kommune_ikt.core.pagination import BadCursor, decode_cursor, encode_cursor
 
 
 def test_cursor_round_trips():
@@ -44,7 +44,7 @@ def test_text_cursor_values_must_be_storable_text(value):
 def test_decimal_strings_refuse_what_no_column_holds():
     import marshmallow as ma
 
-    from kommune_ikt.schemas import DecimalString
+    from kommune_ikt.web.schemas import DecimalString
 
     for text in ["1e20", "-1e15", "1." + "1" * 40]:
         with pytest.raises(ma.ValidationError):

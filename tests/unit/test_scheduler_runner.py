@@ -8,9 +8,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.config import Settings
-from kommune_ikt.scheduler.jobs import Job, all_jobs
-from kommune_ikt.scheduler.runner import Scheduler, SchedulerOptions
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.scheduler.jobs import Job
+from kommune_ikt.scheduler import Scheduler, SchedulerOptions, all_jobs
 
 
 class FakeLease:
@@ -51,7 +51,7 @@ def counting_job(runs: list[float], seconds: float = 0.05) -> Job:
 @pytest.fixture(autouse=True)
 def unrecorded(monkeypatch):
     # Job runs are recorded in the database elsewhere; here the job runs bare.
-    monkeypatch.setattr("kommune_ikt.scheduler.runner.run_recorded", lambda job, ctx: job.func(ctx))
+    monkeypatch.setattr("kommune_ikt.scheduler.run_recorded", lambda job, ctx: job.func(ctx))
 
 
 def run_for(scheduler: Scheduler, seconds: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 
-from kommune_ikt.config import Settings
+from kommune_ikt.core.config import Settings
 
 
 def test_processes_without_secret_key_share_one_kept_key(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kommune_ikt.errors import ValidationFailed
+from kommune_ikt.core.errors import ValidationFailed
 from servicedesk.sla.calendars import BUSINESS_DOCUMENT, spec_of, validate_calendar
 from servicedesk.sla.clock import clock_for, closure_date
 

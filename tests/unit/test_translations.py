@@ -8,7 +8,7 @@ import re
 import pytest
 
 from kommune_ikt.catalogues import extract, po_path, read_catalogue
-from kommune_ikt.messages import LANGUAGES, normalise_language, translate
+from kommune_ikt.core.messages import LANGUAGES, normalise_language, translate
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from kommune_ikt.errors import ValidationFailed
+from kommune_ikt.core.errors import ValidationFailed
 from servicedesk.triage import corpus, features, figures, training
 
 # --- threshold arithmetic -----------------------------------------------------------

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from kommune_ikt.types import Money, UTCDateTime
+from kommune_ikt.core.types import Money, UTCDateTime
 
 
 class Dialect:

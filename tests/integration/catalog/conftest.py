@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.actor import SYSTEM
+from kommune_ikt.core.auth.actor import SYSTEM
 from service_catalog import catalogue, keys
 from service_catalog.catalogue import budget_year
 from service_catalog.models import AllocationKey, Service

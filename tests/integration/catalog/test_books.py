@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from service_catalog import orders, special_requests
 from service_catalog.models import (
     AllocationKey,

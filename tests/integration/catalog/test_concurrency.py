@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.db import Database, create_db_engine
-from kommune_ikt.errors import Conflict
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.db import Database, create_db_engine
+from kommune_ikt.core.errors import Conflict
 from service_catalog import catalogue, orders, signals, special_requests
 from service_catalog.catalogue import budget_year
 from service_catalog.models import SpecialRequest, Subscription

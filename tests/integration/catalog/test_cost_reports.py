@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from service_catalog import orders, special_requests
 from service_catalog.models import Municipality, SpecialRequest
 

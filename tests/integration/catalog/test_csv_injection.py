@@ -1,7 +1,7 @@
 """No CSV the service writes starts a cell with a formula (issue 15, item 17).
 
 Text cells beginning with ``=``, ``+``, ``-``, ``@``, tab or CR are prefixed
-with an apostrophe (kommune_ikt/csvsafe.py); numbers, negative amounts
+with an apostrophe (kommune_ikt/core/csvsafe.py); numbers, negative amounts
 included, stay numbers.
 """
 
@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import pytest
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.csvsafe import PLAIN_NUMBER, TRIGGERS
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.csvsafe import PLAIN_NUMBER, TRIGGERS
 from service_catalog import special_requests
 from service_catalog.report_csv import LINE_COLUMNS
 

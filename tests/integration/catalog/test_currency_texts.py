@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from service_catalog import charges, cost_reports, special_requests
 
 pytestmark = pytest.mark.db

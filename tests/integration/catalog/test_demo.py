@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.auth.models import User
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.auth.models import User
 from kommune_ikt.demo import DEMO_USERS, _domain_loaders
 from service_catalog import cost_reports
 from service_catalog.catalogue import budget_year

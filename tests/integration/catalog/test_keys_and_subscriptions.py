@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from service_catalog import orders
 from service_catalog.models import AllocationKey, AllocationKeyShare
 

@@ -8,9 +8,9 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.db import Database, create_db_engine
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
 from servicedesk.mail.job import default_sink, run_intake
 from servicedesk.models import Ticket

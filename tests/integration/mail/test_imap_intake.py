@@ -11,10 +11,10 @@ from urllib.parse import parse_qs
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.config import Settings
-from kommune_ikt.db import Database, create_db_engine
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.models import Municipality
 from service_catalog.municipalities import add_municipality
 from servicedesk.mail import imap

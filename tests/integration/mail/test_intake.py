@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.models import User
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.auth.models import User
+from kommune_ikt.core.types import utcnow
+from notifications.models import Notification
 from service_catalog.models import Municipality
 from servicedesk import services
 from servicedesk.mail import intake

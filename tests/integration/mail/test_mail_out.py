@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.db import Database, create_db_engine
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.notifications.sender import send_due
-from kommune_ikt.notifications.services import enqueue
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.db import Database, create_db_engine
+from notifications.models import Notification
+from notifications.sender import send_due
+from notifications.services import enqueue
 from service_catalog.municipalities import add_municipality
 from servicedesk import services
 from tests.integration.notifications.conftest import smtp_server, smtp_settings  # noqa: F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.models import User
+from kommune_ikt.core.auth.models import User
 from servicedesk.mail import intake
 from servicedesk.mail.parse import parse
 from servicedesk.models import Ticket
@@ -113,7 +113,7 @@ def test_accept_scans_the_files_with_no_transaction_open(
     client, session, create_user, create_municipality, monkeypatch
 ):
     """The virus scanner is network I/O: no transaction may stay open across it."""
-    from kommune_ikt.web import db_session
+    from kommune_ikt.web.edge import db_session
     from servicedesk.mail import api as mail_api
 
     create_municipality("1505")

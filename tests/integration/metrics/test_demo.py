@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.models import User
+from kommune_ikt.core.auth.models import User
 from metrics.demo import load_metrics_demo
 from metrics.models import Outage
 from servicedesk.models import Ticket

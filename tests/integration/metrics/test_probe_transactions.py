@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kommune_ikt.app import create_app
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.scheduler.jobs import JobContext
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.scheduler.jobs import JobContext
 from metrics.jobs import run_probes
 from metrics.models import Probe
 from service_catalog.models import Service

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.scheduler.jobs import all_jobs
+from kommune_ikt.scheduler import all_jobs
 from metrics.models import Outage, Probe
 from metrics.probes import run_due_probes
 from servicedesk.models import Ticket

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from kommune_ikt.config import Settings
-from kommune_ikt.db import Database, create_db_engine
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.notifications.services import enqueue
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import Database, create_db_engine
+from notifications.models import Notification
+from notifications.services import enqueue
 
 
 @dataclass

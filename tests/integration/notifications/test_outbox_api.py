@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.notifications.services import enqueue
+from notifications.models import Notification
+from notifications.services import enqueue
 from tests.integration.sla.conftest import HOST
 
 TICKET = {

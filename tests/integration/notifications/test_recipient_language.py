@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from email.header import decode_header, make_header
 
-from kommune_ikt.auth.actor import SYSTEM
-from kommune_ikt.auth.services import create_user
-from kommune_ikt.notifications.sender import send_due
+from kommune_ikt.core.auth.actor import SYSTEM
+from kommune_ikt.core.auth.services import create_user
+from notifications.sender import send_due
 from tests.integration.notifications.conftest import smtp_settings
 
 

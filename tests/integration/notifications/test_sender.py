@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from kommune_ikt.notifications.models import Notification
-from kommune_ikt.notifications.sender import STUCK_AFTER, backoff, header_value, send_due
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.types import utcnow
+from notifications.models import Notification
+from notifications.sender import STUCK_AFTER, backoff, header_value, send_due
 from tests.integration.notifications.conftest import free_port, smtp_settings
 
 
@@ -173,7 +173,7 @@ def test_a_message_that_cannot_be_built_fails_alone_with_its_reason(outbox, smtp
 
 
 def test_a_message_whose_headers_cannot_be_built_fails_alone(outbox, smtp_server, monkeypatch):
-    from kommune_ikt.notifications import sender
+    from notifications import sender
 
     real = sender.build_message
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.models import ApiToken, User
+from kommune_ikt.core.auth.models import ApiToken, User
 from service_catalog.models import Municipality, MunicipalityPopulation
 from servicedesk.models import RoutingRule
 from tests.integration.portal.conftest import HOST, OTHER, csrf

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.types import utcnow
+from kommune_ikt.core.types import utcnow
 from portal.desk import queries as desk_queries
 from portal.desk.models import SavedView
 from servicedesk.models import Ticket, TicketComment
 from servicedesk.sla.clock import BusinessClock, CalendarSpec
 from servicedesk.sla.models import TicketSla
-from servicedesk.sla.service import apply_sla
+from servicedesk.sla.state import apply_sla
 from tests.integration.portal.conftest import HOST, OTHER, csrf
 
 pytestmark = pytest.mark.db
@@ -444,7 +444,7 @@ def test_bad_filter_is_a_422_at_the_field(sign_in, desk):
 
 
 def test_availability_toggle(sign_in, desk, session):
-    from kommune_ikt.auth.models import User
+    from kommune_ikt.core.auth.models import User
 
     me = desk.create_user("agent")
     browser = sign_in(me)

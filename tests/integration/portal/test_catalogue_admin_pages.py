@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from babel.numbers import format_currency
 
-from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.core.auth.actor import Actor, Role
 from service_catalog import special_requests
 from service_catalog.models import (
     AllocationKey,

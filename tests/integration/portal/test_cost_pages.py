@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from babel.numbers import format_currency
 
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from service_catalog import budget_years, cost_months, cost_reports, orders, special_requests
 from service_catalog.catalogue import budget_year
 from service_catalog.models import ServicePrice

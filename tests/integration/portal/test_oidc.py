@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from oidc_provider_mock import run_server_in_thread
 
 from kommune_ikt.app import create_app
-from kommune_ikt.auth.models import User
+from kommune_ikt.core.auth.models import User
 from tests.integration.portal.conftest import HOST, bokmal_client, csrf
 
 pytestmark = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kommune_ikt.auth.models import User
+from kommune_ikt.core.auth.models import User
 from tests.integration.portal.conftest import HOST, csrf
 
 pytestmark = pytest.mark.db

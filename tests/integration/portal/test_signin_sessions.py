@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.models import User
+from kommune_ikt.core.auth.models import User
 from portal.models import WebSession
 from tests.integration.portal.conftest import HOST, OTHER, bokmal_client, csrf
 
@@ -98,7 +98,7 @@ def test_an_idle_session_ends(sign_in, desk, session, app):
     browser = sign_in(user)
     from datetime import timedelta
 
-    from kommune_ikt.types import utcnow
+    from kommune_ikt.core.types import utcnow
 
     session.execute(
         sa.update(WebSession)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth.actor import Actor, Role
+from kommune_ikt.core.auth.actor import Actor, Role
 from service_catalog import special_requests
 from service_catalog.models import SpecialRequest
 from tests.integration.catalog.conftest import make_key, make_service, this_year  # noqa: F401

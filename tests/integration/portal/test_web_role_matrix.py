@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from kommune_ikt.auth.actor import Role
+from kommune_ikt.core.auth.actor import Role
 from tests.integration.portal.conftest import HOST
 
 pytestmark = pytest.mark.db

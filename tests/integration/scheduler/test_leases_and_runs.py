@@ -7,11 +7,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.config import Settings
-from kommune_ikt.db import Database, create_db_engine
-from kommune_ikt.scheduler.jobs import Job, JobContext, run_recorded
-from kommune_ikt.scheduler.lease import lease_for
-from kommune_ikt.scheduler.models import JobRun, SchedulerLease
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import Database, create_db_engine
+from kommune_ikt.core.scheduler.jobs import Job, JobContext, run_recorded
+from kommune_ikt.core.scheduler.lease import lease_for
+from kommune_ikt.core.scheduler.models import JobRun, SchedulerLease
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.db import create_db_engine
-from kommune_ikt.scheduler.models import JobRun
+from kommune_ikt.core.db import create_db_engine
+from kommune_ikt.core.scheduler.models import JobRun
 
 ARGS = [
     "--every=sla_sweep=0.5",

@@ -13,9 +13,9 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from kommune_ikt import web
 from kommune_ikt.app import create_app
-from kommune_ikt.auth import services as auth_services
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.web.edge import edge as web
 
 pytestmark = pytest.mark.db
 
@@ -67,7 +67,7 @@ def test_tokens_are_not_in_the_application_log_of_good_and_bad_requests(
     text = all_logs.text + "".join(str(r.args) for r in all_logs.records)
     assert "failed bearer authentication from 127.0.0.1 on GET /api/v1/me" in all_logs.text
     # SQL and its parameters were logged too (on PostgreSQL authentication's own
-    # statement goes to the driver directly, kommune_ikt.db.DriverStatement).
+    # statement goes to the driver directly, kommune_ikt.core.db.DriverStatement).
     assert "FROM tickets" in all_logs.text
     for token in (agent.token, requester.token, BAD):
         for part in secret_parts(token):

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from kommune_ikt.app import create_app
-from kommune_ikt.auth.actor import Role
+from kommune_ikt.core.auth.actor import Role
 from tests.integration.security.world import OTHER, OWN, World, build_world
 
 pytestmark = pytest.mark.db

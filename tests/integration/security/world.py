@@ -26,9 +26,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from kommune_ikt.app import create_app
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import MUNICIPAL_ROLES, SYSTEM, Role
-from kommune_ikt.db import create_db_engine
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import MUNICIPAL_ROLES, SYSTEM, Role
+from kommune_ikt.core.db import create_db_engine
 from service_catalog.catalogue import budget_year
 
 OWN = "1505"  # Kristiansund, the host municipality

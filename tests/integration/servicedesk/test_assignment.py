@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.notifications.models import Notification
+from notifications.models import Notification
 from servicedesk.models import QueueAgent
 from servicedesk.queues import pick_agent
 from tests.integration.servicedesk.conftest import HOST

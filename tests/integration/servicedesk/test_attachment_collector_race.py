@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.auth import services as auth_services
-from kommune_ikt.auth.actor import SYSTEM, Actor, Role
-from kommune_ikt.config import Settings
-from kommune_ikt.db import Database, create_db_engine
+from kommune_ikt.core.auth import services as auth_services
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from kommune_ikt.core.config import Settings
+from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
 from servicedesk import services as tickets
 from servicedesk.attachments import services

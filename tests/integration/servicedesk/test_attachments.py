@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from kommune_ikt.scheduler.jobs import JobContext
+from kommune_ikt.core.scheduler.jobs import JobContext
 from servicedesk.attachments import jobs, services
 from servicedesk.attachments.models import Attachment, AttachmentBlob
 from servicedesk.attachments.storage import LocalBlobStore

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from kommune_ikt.auth.actor import SYSTEM
+from kommune_ikt.core.auth.actor import SYSTEM
 from service_catalog import catalogue
 from service_catalog.catalogue import budget_year
 from service_catalog.models import Order, Service

@@ -1,4 +1,4 @@
-"""The reference token and the per-process snapshot built on it (kommune_ikt/reference.py).
+"""The reference token and the per-process snapshot built on it (kommune_ikt/core/reference_cache.py).
 
 A ticket creation routes, checks and SLA-times from a cached snapshot; these
 tests show that every way of changing the underlying tables is seen by the
@@ -8,7 +8,7 @@ next creation, in this process or another, and that nothing rolled back is.
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt import reference
+from kommune_ikt.core import reference_cache as reference
 from servicedesk.models import Queue, RoutingRule
 from servicedesk.reference import reference as snapshot
 from tests.integration.servicedesk.conftest import TICKET

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from kommune_ikt.scheduler.jobs import JobContext
-from kommune_ikt.scheduler.models import SchedulerLease
+from kommune_ikt.core.scheduler.jobs import JobContext
+from kommune_ikt.core.scheduler.models import SchedulerLease
 from metrics.instruments import instruments
 from servicedesk.models import Ticket
 from servicedesk.triage import jobs, store, training

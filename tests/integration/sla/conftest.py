@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from servicedesk import services
 from servicedesk.models import Queue, QueueAgent, Ticket
-from servicedesk.sla.service import sla_views
+from servicedesk.sla.state import sla_views
 
 OSLO = ZoneInfo("Europe/Oslo")
 # Real members of IKT Orkidé (kommune_ikt/data): Kristiansund hosts, Sunndal is another.

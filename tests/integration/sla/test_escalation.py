@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from kommune_ikt.notifications.models import Notification
+from notifications.models import Notification
 from servicedesk.models import TicketHistory
 from servicedesk.sla.escalation import sweep
 from servicedesk.sla.models import SlaEvent, TicketSla

@@ -1,5 +1,0 @@
-"""Users, roles, bearer tokens and the Actor passed into every service function."""
-
-from kommune_ikt.auth.actor import Actor, Role
-
-__all__ = ["Actor", "Role"]

@@ -1,1 +1,0 @@
-"""The one background scheduler per deployment, guarded by a database lock."""

@@ -1,0 +1,183 @@
+"""Shared marshmallow pieces: the model-derived base schema, money, lists, problems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
+
+from kommune_ikt.core.messages import N_
+from kommune_ikt.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from kommune_ikt.core.types import CENT, DecimalText, Money, UTCDateTime
+
+
+class DecimalString(fields.Field):
+    """An exact decimal given and shown as a JSON string; a JSON number is refused.
+
+    A number would pass through a float in most clients, which is exactly what
+    money and allocation weights must never do.
+    """
+
+    default_error_messages = {
+        "type": N_('Must be a decimal string, e.g. "1234.50", not a number.'),
+        "invalid": N_("Not a valid decimal."),
+        "places": "At most {places} decimals.",
+        "negative": N_("Must not be negative."),
+        "too_large": "Must be less than 1000000000000000 in size, with at most 30 digits.",
+    }
+    # Past this, whole øre no longer fit a 64-bit column, and the text form no
+    # longer fits its 40 characters: a 422 here instead of a 500 in the database.
+    LIMIT = Decimal(10) ** 15
+    MAX_DIGITS = 30
+
+    def __init__(self, *, places: int | None = None, allow_negative: bool = False, **kw: Any):
+        super().__init__(**kw)
+        self.places = places
+        self.allow_negative = allow_negative
+        self.metadata = {"example": "1234.50" if places == 2 else "0.3", **self.metadata}
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kw: Any) -> str | None:
+        if value is None:
+            return None
+        value = Decimal(value)
+        if self.places is not None:
+            value = value.quantize(Decimal(1).scaleb(-self.places))
+        return format(value, "f")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kw: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise self.make_error("type")
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise self.make_error("invalid")
+        if not number.is_finite():
+            raise self.make_error("invalid")
+        if abs(number) >= self.LIMIT or len(number.as_tuple().digits) > self.MAX_DIGITS:
+            raise self.make_error("too_large")
+        if self.places is not None:
+            exponent = number.as_tuple().exponent
+            if isinstance(exponent, int) and exponent < -self.places:
+                raise self.make_error("places", places=self.places)
+        if number < 0 and not self.allow_negative:
+            raise self.make_error("negative")
+        return number
+
+
+MONEY_DESCRIPTION = 'An amount in NOK with two decimals, as a string (e.g. "1234.50").'
+
+
+def MoneyField(**kw: Any) -> DecimalString:
+    """An amount in the deployment's currency with two decimals, as a string.
+
+    The API document says NOK here; ``app.document_currency`` writes the
+    deployment's ``CURRENCY`` in its place.
+    """
+    metadata = dict(kw.pop("metadata", None) or {})
+    given = (metadata.get("description") or "").rstrip(".")
+    metadata["description"] = f"{given}. {MONEY_DESCRIPTION}" if given else MONEY_DESCRIPTION
+    metadata["x-currency"] = "NOK"
+    return DecimalString(places=2, metadata=metadata, **kw)
+
+
+# Times a client may send. Far inside datetime's years 1..9999, so that windows,
+# defaults and clocks computed from them (a 30-day default window, ten-year
+# reports) can never overflow into a 500 (schemathesis found `to=0001-01-01...`).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """RFC 3339 with offset, in the years 1900 to 2999; input without an offset is refused."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(format="iso", **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= moment < LATEST:
+            raise ma.ValidationError(N_("Must be in the years 1900 to 2999."))
+        return moment
+
+
+def _money_field(_converter: ModelConverter, _type: Any) -> Callable[[], fields.Field]:
+    # marshmallow-sqlalchemy calls a mapping's non-Field entry with (converter, column type)
+    # and then calls what that returns with the field's keyword arguments.
+    return MoneyField
+
+
+class Converter(ModelConverter):
+    """Maps our column types to the right marshmallow fields."""
+
+    SQLA_TYPE_MAPPING = {
+        **ModelConverter.SQLA_TYPE_MAPPING,
+        UTCDateTime: AwareDateTime,
+        Money: _money_field,
+        DecimalText: DecimalString,
+    }
+
+
+class AutoSchema(SQLAlchemyAutoSchema):
+    """Base for schemas derived from SQLModel tables, so no field is declared twice."""
+
+    class Meta:
+        model_converter = Converter
+        load_instance = False
+        include_fk = True
+        include_relationships = False
+
+
+class ListArgs(ma.Schema):
+    """Keyset pagination parameters."""
+
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT)
+    )
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """``{"items": [...], "next_cursor": ...}`` around an item schema."""
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        },
+    )
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem (the body of every error response)."""
+
+    class Meta:
+        # RFC 9457 extension members (e.g. ``conflicting_outage``) may follow.
+        unknown = ma.INCLUDE
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "For 422 (and some 409): messages per field"},
+    )
+
+
+__all__ = [
+    "CENT",
+    "AutoSchema",
+    "AwareDateTime",
+    "DecimalString",
+    "ListArgs",
+    "MoneyField",
+    "ProblemSchema",
+    "page_schema",
+]
