@@ -41,7 +41,6 @@ from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM
 from kommune_ikt.core.db import create_db_engine
 from kommune_ikt.core.types import utcnow
-from service_catalog import cost_reports
 from service_catalog.models import (
     AllocationKey,
     AllocationKeyShare,
@@ -54,6 +53,7 @@ from service_catalog.models import (
     SubscriptionChange,
 )
 from service_catalog.official_municipalities import reference_municipalities
+from service_catalog.reports import build as cost_reports
 
 YEAR = 2026
 MUNICIPALITIES, BASIC, OPTIONAL, SPECIAL = 400, 120, 70, 10

@@ -29,9 +29,10 @@ from kommune_ikt.web.edge import db_session
 from portal import nav
 from portal.forms import ButtonForm
 from portal.views import actor, requires, signed_in
-from service_catalog import catalogue, cost_reports, orders, queries
+from service_catalog import catalogue, orders, queries
 from service_catalog.catalogue import budget_year
 from service_catalog.choices import OrderStatus, ServiceStatus, Tier
+from service_catalog.reports import build as cost_reports
 
 bp = Blueprint("portal_catalog", __name__)
 nav.register("portal_catalog.catalogue", lazy_gettext("Tjenestekatalog"), order=20)

@@ -31,11 +31,12 @@ from portal.admin_forms import (
 )
 from portal.forms import ButtonForm
 from portal.views import actor, requires
-from service_catalog import budget_years, catalogue, closing, cost_reports, keys, participants
+from service_catalog import budget_years, catalogue, closing, keys, participants
 from service_catalog import queries as catalog_queries
 from service_catalog import special_requests as requests
 from service_catalog.catalogue import PRICE_FIELDS, budget_year
 from service_catalog.choices import PRICE_MODEL_OF_TIER, Tier
+from service_catalog.reports import build as cost_reports
 
 bp = Blueprint(
     "portal_catalogue_admin", __name__, url_prefix="/catalogue-admin", template_folder="templates"

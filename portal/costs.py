@@ -24,10 +24,13 @@ from portal import nav, refusals
 from portal.charts import Chart
 from portal.i18n import kroner
 from portal.views import actor, requires
-from service_catalog import budget_years, closing, cost_months, cost_reports, report_csv
+from service_catalog import budget_years, closing
 from service_catalog.catalogue import budget_year, check_year
 from service_catalog.municipalities import list_municipalities
-from service_catalog.report_types import MunicipalityReport
+from service_catalog.reports import build as cost_reports
+from service_catalog.reports import csv_export as report_csv
+from service_catalog.reports import months as cost_months
+from service_catalog.reports.values import MunicipalityReport
 
 bp = Blueprint("portal_costs", __name__, template_folder="templates")
 # The API's readers of a municipality's report; IT roles pick the municipality.

@@ -11,8 +11,9 @@ from flask_smorest import Blueprint
 from kommune_ikt.core.auth.actor import Role
 from kommune_ikt.web.edge import current_actor, db_session, roles
 from kommune_ikt.web.i18n import current_language
-from service_catalog import cost_reports, report_csv
 from service_catalog.catalogue import check_year
+from service_catalog.reports import build as cost_reports
+from service_catalog.reports import csv_export as report_csv
 from service_catalog.schemas_reports import (
     CollaborationReportSchema,
     CostReportArgs,

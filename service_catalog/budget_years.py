@@ -13,12 +13,13 @@ from sqlmodel import col
 from kommune_ikt.core.auth.actor import Actor, Role
 from kommune_ikt.core.errors import Conflict
 from kommune_ikt.core.messages import N_
-from service_catalog import allocation, closing, cost_reports
+from service_catalog import allocation, closing
 from service_catalog.catalogue import check_year
 from service_catalog.choices import PriceModel
 from service_catalog.keys import load_keys
 from service_catalog.models import BudgetYear, FrozenCostReport, ServicePrice
-from service_catalog.report_types import to_json
+from service_catalog.reports import build as cost_reports
+from service_catalog.reports.values import to_json
 
 CLOSERS = (Role.CATALOGUE_MANAGER,)
 

@@ -188,7 +188,7 @@ def set_price(
     price.updated_at = utcnow()
     session.flush()
     if model is PriceModel.ALLOCATION:
-        from service_catalog.cost_reports import check_keys_complete
+        from service_catalog.reports.keys_complete import check_keys_complete
 
         check_keys_complete(session)
     return price

@@ -141,7 +141,7 @@ def replace_key(session: Session, actor: Actor, name: str, data: dict[str, Any])
     session.flush()
     _write_shares(session, key, shares)
     # The key may already share open years' services: every month must still split.
-    from service_catalog.cost_reports import check_keys_complete
+    from service_catalog.reports.keys_complete import check_keys_complete
 
     check_keys_complete(session)
     return _view(session, key)

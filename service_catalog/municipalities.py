@@ -157,7 +157,7 @@ def update_municipality(
 
 def _check_keys_complete(session: Session) -> None:
     """Refuse a membership that would leave a fixed-shares key in use without a share."""
-    from service_catalog.cost_reports import check_keys_complete
+    from service_catalog.reports.keys_complete import check_keys_complete
 
     check_keys_complete(session)
 

@@ -97,7 +97,7 @@ def set_participants(
             ServiceParticipant(service_code=service.code, year=year, municipality_number=number)
         )
     session.flush()
-    from service_catalog.cost_reports import check_keys_complete
+    from service_catalog.reports.keys_complete import check_keys_complete
 
     check_keys_complete(session)
     return ParticipantsView(service.code, year, wanted, default=False)

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from kommune_ikt.web.schemas import MoneyField
-from service_catalog.report_csv import Dialect
+from service_catalog.reports.csv_export import Dialect
 from service_catalog.schemas import MUNICIPALITY_NUMBER
 
 

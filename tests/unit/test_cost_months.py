@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from service_catalog.cost_months import split_by_month
-from service_catalog.report_types import MunicipalityReport, ReportLine, Totals
+from service_catalog.reports.months import split_by_month
+from service_catalog.reports.values import MunicipalityReport, ReportLine, Totals
 
 
 def _line(tier: str, month: str | None, amount: str) -> ReportLine:

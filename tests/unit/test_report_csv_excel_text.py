@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service_catalog.report_csv import Dialect, ExcelText, _excel_cell, excel_text
+from service_catalog.reports.csv_export import Dialect, ExcelText, _excel_cell, excel_text
 
 
 @pytest.mark.parametrize("value", ["0301", "2024-01", "1505", "4601"])

@@ -17,7 +17,7 @@ import pytest
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.csvsafe import PLAIN_NUMBER, TRIGGERS
 from service_catalog import special_requests
-from service_catalog.report_csv import LINE_COLUMNS
+from service_catalog.reports.csv_export import LINE_COLUMNS
 
 pytestmark = pytest.mark.db
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
-from service_catalog import charges, cost_reports, special_requests
+from service_catalog import charges, special_requests
+from service_catalog.reports import build as cost_reports
 
 pytestmark = pytest.mark.db
 
@@ -49,7 +50,7 @@ def test_a_sek_deployments_report_lines_say_sek(
 
 
 def test_excel_headings_name_the_currency_on_money_columns_only():
-    from service_catalog.report_csv import LINE_COLUMNS, MONEY_COLUMNS, Dialect, _header
+    from service_catalog.reports.csv_export import LINE_COLUMNS, MONEY_COLUMNS, Dialect, _header
 
     headings = _header(LINE_COLUMNS, Dialect.EXCEL_NO, "nb", "SEK")
     for column, heading in zip(LINE_COLUMNS, headings, strict=True):

@@ -11,10 +11,10 @@ from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM
 from kommune_ikt.core.auth.models import User
 from kommune_ikt.demo import DEMO_USERS, _domain_loaders
-from service_catalog import cost_reports
 from service_catalog.catalogue import budget_year
 from service_catalog.demo import SERVICES, load_catalogue_activity, load_catalogue_demo
 from service_catalog.models import Order, Service, SpecialRequest, Subscription
+from service_catalog.reports import build as cost_reports
 
 pytestmark = pytest.mark.db
 MODELS = (Service, Order, Subscription, SpecialRequest)

@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from babel.numbers import format_currency
 
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
-from service_catalog import budget_years, cost_months, cost_reports, orders, special_requests
+from service_catalog import budget_years, orders, special_requests
 from service_catalog.catalogue import budget_year
 from service_catalog.models import ServicePrice
+from service_catalog.reports import build as cost_reports
+from service_catalog.reports import months as cost_months
 from tests.integration.catalog.conftest import make_key, make_service, this_year  # noqa: F401
 
 pytestmark = pytest.mark.db

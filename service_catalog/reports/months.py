@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from service_catalog.allocation import MONTHS, to_ore
-from service_catalog.report_types import MunicipalityReport, Totals
+from service_catalog.reports.values import MunicipalityReport, Totals
 
 TIERS = ("basic", "optional", "special")
 

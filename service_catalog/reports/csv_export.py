@@ -19,7 +19,7 @@ from typing import Any
 
 from kommune_ikt.core import csvsafe
 from kommune_ikt.core.messages import N_, translator
-from service_catalog.report_types import CollaborationReport, MunicipalityReport
+from service_catalog.reports.values import CollaborationReport, MunicipalityReport
 
 
 class Dialect(StrEnum):
