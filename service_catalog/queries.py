@@ -14,7 +14,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 
 from kommune_ikt.core.auth.actor import Actor, Role
-from kommune_ikt.core.pagination import Page, decode_cursor, encode_cursor, paginate
+from kommune_ikt.core.pagination import Page, paginate
 from kommune_ikt.core.tenancy import scope_to_actor
 from service_catalog.catalogue import ServiceView, budget_year
 from service_catalog.models import (
@@ -72,15 +72,15 @@ def list_services(
                     col(Service.category).icontains(word, autoescape=True),
                 )
             )
-    if cursor:
-        (after,) = decode_cursor(cursor, [str])
-        stmt = stmt.where(Service.code > after)
-    rows = list(session.scalars(stmt.order_by(Service.code).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].code])
-    return Page(rows, next_cursor)
+    return paginate(
+        session,
+        stmt,
+        [col(Service.code)],
+        limit=limit,
+        cursor=cursor,
+        kinds=[str],
+        descending=False,
+    )
 
 
 def list_categories(session: Session, *, status: str | None = None) -> list[str]:

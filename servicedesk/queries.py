@@ -16,7 +16,7 @@ from kommune_ikt.core.auth.actor import Actor, Role
 from kommune_ikt.core.db import table_of
 from kommune_ikt.core.errors import NotFound, ValidationFailed
 from kommune_ikt.core.messages import N_
-from kommune_ikt.core.pagination import Page, decode_cursor, encode_cursor, keyset, page_of
+from kommune_ikt.core.pagination import Page, keyset, page_of, paginate
 from kommune_ikt.core.tenancy import scope_to_actor
 from kommune_ikt.core.types import utcnow
 from servicedesk import search
@@ -146,16 +146,8 @@ def list_history(
 def _ascending(
     session: Session, stmt: Select[Any], key: Any, limit: int, cursor: str | None
 ) -> Page[Any]:
-    """Keyset pagination by id ascending (a ticket's own timeline reads oldest first)."""
-    if cursor:
-        (after,) = decode_cursor(cursor, [int])
-        stmt = stmt.where(key > after)
-    rows = list(session.scalars(stmt.order_by(key).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].id])
-    return Page(items=rows, next_cursor=next_cursor)
+    """Oldest first by id (a ticket's own timeline reads that way)."""
+    return paginate(session, stmt, [key], limit=limit, cursor=cursor, kinds=[int], descending=False)
 
 
 def present(

@@ -127,14 +127,19 @@ def paginate(
     cursor: str | None = None,
     kinds: Sequence[type] | None = None,
     scalars: bool = True,
+    descending: bool = True,
 ) -> Page[Any]:
-    """Run ``stmt`` ordered by ``keys`` descending, one page after ``cursor``.
+    """Run ``stmt`` ordered by ``keys`` (newest first unless ``descending=False``), one
+    page after ``cursor``.
 
     ``keys`` must end in a unique column (the id) so that the order is total;
     then rows inserted while a client pages never make a page repeat or skip
-    what it already showed.
+    what it already showed. ``kinds`` are the keys' Python types (by default
+    datetimes then an int id).
     """
-    result = session.execute(keyset(stmt, keys, limit=limit, cursor=cursor, kinds=kinds))
+    result = session.execute(
+        keyset(stmt, keys, limit=limit, cursor=cursor, kinds=kinds, descending=descending)
+    )
     return page_of(list(result.scalars() if scalars else result.all()), keys, limit)
 
 
@@ -145,14 +150,16 @@ def keyset(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     kinds: Sequence[type] | None = None,
+    descending: bool = True,
 ) -> Select[Any]:
-    """``paginate``'s statement: ``stmt`` after ``cursor``, ordered by ``keys`` descending,
+    """``paginate``'s statement: ``stmt`` after ``cursor`` in the order of ``keys``,
     one row more than a page (so ``page_of`` can tell whether another page follows)."""
     kinds = kinds or [datetime] * (len(keys) - 1) + [int]
     if cursor:
         after = decode_cursor(cursor, kinds)
-        stmt = stmt.where(_before(keys, after))
-    return stmt.order_by(*(k.desc() for k in keys)).limit(limit + 1)
+        stmt = stmt.where(_beyond(keys, after, descending))
+    order = [k.desc() if descending else k.asc() for k in keys]
+    return stmt.order_by(*order).limit(limit + 1)
 
 
 def page_of(rows: list[Any], keys: Sequence[Any], limit: int) -> Page[Any]:
@@ -164,12 +171,13 @@ def page_of(rows: list[Any], keys: Sequence[Any], limit: int) -> Page[Any]:
     return Page(items=rows, next_cursor=next_cursor)
 
 
-def _before(keys: Sequence[Any], values: Sequence[Any]) -> Any:
-    """(k1, k2, ...) < (v1, v2, ...) written portably (SQLite lacks row values in old builds)."""
+def _beyond(keys: Sequence[Any], values: Sequence[Any], descending: bool) -> Any:
+    """(k1, k2, ...) < (v1, v2, ...), or > when ascending, written portably (SQLite lacks
+    row values in old builds)."""
     clauses = []
     for i, key in enumerate(keys):
         equal = [keys[j] == values[j] for j in range(i)]
-        clauses.append(sa.and_(*equal, key < values[i]))
+        clauses.append(sa.and_(*equal, key < values[i] if descending else key > values[i]))
     return sa.or_(*clauses)
 
 

@@ -41,7 +41,7 @@ from kommune_ikt.core.auth.actor import Actor, Role
 from kommune_ikt.core.db import table_of
 from kommune_ikt.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from kommune_ikt.core.messages import N_
-from kommune_ikt.core.pagination import Page, decode_cursor, encode_cursor
+from kommune_ikt.core.pagination import Page, paginate
 from kommune_ikt.core.types import utcnow
 from servicedesk import history
 from servicedesk.attachments.models import Attachment, AttachmentBlob
@@ -362,17 +362,18 @@ def list_attachments(
     stmt = sa.select(*table.c).where(table.c.ticket_id == ticket.id)
     if actor.is_municipal:
         stmt = stmt.where(table.c.internal.is_(False))
-    if cursor:
-        (after,) = decode_cursor(cursor, [int])
-        stmt = stmt.where(table.c.id > after)
     session.flush()  # Core does not autoflush
-    result = session.execute(stmt.order_by(table.c.id).limit(limit + 1))
-    rows = [SimpleNamespace(**row._mapping) for row in result]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].id])
-    return Page(items=rows, next_cursor=next_cursor)
+    page = paginate(
+        session,
+        stmt,
+        [table.c.id],
+        limit=limit,
+        cursor=cursor,
+        kinds=[int],
+        scalars=False,
+        descending=False,
+    )
+    return Page([SimpleNamespace(**row._mapping) for row in page.items], page.next_cursor)
 
 
 def get_attachment(

@@ -59,3 +59,20 @@ def test_a_cursor_whose_values_were_changed_is_refused():
         decode_cursor(f"{forged}.{mac}", [datetime, int])
     with pytest.raises(BadCursor):
         decode_cursor(payload, [datetime, int])  # the signature left off
+
+
+def test_keyset_pages_either_way() -> None:
+    import sqlalchemy as sa
+
+    from kommune_ikt.core.pagination import encode_cursor, keyset
+
+    table = sa.table("t", sa.column("id", sa.Integer))
+    cursor = encode_cursor([7])
+    newest = str(keyset(sa.select(table), [table.c.id], limit=5, cursor=cursor, kinds=[int]))
+    oldest = str(
+        keyset(
+            sa.select(table), [table.c.id], limit=5, cursor=cursor, kinds=[int], descending=False
+        )
+    )
+    assert "t.id < :id_1" in newest and "ORDER BY t.id DESC" in newest
+    assert "t.id > :id_1" in oldest and "ORDER BY t.id ASC" in oldest
