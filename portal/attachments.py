@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from kommune_ikt.core.auth.actor import Actor
 from kommune_ikt.core.errors import DomainError
-from servicedesk.attachments import services
+from servicedesk.attachments import naming, services
 from servicedesk.attachments.scanning import Infected, ScannerUnavailable
 
 # Files one form may carry; each may be as large as ATTACHMENT_MAX_BYTES.
@@ -137,12 +137,12 @@ def prepare(files: Iterable[Any] | None) -> list[services.Upload]:
                 )
             )
         except services.AttachmentTooLarge:
-            raise FileRefused(_too_large(services.sanitise_filename(upload.filename)), 413)
+            raise FileRefused(_too_large(naming.sanitise_filename(upload.filename)), 413)
         except Infected as exc:
             raise FileRefused(
                 _(
                     "%(name)s ble stoppet av viruskontrollen (%(signature)s) og er ikke lagret.",
-                    name=services.sanitise_filename(upload.filename),
+                    name=naming.sanitise_filename(upload.filename),
                     signature=exc.signature,
                 )
             )

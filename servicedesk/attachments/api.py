@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from kommune_ikt.core.auth.actor import Role
 from kommune_ikt.web.edge import current_actor, db_session, problem_response, roles
 from kommune_ikt.web.schemas import ListArgs
-from servicedesk.attachments import services
+from servicedesk.attachments import naming, services
 from servicedesk.attachments.schemas import (
     AttachmentPageSchema,
     AttachmentSchema,
@@ -124,7 +124,7 @@ def content_response(attachment: Any, stream: Any) -> Any:
     """The bytes as a download with every safety header (the API's and the pages' routes)."""
     response: BaseResponse = send_file(
         stream,
-        mimetype=services.served_content_type(attachment.content_type),
+        mimetype=naming.served_content_type(attachment.content_type),
         etag=attachment.sha256,
         last_modified=attachment.uploaded_at,
         max_age=None,
@@ -136,7 +136,7 @@ def content_response(attachment: Any, stream: Any) -> Any:
     response = response.make_conditional(
         request.environ, accept_ranges=True, complete_length=attachment.size
     )
-    response.headers["Content-Disposition"] = services.content_disposition(attachment.filename)
+    response.headers["Content-Disposition"] = naming.content_disposition(attachment.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-cache"

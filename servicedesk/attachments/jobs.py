@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kommune_ikt.core.scheduler.jobs import Job, JobContext
-from servicedesk.attachments.services import collect_unreferenced, orphan_files
+from servicedesk.attachments.collection import collect_unreferenced, orphan_files
 from servicedesk.attachments.storage import LocalBlobStore, blob_store
 
 COLLECT_SECONDS = 3600.0

@@ -23,14 +23,10 @@ upload=...)`` inside its transaction.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, BinaryIO
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,14 +41,14 @@ from kommune_ikt.core.pagination import Page, paginate
 from kommune_ikt.core.types import utcnow
 from servicedesk import history
 from servicedesk.attachments.models import Attachment, AttachmentBlob
+from servicedesk.attachments.naming import sanitise_content_type, sanitise_filename
 from servicedesk.attachments.scanning import Scanner, scanner_for
-from servicedesk.attachments.storage import BlobMissing, BlobStore, LocalBlobStore, blob_store
+from servicedesk.attachments.storage import BlobMissing, BlobStore, blob_store
 from servicedesk.choices import FINAL_STATUSES
 from servicedesk.models import Ticket, TicketComment
 from servicedesk.queries import get_ticket, visible_tickets
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
-MAX_FILENAME = 200
 HISTORY_ATTACHMENT = "attachment"
 HISTORY_ATTACHMENT_REMOVED = "attachment_removed"
 # Sentinel: "use the scanner the settings configure".
@@ -79,93 +75,6 @@ class Upload:
     size: int
     sha256: str
     data: bytes = field(repr=False)
-
-
-# --- names and types ----------------------------------------------------------------
-
-# Unicode categories no file name needs: controls, format characters (the bidi
-# overrides U+202A-U+202E and isolates U+2066-U+2069, zero-width characters),
-# surrogates, private use, unassigned, line and paragraph separators.
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-_RESERVED_CHARACTERS = re.compile(r'[<>:"|?*;\\/]')
-_SAFE_EXTENSION = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
-_WINDOWS_DEVICES = frozenset(
-    {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)}
-)
-_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
-
-
-def sanitise_filename(name: str | None, max_length: int = MAX_FILENAME) -> str:
-    """A name safe to show and to offer for download: the last path component only,
-    no control, format or bidi characters, no characters file systems refuse, no
-    leading dots, a short extension kept when the name is shortened."""
-    text = unicodedata.normalize("NFC", name or "")
-    text = re.split(r"[/\\]", text)[-1]
-    text = re.sub(r"\s+", " ", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
-    text = _RESERVED_CHARACTERS.sub("_", text).strip(" .")
-    stem, dot, extension = text.rpartition(".")
-    if dot and stem and _SAFE_EXTENSION.match("." + extension):
-        extension = "." + extension
-    else:
-        stem, extension = text, ""
-    stem = stem.rstrip(" .")
-    if stem.upper() in _WINDOWS_DEVICES:
-        stem = "_" + stem
-    if not stem:
-        stem = "attachment"
-    # At most max_length characters and 255 bytes of UTF-8 (what file systems take).
-    room = max_length - len(extension)
-    stem = stem[:room]
-    while len((stem + extension).encode()) > 255:
-        stem = stem[:-1]
-    return stem.rstrip(" .") + extension or "attachment"
-
-
-def sanitise_content_type(declared: str | None, filename: str) -> str:
-    """The declared media type without parameters, if well-formed; else a guess from the
-    name; else ``application/octet-stream``."""
-    value = (declared or "").split(";", 1)[0].strip().lower()
-    if _MEDIA_TYPE.match(value) and value != "application/x-unknown":
-        return value
-    guessed, _ = mimetypes.guess_type(filename, strict=False)
-    return guessed or "application/octet-stream"
-
-
-# Types a browser may be given as themselves (always with Content-Disposition:
-# attachment and nosniff): none of them runs script. Anything else, HTML, SVG,
-# XML and JavaScript above all, is served as application/octet-stream.
-_SERVED_AS_IS = re.compile(
-    r"^(image/(png|jpeg|gif|webp|bmp|tiff|heic|heif|avif)"
-    r"|application/(pdf|zip|gzip|x-7z-compressed|msword|rtf|vnd\.ms-excel|vnd\.ms-powerpoint"
-    r"|vnd\.ms-outlook|vnd\.openxmlformats-officedocument\.[a-z.]+"
-    r"|vnd\.oasis\.opendocument\.[a-z.-]+)"
-    r"|text/(plain|csv)|audio/[a-z0-9.+-]+|video/[a-z0-9.+-]+|message/rfc822)$"
-)
-
-
-# Letters NFKD does not take apart into ASCII, for the fallback name.
-_ASCII_LETTERS = str.maketrans(
-    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"}
-)
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with the name twice (RFC 6266): an ASCII fallback for old clients
-    and the exact name as RFC 8187/5987 ``filename*``."""
-    fallback = unicodedata.normalize("NFKD", filename.translate(_ASCII_LETTERS))
-    fallback = fallback.encode("ascii", "ignore").decode()
-    fallback = re.sub(r"[^A-Za-z0-9!#$&+.^_`|~ -]", "_", fallback).strip()
-    stem, dot, extension = fallback.rpartition(".")
-    if not (stem if dot else fallback).strip(" ._"):
-        fallback = "attachment" + (f".{extension}" if dot else "")
-    encoded = quote(filename, safe="!#$&+-.^_`|~")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
-
-
-def served_content_type(content_type: str) -> str:
-    """The Content-Type a download is served with: risky types become octet-stream."""
-    return content_type if _SERVED_AS_IS.match(content_type) else "application/octet-stream"
 
 
 # --- phase 1: no database -------------------------------------------------------------
@@ -429,49 +338,3 @@ def delete_attachment(
     )
     session.delete(attachment)
     session.flush()
-
-
-# --- garbage collection -----------------------------------------------------------
-
-
-def collect_unreferenced(session: Session, store: BlobStore, *, batch: int = 500) -> list[str]:
-    """Delete up to ``batch`` blobs no attachment names; returns their hashes.
-
-    The rows are locked first (SKIP LOCKED: an upload claiming one now keeps it),
-    then deleted by a statement that checks again, with its own snapshot, that
-    nothing names them; an upload that claims one later waits for this
-    transaction and writes the bytes again if they are gone. Local files are
-    removed before the commit, so a committed deletion never leaves a file for
-    a row that is no longer there, and a failed commit leaves only rows
-    without files that nothing names (collected next time).
-    """
-    unreferenced = ~sa.exists().where(_ATTACHMENTS.c.sha256 == _BLOBS.c.sha256)
-    pick = sa.select(_BLOBS.c.sha256).where(unreferenced).order_by(_BLOBS.c.sha256).limit(batch)
-    if session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    candidates = list(session.scalars(pick))
-    if not candidates:
-        return []
-    deleted = list(
-        session.scalars(
-            sa.delete(_BLOBS)
-            .where(_BLOBS.c.sha256.in_(candidates), unreferenced)
-            .returning(_BLOBS.c.sha256)
-        )
-    )
-    if not store.transactional:
-        for sha256 in deleted:
-            store.delete(sha256)
-    return deleted
-
-
-def orphan_files(session: Session, store: LocalBlobStore, older_than: float) -> list[str]:
-    """Files of the local store with no blob row, last touched ``older_than`` seconds ago
-    (left by an upload whose transaction failed after phase 1)."""
-    found: list[str] = []
-    candidates = list(store.stored(older_than))
-    for start in range(0, len(candidates), 500):
-        chunk = candidates[start : start + 500]
-        known = set(session.scalars(sa.select(_BLOBS.c.sha256).where(_BLOBS.c.sha256.in_(chunk))))
-        found += [sha256 for sha256 in chunk if sha256 not in known]
-    return found

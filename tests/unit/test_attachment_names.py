@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from servicedesk.attachments.scanning import ScannerUnavailable, interpret, parse_address
-from servicedesk.attachments.services import (
+from servicedesk.attachments.naming import (
     content_disposition,
     sanitise_content_type,
     sanitise_filename,
     served_content_type,
 )
+from servicedesk.attachments.scanning import ScannerUnavailable, interpret, parse_address
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from kommune_ikt.core.config import Settings
 from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
 from servicedesk import services as tickets
-from servicedesk.attachments import services
+from servicedesk.attachments import collection, services
 from servicedesk.attachments.models import Attachment, AttachmentBlob
 from servicedesk.attachments.storage import LocalBlobStore
 from tests.integration.servicedesk.conftest import HOST, TICKET
@@ -73,10 +73,10 @@ def test_an_upload_holding_the_blob_keeps_it_from_the_collector(world, backend):
         if backend.name == "postgresql":
             # The collector meanwhile: the row is locked, so it is skipped.
             with database.session() as collecting, collecting.begin():
-                assert services.collect_unreferenced(collecting, store) == []
+                assert collection.collect_unreferenced(collecting, store) == []
         uploading.commit()
     with database.session() as collecting, collecting.begin():
-        assert services.collect_unreferenced(collecting, store) == []
+        assert collection.collect_unreferenced(collecting, store) == []
     assert _counts(database) == (1, 1)
     assert store.exists(upload.sha256)
 
@@ -90,7 +90,7 @@ def test_an_upload_after_the_collector_took_the_bytes_writes_them_again(world, b
     collecting = database.session()
     collecting.begin()
     # The collector locked and deleted the row, and unlinked the file, not yet committed.
-    assert services.collect_unreferenced(collecting, store) == [upload.sha256]
+    assert collection.collect_unreferenced(collecting, store) == [upload.sha256]
     assert not store.exists(upload.sha256)
     done = threading.Event()
     errors: list[BaseException] = []
