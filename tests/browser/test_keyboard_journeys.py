@@ -17,15 +17,15 @@ municipality's orderer (a fulfilment ticket opens); download the cost report as
 CSV; an agent takes a ticket from "Brudd snart", answers it, sets it pending, the
 requester's reply resumes it and the agent resolves it; an operator records an
 outage for one municipality and its requester (only) sees it on the home page; an
-admin deactivates a user and that user's open session ends at once.
-
-TODO, as its page lands: accept a quote on a special request as an orderer.
+admin deactivates a user and that user's open session ends at once; an orderer
+asks for work outside the catalogue, and accepts the IT unit's quote for it.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import requests
@@ -37,7 +37,8 @@ from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.auth.models import User
 from kommune_ikt.core.types import utcnow
 from metrics.models import Outage
-from service_catalog.models import Order
+from service_catalog import special_requests
+from service_catalog.models import Order, SpecialRequest
 from servicedesk import queries, services
 from servicedesk.models import Ticket, TicketComment
 from servicedesk.sla.models import TicketSla
@@ -226,6 +227,45 @@ def test_requester_orders_an_optional_service_and_the_orderer_approves_it(browse
         assert order.ticket_id is not None
         ticket = session.get(Ticket, order.ticket_id)
         assert ticket is not None and ticket.municipality_number == orderer.municipality
+
+
+def test_orderer_asks_for_special_work_and_accepts_the_quote(browser, live):
+    keyboard_sign_in(browser, live, DEMO_USERS["orderer"])
+    activate(browser, "Spesialbestillinger")
+    wait_for_path(browser, "/special-requests")
+    activate(browser, "Ny spesialbestilling")
+    wait_for_path(browser, "/special-requests/new")
+    fill(browser, "Tittel", "Skjema for søknad om tilrettelegging")
+    fill(browser, "Beskrivelse", "Et digitalt skjema i stedet for papir, koblet til WebSak.")
+    submit(browser, "Send inn")
+    path = wait_for_path(browser, r"/special-requests/\d+")
+    request_id = int(re.search(r"\d+$", path).group())
+    assert "Sendt inn – venter på pristilbud" in page_text(browser)
+
+    # The catalogue manager quotes it (the same use case as their page and the API).
+    with live.session() as session:
+        manager = _actor(session, DEMO_USERS["catalogue_manager"])
+        special_requests.quote_request(session, manager, request_id, {"amount": Decimal("18500")})
+        session.commit()
+
+    # Back to the request from the list, by keyboard; accept the quote.
+    activate(browser, "Spesialbestillinger")
+    wait_for_path(browser, "/special-requests")
+    activate(browser, "Skjema for søknad om tilrettelegging")
+    wait_for_path(browser, f"/special-requests/{request_id}")
+    assert "Pristilbud klart – venter på svar" in page_text(browser)
+    submit(browser, "Godta pristilbudet")
+    wait_for(
+        lambda: "Godtatt – venter på oppstart" in page_text(browser),
+        lambda: f"the accepted request (page: {page_text(browser)[:400]})",
+    )
+    assert "Godta pristilbudet" not in page_text(browser)
+    with live.session() as session:
+        request = session.get(SpecialRequest, request_id)
+        orderer = _actor(session, DEMO_USERS["orderer"])
+        assert request.status == "accepted" and request.priority_rank is not None
+        assert request.quote_amount == Decimal("18500.00")
+        assert request.municipality_number == orderer.municipality
 
 
 def test_orderer_downloads_the_cost_report_as_csv(browser, live, tmp_path):
