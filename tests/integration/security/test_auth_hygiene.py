@@ -15,7 +15,7 @@ from gunicorn.glogging import Logger
 
 from kommune_ikt.app import create_app
 from kommune_ikt.core.auth import services as auth_services
-from kommune_ikt.web.edge import edge as web
+from kommune_ikt.web import edge as web
 
 pytestmark = pytest.mark.db
 
