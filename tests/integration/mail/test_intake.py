@@ -13,7 +13,7 @@ from kommune_ikt.auth.models import User
 from kommune_ikt.notifications.models import Notification
 from kommune_ikt.types import utcnow
 from service_catalog.models import Municipality
-from servicedesk import services
+from servicedesk import filing, services
 from servicedesk.mail import intake
 from servicedesk.mail.models import MailMessage
 from servicedesk.mail.parse import parse
@@ -132,12 +132,12 @@ def test_mail_from_the_desk_itself_is_a_loop(session, members):
 
 
 def _ticket_by(session, user) -> Ticket:
-    ticket = services.create_ticket(
+    ticket = filing.file_ticket(
         session,
         user.actor,
-        {"title": "Skriver", "description": "Virker ikke", "type": "incident", "impact": 3,
-         "urgency": 3},
-    )  # fmt: skip
+        filing.NewTicket(title="Skriver", description="Virker ikke", type="incident", impact=3,
+                         urgency=3),
+    ).ticket  # fmt: skip
     session.commit()
     return ticket
 
