@@ -283,3 +283,11 @@ def test_files_go_to_the_sink_with_safe_names(session, members, create_user):
     _, record = take(session, message, sink=Sink())
     assert [g[3] for g in got] == ["passwd", "fakturagnp.exe"]
     assert {g[1] for g in got} == {record.ticket_id} and got[0][0] == kari.id
+
+
+def test_new_mail_files_through_file_ticket(session, members, create_user, filings):
+    kari = create_user("requester", HOST)
+    take(session, mail(kari.email, "Skriver", "Den virker ikke."))
+    assert [(new.title, new.source, new.requester_id) for new in filings] == [
+        ("Skriver", "email", None)
+    ]
