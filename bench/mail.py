@@ -37,7 +37,7 @@ from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.config import Settings
 from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
-from servicedesk import services
+from servicedesk import filing
 from servicedesk.mail.job import run_intake
 from servicedesk.mail.models import MailMessage
 from tests.mailserver import PASSWORD, mail, start_dovecot
@@ -88,11 +88,11 @@ def run(kind: str, count: int) -> dict[str, float]:
                 session, SYSTEM, email=KARI, role="requester", municipality="1505"
             )
             numbers = [
-                services.create_ticket(
+                filing.file_ticket(
                     session, Actor(kari.id, Role.REQUESTER, "1505", KARI),
-                    {"title": f"Skriver {n}", "description": "x", "type": "incident",
-                     "impact": 3, "urgency": 3},
-                ).number
+                    filing.NewTicket(title=f"Skriver {n}", description="x", type="incident",
+                                     impact=3, urgency=3),
+                ).ticket.number
                 for n in range(TICKETS)
             ]  # fmt: skip
         raw = messages(count, numbers)

@@ -162,8 +162,8 @@ def _add_write_floor(app: Any) -> None:
     """``POST /api/v1/bench/write``: the stack floor plus the creation's own write.
 
     The same edge, schema and small response as ``_add_stack_floor``, and then
-    the creation's one statement (``filing.write``: agent pick, number, ticket,
-    history, SLA row, e-mails) with the rows ``services.plan_ticket`` planned
+    the creation's one statement (``filing.write.write``: agent pick, number, ticket,
+    history, SLA row, e-mails) with the rows ``filing.plan.plan`` planned
     for the same caller, type and title earlier in this process: routing,
     priority, SLA, history and e-mails are not worked out again, and no ticket
     is rendered. Only title, description and instant are the request's own, so
@@ -179,12 +179,15 @@ def _add_write_floor(app: Any) -> None:
     from kommune_ikt.core.auth.actor import Role
     from kommune_ikt.core.types import utcnow
     from kommune_ikt.web.edge import current_actor, db_session, roles
-    from servicedesk import filing, services
     from servicedesk.api import TICKET_CREATE
     from servicedesk.choices import TicketType
+    from servicedesk.filing import NewTicket
+    from servicedesk.filing.plan import plan
+    from servicedesk.filing.write import NewRows, write
+    from servicedesk.reference import reference
 
     blp = Blueprint("bench_write", __name__)
-    planned: dict[tuple[Any, ...], services.Planned] = {}
+    planned: dict[tuple[Any, ...], NewRows] = {}
 
     class Created(ma.Schema):
         id = ma.fields.Integer()
@@ -198,23 +201,23 @@ def _add_write_floor(app: Any) -> None:
         session, actor, now = db_session(), current_actor(), utcnow()
         kind = TicketType(data["type"])
         key = (actor.user_id, kind, data["title"], data["impact"], data["urgency"])
-        plan = planned.get(key)
-        if plan is None:
+        plan_rows = planned.get(key)
+        if plan_rows is None:
             assert actor.municipality is not None and actor.user_id is not None
-            new = services.NewTicket(
+            new = NewTicket(
                 type=kind, title=data["title"], description=data["description"],
                 municipality=actor.municipality, requester_id=actor.user_id,
                 impact=data["impact"], urgency=data["urgency"],
             )  # fmt: skip
-            plan = planned[key] = services.plan_ticket(session, actor, new, now=now)
+            plan_rows = planned[key] = plan(session, reference(session), actor, new, now=now)[0]
         rows = dataclasses.replace(
-            plan.rows,
-            ticket={**plan.rows.ticket, "description": data["description"], "created_at": now,
+            plan_rows,
+            ticket={**plan_rows.ticket, "description": data["description"], "created_at": now,
                     "updated_at": now},
-            sla={**plan.rows.sla, "computed_at": now},
+            sla={**plan_rows.sla, "computed_at": now},
         )  # fmt: skip
-        stored = filing.write(session, kind, now, rows)
-        return {"id": stored.id, "number": stored.number}
+        ticket_id, number, _, _ = write(session, kind, now, rows)
+        return {"id": ticket_id, "number": number}
 
     app.extensions["kommune_ikt.api"].register_blueprint(blp, url_prefix="/api/v1")
 

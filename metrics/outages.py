@@ -1,5 +1,8 @@
 """Outage use cases: record, change and end outages; an unplanned one gets its P1 incident.
 
+The servicedesk files that incident on the ``outage_started`` signal and
+resolves it on ``outage_ended`` (servicedesk/signals.py): metrics only sends.
+
 Overlapping outages of one service are refused (422 on ``started_at``), never
 merged: two records of the same downtime would count it twice in nobody's
 favour, and a silent merge would rewrite what an operator typed. End or
@@ -21,8 +24,7 @@ from kommune_ikt.core.messages import N_
 from kommune_ikt.core.types import utcnow
 from metrics.models import Outage
 from service_catalog.models import Municipality, Service
-from servicedesk import services as tickets
-from servicedesk.choices import FINAL_STATUSES, TicketStatus, TicketType
+from servicedesk import signals
 from servicedesk.models import Ticket
 
 
@@ -74,7 +76,7 @@ def create_outage(
         outage.ticket_id = _check_ticket(session, data["ticket_id"]).id
     elif not planned:
         requester = data.get("requester_id") or actor.user_id
-        outage.ticket_id = open_incident(session, actor, service, outage, requester, now).id
+        outage.ticket_id = open_incident(session, actor, service, outage, requester, now)
     session.add(outage)
     session.flush()
     return outage
@@ -119,7 +121,9 @@ def end_outage(
     outage.updated_at = at
     outage.version += 1
     if outage.ticket_id is not None:
-        resolve_incident(session, actor, outage.ticket_id, resolution, at)
+        signals.outage_ended.send(
+            outage.ticket_id, session=session, actor=actor, resolution=resolution, now=at
+        )
     session.flush()
     return outage
 
@@ -131,55 +135,26 @@ def open_incident(
     outage: Outage,
     requester_id: int | None,
     now: datetime,
-) -> Ticket:
-    """The P1 incident (impact 1, urgency 1) an unplanned outage is worked under."""
+) -> int | None:
+    """Ask the servicedesk for the P1 incident an unplanned outage is worked under: its
+    ticket id (None when no servicedesk listens)."""
     if requester_id is None:
         raise ValidationFailed(
             "ticket_id",
             N_("Give the incident ticket: the system cannot file one in its own name."),
         )
-    municipality = _ticket_municipality(session, outage.municipalities)
-    scope = (
-        "all municipalities"
-        if outage.municipalities is None
-        else ", ".join(sorted(outage.municipalities))
-    )
-    content = tickets.NewTicket(
-        type=TicketType.INCIDENT,
-        title=f"Outage: {service.name}"[:200],
-        description=(
-            f"Unplanned outage of {service.code} ({service.name}) since "
-            f"{outage.started_at.isoformat()}, affecting {scope}.\n\n{outage.description}"
-        ).strip(),
-        municipality=municipality,
+    answers = signals.outage_started.send(
+        service.code,
+        session=session,
+        actor=actor,
+        service_name=service.name,
+        started_at=outage.started_at,
+        municipalities=outage.municipalities,
+        description=outage.description,
         requester_id=requester_id,
-        impact=1,
-        urgency=1,
-        service_code=service.code,
-        category="outage",
-        source="outage",
-    )
-    return tickets.insert_ticket(session, actor, content, now=now)
-
-
-def resolve_incident(
-    session: Session, actor: Actor, ticket_id: int, resolution: str, now: datetime
-) -> None:
-    """Resolve the outage's incident unless someone already moved it on."""
-    ticket = session.get(Ticket, ticket_id, with_for_update=True)
-    if ticket is None or ticket.status in {TicketStatus.RESOLVED, *FINAL_STATUSES}:
-        return
-    if ticket.status in {TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.PENDING}:
-        tickets.update_ticket(
-            session, actor, ticket, {"status": TicketStatus.IN_PROGRESS.value}, now=now
-        )
-    tickets.update_ticket(
-        session,
-        actor,
-        ticket,
-        {"status": TicketStatus.RESOLVED.value, "resolution": resolution},
         now=now,
     )
+    return next((ticket_id for _, ticket_id in answers if ticket_id is not None), None)
 
 
 _EPSILON = timedelta(seconds=1)
@@ -255,21 +230,3 @@ def _check_ticket(session: Session, ticket_id: int) -> Ticket:
     if ticket is None:
         raise ValidationFailed("ticket_id", N_("Unknown ticket %(id)s."), params={"id": ticket_id})
     return ticket
-
-
-def _ticket_municipality(session: Session, numbers: list[str] | None) -> str:
-    """Whose ticket the incident is: the first affected municipality, or for "all"
-    the longest-standing member (the host of the collaboration, as a rule)."""
-    if numbers:
-        return numbers[0]
-    first = session.scalar(
-        sa.select(col(Municipality.number))
-        .where(col(Municipality.left_on).is_(None))
-        .order_by(col(Municipality.joined_on), col(Municipality.number))
-        .limit(1)
-    )
-    if first is None:
-        raise ValidationFailed(
-            "municipalities", N_("No member municipality to file the incident for.")
-        )
-    return first

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from kommune_ikt.core.auth.actor import Actor, Role
+from kommune_ikt.core.db import saved_id
 from kommune_ikt.core.errors import DomainError, NotFound
 from kommune_ikt.core.messages import N_
 from kommune_ikt.core.types import utcnow
@@ -20,7 +21,7 @@ from metrics import queries as metric_queries
 from portal import attachments, nav
 from portal.forms import ButtonForm, CommentForm, TicketForm
 from service_catalog import queries as catalog_queries
-from servicedesk import queries, services
+from servicedesk import filing, queries, services
 from servicedesk.attachments import services as attachment_services
 from servicedesk.attachments.api import content_response
 from servicedesk.choices import TicketStatus
@@ -154,14 +155,15 @@ def new_ticket() -> Any:
     form.service_code.choices = _service_choices()
     status = None
     if parsed and form.validate_on_submit():
-        data = {
-            "title": form.title.data,
-            "description": form.description.data,
-            "type": form.type.data,
-            "service_code": form.service_code.data or None,
-            "impact": int(form.impact.data),
-            "urgency": int(form.urgency.data),
-        }
+        new = filing.NewTicket(
+            title=form.title.data,
+            description=form.description.data,
+            type=form.type.data,
+            service_code=form.service_code.data or None,
+            impact=int(form.impact.data),
+            urgency=int(form.urgency.data),
+            source="web",
+        )
         session = db_session()
         try:
             uploads = []
@@ -169,19 +171,16 @@ def new_ticket() -> Any:
                 # As the API does: no transaction stays open across the virus scan.
                 session.commit()
                 uploads = attachments.prepare(form.file.data)
-            filed = services.file_ticket(
-                session,
-                actor(),
-                data,
-                source="web",
-                auto_route=auto_router(current_app.config["SETTINGS"]),
+            filed = filing.file_ticket(
+                session, actor(), new, auto_route=auto_router(current_app.config["SETTINGS"])
             )
-            attachments.attach(session, actor(), filed.ticket.id, uploads)
+            ticket_id = saved_id(filed.ticket)
+            attachments.attach(session, actor(), ticket_id, uploads)
         except DomainError as exc:
             _form_errors(form, exc)
             status = exc.status if isinstance(exc, attachments.FileRefused) else None
         else:
-            return redirect(url_for("portal.ticket", ticket_id=filed.ticket.id), 303)
+            return redirect(url_for("portal.ticket", ticket_id=ticket_id), 303)
     if not parsed:
         status = 413
     status = status or (422 if form.errors or form.form_errors else 200)

@@ -15,8 +15,7 @@ from kommune_ikt.core.pagination import Page, paginate_list
 from kommune_ikt.web.edge import current_actor, db_session, roles
 from kommune_ikt.web.idempotency import idempotent
 from kommune_ikt.web.schemas import ListArgs
-from servicedesk import queries, queues, rules, services
-from servicedesk.fulfilment import connect_signals
+from servicedesk import filing, fulfilment, incidents, queries, queues, rules, services
 from servicedesk.schemas import (
     CommentPageSchema,
     CommentSchema,
@@ -108,9 +107,10 @@ class Tickets(MethodView):
         """File a ticket; it is numbered, routed, maybe auto-assigned and SLA-timed."""
         session = db_session()
         auto_route = triage.auto_router(current_app.config["SETTINGS"])
-        filed = services.file_ticket(session, current_actor(), data, auto_route=auto_route)
-        # The stored values with the SLA, as queries.present shows a ticket.
-        return _ticket_response(SimpleNamespace(**vars(filed.ticket), sla=filed.sla), 201)
+        filed = filing.file_ticket(
+            session, current_actor(), filing.NewTicket(**data), auto_route=auto_route
+        )
+        return _ticket_response(queries.view(filed.ticket, filed.sla), 201)
 
 
 @tickets_blp.route("/tickets/<int:ticket_id>")
@@ -289,10 +289,12 @@ class RoutingTest(MethodView):
 
 
 def blueprints() -> list[Blueprint]:
-    """The servicedesk's blueprints; registering them also subscribes to order signals."""
+    """The servicedesk's blueprints; registering them also subscribes to the order and
+    outage signals."""
     from servicedesk.attachments.api import blueprints as attachment_blueprints
     from servicedesk.mail.api import blp as mail_blp
     from servicedesk.triage.api import blueprints as triage_blueprints
 
-    connect_signals()
+    fulfilment.connect_signals()
+    incidents.connect_signals()
     return [tickets_blp, routing_blp, mail_blp, *attachment_blueprints(), *triage_blueprints()]

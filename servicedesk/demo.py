@@ -22,7 +22,7 @@ from kommune_ikt.core.db import saved_id
 from kommune_ikt.core.types import utcnow
 from service_catalog.models import Municipality, Order, Service
 from service_catalog.municipalities import is_active
-from servicedesk import services
+from servicedesk import filing, services
 from servicedesk.models import Queue, QueueAgent, RoutingRule, Ticket
 from servicedesk.queues import default_queue
 
@@ -203,15 +203,15 @@ def _tickets(session: Session, users: dict[str, User], agents: list[User]) -> No
         requester = rng.choice(requesters[number])
         title, extra, service, impact, urgency, kind = rng.choice(SAMPLES)
         place = rng.choice(PLACES)
-        body: dict[str, Any] = {
-            "title": f"{title} ({place})",
-            "description": f"{title}. Gjelder {place}. {extra}",
-            "type": kind,
-            "impact": impact,
-            "urgency": urgency,
-            "service_code": service if service in services_known else None,
-        }
-        ticket = services.create_ticket(session, _actor(requester), body, now=created)
+        new = filing.NewTicket(
+            title=f"{title} ({place})",
+            description=f"{title}. Gjelder {place}. {extra}",
+            type=kind,
+            impact=impact,
+            urgency=urgency,
+            service_code=service if service in services_known else None,
+        )
+        ticket = filing.file_ticket(session, _actor(requester), new, now=created).ticket
         _work(session, rng, ticket, agents, created, now)
 
 

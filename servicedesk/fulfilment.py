@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kommune_ikt.core.auth.actor import SYSTEM, Actor
-from kommune_ikt.core.types import utcnow
 from service_catalog import signals
 from service_catalog.models import Order
-from servicedesk import catalogue, services
+from servicedesk import catalogue, filing, services
 from servicedesk.choices import OPEN_STATUSES, TicketStatus, TicketType
 from servicedesk.models import Ticket
 
@@ -31,10 +30,10 @@ def open_order_ticket(session: Session, actor: Actor, order: Order) -> Ticket:
     description = f"Bestilling nr. {order.id}: {order.quantity} × {service.name} ({service.code})."
     if note:
         description += f"\n\n{note}"
-    ticket = services.insert_ticket(
+    ticket = filing.file_ticket(
         session,
         actor,
-        services.NewTicket(
+        filing.NewTicket(
             type=TicketType.SERVICE_REQUEST,
             title=f"Bestilling: {service.name}"[:200],
             description=description,
@@ -46,8 +45,7 @@ def open_order_ticket(session: Session, actor: Actor, order: Order) -> Ticket:
             category=service.category or None,
             source="order",
         ),
-        now=utcnow(),
-    )
+    ).ticket
     order.ticket_id = ticket.id
     return ticket
 

@@ -163,10 +163,12 @@ def present(
     """
     now = now or utcnow()
     slas = sla_views(session, tickets, now) if tickets else {}
-    return [
-        SimpleNamespace(**{c: getattr(t, c) for c in VIEW_COLUMNS}, sla=slas.get(t.id) or _no_sla())
-        for t in tickets
-    ]
+    return [view(t, slas.get(t.id) or _no_sla()) for t in tickets]
+
+
+def view(ticket: Any, sla: dict[str, Any]) -> SimpleNamespace:
+    """One ticket's view with the SLA state given (a new ticket's, as filing computed it)."""
+    return SimpleNamespace(**{c: getattr(ticket, c) for c in VIEW_COLUMNS}, sla=sla)
 
 
 def present_one(session: Session, ticket: Ticket) -> SimpleNamespace:

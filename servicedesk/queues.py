@@ -13,7 +13,6 @@ from sqlmodel import col
 
 from kommune_ikt.core.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.core.auth.models import User
-from kommune_ikt.core.db import DriverStatement
 from kommune_ikt.core.errors import Conflict, NotFound, ValidationFailed
 from kommune_ikt.core.messages import N_
 from kommune_ikt.core.types import utcnow
@@ -190,7 +189,7 @@ def pick_agent(session: Session, queue_code: str, now: datetime) -> tuple[int, s
             return None
         note_assignment(session, picked.user_id, now)
         return picked.user_id, picked.email
-    picked = _PICK_FUNCTION.execute(session, params).first()
+    picked = session.connection().execute(_PICK_FUNCTION, params).first()
     return None if picked is None else (picked.picked_user_id, picked.picked_email)
 
 
@@ -220,12 +219,10 @@ def _candidate() -> Any:
 
 
 _CANDIDATE = _candidate()
-_PICK_FUNCTION = DriverStatement(
-    sa.select(
-        sa.func.servicedesk_pick_agent(sa.bindparam("wanted_queue"), sa.bindparam("now"))
-        .table_valued(sa.column("picked_user_id", sa.Integer), sa.column("picked_email", sa.Text))
-        .render_derived()
-    )
+_PICK_FUNCTION = sa.select(
+    sa.func.servicedesk_pick_agent(sa.bindparam("wanted_queue"), sa.bindparam("now"))
+    .table_valued(sa.column("picked_user_id", sa.Integer), sa.column("picked_email", sa.Text))
+    .render_derived()
 )
 
 

@@ -30,6 +30,7 @@ from kommune_ikt.app import create_app
 from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.db import create_db_engine
+from servicedesk import filing
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -277,3 +278,19 @@ def create_user(session: Session, create_municipality):
         return UserWithToken(user.id, email, role, municipality, issued.secret, issued.token.id)
 
     return create
+
+
+@pytest.fixture
+def filings(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The ``NewTicket`` of every ticket filed during the test, as
+    ``servicedesk.filing.file_ticket`` received it: a caller that created a ticket
+    some other way would leave it out."""
+    seen: list[Any] = []
+    real = filing.file_ticket
+
+    def spy(session: Session, actor: Actor, new: Any, **kwargs: Any) -> Any:
+        seen.append(new)
+        return real(session, actor, new, **kwargs)
+
+    monkeypatch.setattr(filing, "file_ticket", spy)
+    return seen

@@ -45,8 +45,9 @@ from kommune_ikt.core.auth.models import User
 from kommune_ikt.core.types import utcnow
 from notifications.models import Notification
 from service_catalog.models import Municipality
-from servicedesk import lifecycle, services
-from servicedesk.choices import FINAL_STATUSES, NUMBER_PREFIX, TicketStatus
+from servicedesk import filing, lifecycle, services
+from servicedesk.choices import FINAL_STATUSES, NUMBER_PREFIX, TicketStatus, TicketType
+from servicedesk.filing import AutoRoute
 from servicedesk.mail.models import (
     AUTOMATIC,
     COMMENT,
@@ -63,7 +64,6 @@ TICKET_NUMBER = re.compile(
 )
 # The thread id every mail about a ticket names (notifications/sender.py).
 THREAD_ID = re.compile(r"^<ticket-(\d{1,10})@([^<>@\s]+)>$")
-NEW_TICKET_DEFAULTS = {"type": "incident", "impact": 3, "urgency": 3}
 
 DUPLICATE, QUARANTINE, AUTO, REPLY, NEW = "duplicate", "quarantine", "automatic", "reply", "new"
 
@@ -245,7 +245,7 @@ def apply(
     sink: AttachmentSink | None = None,
     prepared: list[Any] | None = None,
     now: datetime | None = None,
-    auto_route: services.AutoRoute | None = None,
+    auto_route: AutoRoute | None = None,
 ) -> MailMessage | None:
     """Make ``decision`` so and record the mail, in the caller's transaction (flushes only).
 
@@ -373,7 +373,7 @@ def _new_ticket(
     decision: Decision,
     files: Files,
     now: datetime,
-    auto_route: services.AutoRoute | None = None,
+    auto_route: AutoRoute | None = None,
 ) -> int:
     if decision.user_id is not None:
         user = session.get(User, decision.user_id)
@@ -389,14 +389,15 @@ def _new_ticket(
             name=mail.sender_name,
         )
     actor = _actor(user)
-    data = {
-        **NEW_TICKET_DEFAULTS,
-        "title": (mail.subject or "(uten emne)")[:200],
-        "description": files.body(mail.text),
-    }
-    ticket = services.create_ticket(
-        session, actor, data, now=now, source="email", auto_route=auto_route
+    new = filing.NewTicket(
+        type=TicketType.INCIDENT,
+        impact=3,
+        urgency=3,
+        title=(mail.subject or "(uten emne)")[:200],
+        description=files.body(mail.text),
+        source="email",
     )
+    ticket = filing.file_ticket(session, actor, new, now=now, auto_route=auto_route).ticket
     assert ticket.id is not None
     _thread_receipt(session, ticket.id, mail.message_id)
     files.store(session, actor, ticket.id, None)

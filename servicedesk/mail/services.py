@@ -18,7 +18,7 @@ from kommune_ikt.core.pagination import Page, paginate
 from kommune_ikt.core.types import utcnow
 from service_catalog.models import Municipality
 from service_catalog.municipalities import is_active
-from servicedesk import services
+from servicedesk import filing
 from servicedesk.choices import TicketType
 from servicedesk.mail import intake
 from servicedesk.mail.models import ACCEPTED, QUARANTINED, REJECTED, MailMessage
@@ -109,7 +109,7 @@ def accept(
     requester_id = requester.id if requester is not None else actor.user_id
     if requester_id is None:
         raise ValidationFailed("requester", N_("The system cannot file tickets in its own name."))
-    new = services.NewTicket(
+    new = filing.NewTicket(
         type=TicketType.INCIDENT,
         title=(mail.subject or "(uten emne)")[:200],
         description=files.body(mail.text),
@@ -119,7 +119,7 @@ def accept(
         urgency=3,
         source="email",
     )
-    ticket = services.insert_ticket(session, actor, new, now=now)
+    ticket = filing.file_ticket(session, actor, new, now=now).ticket
     assert ticket.id is not None
     if requester is not None:
         intake._thread_receipt(session, ticket.id, mail.message_id)

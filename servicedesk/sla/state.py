@@ -249,25 +249,28 @@ def policy_of(
     return name, policy
 
 
-def sla_for_new(ref: Reference, ticket: Any, now: datetime) -> tuple[dict[str, Any], SlaResult]:
-    """A ticket being created at ``now``: its ``ticket_slas`` row (column values) and its SLA.
+def sla_for_new(
+    ref: Reference, municipality: str, service_code: str | None, priority: int, now: datetime
+) -> tuple[dict[str, Any], SlaResult]:
+    """A ticket of ``municipality``, ``service_code`` and ``priority`` being created at
+    ``now``: its ``ticket_slas`` row (column values) and its SLA.
 
     Pure: nothing is counted yet, so the targets and triggers come straight from
     the policy and the calendar (``derive.at_creation``); they equal what
     ``apply_sla`` and ``sla_views`` derive from the stored ticket and history.
     """
-    set_name, policy = policy_of(ref, ticket.municipality_number, ticket.service_code)
-    target = policy[str(ticket.priority)]
+    set_name, policy = policy_of(ref, municipality, service_code)
+    target = policy[str(priority)]
     result = at_creation(
         created_at=now,
-        priority=ticket.priority,
+        priority=priority,
         target=Target(target["response_minutes"], target["resolution_minutes"], target["calendar"]),
         clocks=ref.clocks,
     )
     row = {
         "policy_set": set_name,
         "policy": policy,
-        "priority": ticket.priority,
+        "priority": priority,
         "calendar": target["calendar"],
         "response_minutes": target["response_minutes"],
         "resolution_minutes": target["resolution_minutes"],

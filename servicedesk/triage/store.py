@@ -167,7 +167,7 @@ def suggest(session: Session, title: str, description: str) -> dict[str, Any]:
 
 
 def auto_router(settings: Any) -> Any:
-    """What ticket creation routes with (``services.file_ticket``'s ``auto_route``): the
+    """What ticket creation routes with (``filing.file_ticket``'s ``auto_route``): the
     confident model's queue when the deployment switched it on (``TRIAGE_AUTO_ROUTE``)."""
     return confident_queue if getattr(settings, "triage_auto_route", False) else None
 

@@ -39,7 +39,7 @@ from kommune_ikt.core.types import utcnow
 from metrics.models import Outage
 from service_catalog import special_requests
 from service_catalog.models import Order, SpecialRequest
-from servicedesk import queries, services
+from servicedesk import filing, queries, services
 from servicedesk.models import Ticket, TicketComment
 from servicedesk.sla.models import TicketSla
 from tests.browser.pages import (
@@ -310,16 +310,16 @@ def _ticket_breaching_soon(live) -> Ticket:
     of business time away, whatever the calendar says now): the "Brudd snart" view's."""
     with live.session() as session:
         requester = _actor(session, DEMO_USERS["requester"])
-        ticket = services.create_ticket(
+        ticket = filing.file_ticket(
             session,
             requester,
-            {
-                "title": "Skriveren på legekontoret er stille",
-                "description": "Ingenting kommer ut, lampen blinker gult.",
-                "type": "incident",
-                "impact": 1,
-                "urgency": 1,
-            },
+            filing.NewTicket(
+                title="Skriveren på legekontoret er stille",
+                description="Ingenting kommer ut, lampen blinker gult.",
+                type="incident",
+                impact=1,
+                urgency=1,
+            ),
             source="web",
         )
         if ticket.assignee_id is not None:  # routing gave it to someone: back to the queue

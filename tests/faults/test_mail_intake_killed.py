@@ -24,7 +24,7 @@ from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
-from servicedesk import services
+from servicedesk import filing
 from servicedesk.mail.models import MailMessage
 from servicedesk.models import Ticket, TicketComment
 from tests.integration.scheduler.test_scheduler_processes import wait_for
@@ -63,12 +63,12 @@ def test_intake_killed_mid_batch_then_restarted_takes_every_mail_once(
         kari = auth_services.create_user(
             session, SYSTEM, email=KARI, role="requester", municipality="1505"
         )
-        ticket = services.create_ticket(
+        ticket = filing.file_ticket(
             session,
             Actor(kari.id, Role.REQUESTER, "1505", KARI),
-            {"title": "Skriver", "description": "x", "type": "incident", "impact": 3,
-             "urgency": 3},
-        )  # fmt: skip
+            filing.NewTicket(title="Skriver", description="x", type="incident", impact=3,
+                             urgency=3),
+        ).ticket  # fmt: skip
         number = ticket.number
     replies = {f"Svar {i}" for i in range(0, MAILS, 3)}
     news = {f"Sak {i}" for i in range(MAILS) if i % 3}

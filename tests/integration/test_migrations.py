@@ -12,7 +12,7 @@ from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
-from servicedesk import services
+from servicedesk import filing
 
 pytestmark = pytest.mark.db
 
@@ -63,10 +63,10 @@ def test_agent_loads_migration_counts_the_open_tickets_already_there(fresh_datab
         agent_id = agent.id
     actor = Actor(user_id=agent_id, role=Role.AGENT, municipality=None, email="a@test.example")
     with db.session() as session, session.begin():
-        body = {"title": "Skriver", "description": "Papirstopp", "type": "incident",
-                "impact": 2, "urgency": 2, "municipality": "1505", "assignee": agent_id}  # fmt: skip
+        new = filing.NewTicket(title="Skriver", description="Papirstopp", type="incident",
+                               impact=2, urgency=2, municipality="1505", assignee=agent_id)  # fmt: skip
         for _ in range(3):
-            services.create_ticket(session, actor, body)
+            filing.file_ticket(session, actor, new)
     cfg = migrate.alembic_config(fresh_database)
     command.downgrade(cfg, "5e6f7a8b9c05")
     command.upgrade(cfg, "head")

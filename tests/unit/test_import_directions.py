@@ -147,3 +147,46 @@ def test_the_check_sees_each_kind_of_violation(tmp_path: Path, monkeypatch) -> N
         ("servicedesk/bad.py", "metrics"),
         ("notifications/bad.py", "composition"),
     }
+
+
+# The servicedesk's use cases that change tickets: metrics never calls them.
+DESK_WRITES = ("servicedesk.services", "servicedesk.filing", "servicedesk.incidents",
+               "servicedesk.fulfilment")  # fmt: skip
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module and ``from`` name imported, dotted (``from a import b``: ``a.b``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_metrics_never_calls_the_desks_use_cases() -> None:
+    """An unplanned outage's incident is filed and resolved by the desk on metrics'
+    signals (servicedesk/signals.py), not by metrics calling the desk."""
+    found = {
+        (path.relative_to(ROOT).as_posix(), name)
+        for path in sorted((ROOT / "metrics").rglob("*.py"))
+        for name in imported_names(path)
+        if name.startswith(DESK_WRITES)
+    }
+    assert not found, found
+
+
+def test_tickets_are_filed_only_through_the_filing_package() -> None:
+    """Outside servicedesk/filing/, only ``servicedesk.filing`` itself is imported (its
+    ``file_ticket``), never the steps inside it."""
+    found = {
+        (relative, name)
+        for path in modules()
+        if not (relative := path.relative_to(ROOT).as_posix()).startswith("servicedesk/filing/")
+        for name in imported_names(path)
+        if name.startswith("servicedesk.filing.")
+        and name not in ("servicedesk.filing.file_ticket", "servicedesk.filing.NewTicket",
+                         "servicedesk.filing.Filed", "servicedesk.filing.AutoRoute")
+    }  # fmt: skip
+    assert not found, found

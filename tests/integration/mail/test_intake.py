@@ -13,7 +13,7 @@ from kommune_ikt.core.auth.models import User
 from kommune_ikt.core.types import utcnow
 from notifications.models import Notification
 from service_catalog.models import Municipality
-from servicedesk import services
+from servicedesk import filing, services
 from servicedesk.mail import intake
 from servicedesk.mail.models import MailMessage
 from servicedesk.mail.parse import parse
@@ -132,12 +132,12 @@ def test_mail_from_the_desk_itself_is_a_loop(session, members):
 
 
 def _ticket_by(session, user) -> Ticket:
-    ticket = services.create_ticket(
+    ticket = filing.file_ticket(
         session,
         user.actor,
-        {"title": "Skriver", "description": "Virker ikke", "type": "incident", "impact": 3,
-         "urgency": 3},
-    )  # fmt: skip
+        filing.NewTicket(title="Skriver", description="Virker ikke", type="incident", impact=3,
+                         urgency=3),
+    ).ticket  # fmt: skip
     session.commit()
     return ticket
 
@@ -283,3 +283,11 @@ def test_files_go_to_the_sink_with_safe_names(session, members, create_user):
     _, record = take(session, message, sink=Sink())
     assert [g[3] for g in got] == ["passwd", "fakturagnp.exe"]
     assert {g[1] for g in got} == {record.ticket_id} and got[0][0] == kari.id
+
+
+def test_new_mail_files_through_file_ticket(session, members, create_user, filings):
+    kari = create_user("requester", HOST)
+    take(session, mail(kari.email, "Skriver", "Den virker ikke."))
+    assert [(new.title, new.source, new.requester_id) for new in filings] == [
+        ("Skriver", "email", None)
+    ]

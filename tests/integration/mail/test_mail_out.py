@@ -14,7 +14,7 @@ from notifications.models import Notification
 from notifications.sender import send_due
 from notifications.services import enqueue
 from service_catalog.municipalities import add_municipality
-from servicedesk import services
+from servicedesk import filing
 from tests.integration.notifications.conftest import smtp_server, smtp_settings  # noqa: F401
 
 pytestmark = pytest.mark.db
@@ -35,12 +35,11 @@ def _requester_ticket(database: Database, email: str = "kari@kristiansund.kommun
             session, SYSTEM, email=email, role="requester", municipality="1505"
         )
         actor = Actor(user.id, Role.REQUESTER, "1505", email)
-        ticket = services.create_ticket(
+        ticket = filing.file_ticket(
             session, actor,
-            {"title": "Skriver", "description": "Virker ikke", "type": "incident", "impact": 3,
-             "urgency": 3},
-            source="email",
-        )  # fmt: skip
+            filing.NewTicket(title="Skriver", description="Virker ikke", type="incident",
+                             impact=3, urgency=3, source="email"),
+        ).ticket  # fmt: skip
         for n in session.scalars(
             sa.select(Notification).where(Notification.ticket_id == ticket.id)
         ):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from servicedesk import signals
 from servicedesk.models import Ticket
 
 pytestmark = pytest.mark.db
@@ -142,3 +143,15 @@ def test_list_filters_ongoing(client, ops):
     post(client, ops, started_at=iso(NOW - timedelta(minutes=30)))
     ongoing = client.get("/api/v1/outages?ongoing=true", headers=ops.headers).json["items"]
     assert [o["ended_at"] for o in ongoing] == [None]
+
+
+def test_the_incident_is_filed_by_the_desk_on_the_outage_signal(client, session, ops, filings):
+    """metrics only sends ``outage_started``; the servicedesk's receiver files the incident
+    through the one creation path, in the name of the operator who recorded the outage."""
+    assert signals.outage_started.receivers, "the servicedesk subscribes when the app is made"
+    response = post(client, ops, description="Exchange down")
+    assert response.status_code == 201, response.json
+    assert [(new.source, new.requester_id, new.impact, new.urgency) for new in filings] == [
+        ("outage", ops.id, 1, 1)
+    ]
+    assert session.get(Ticket, response.json["ticket_id"]).source == "outage"

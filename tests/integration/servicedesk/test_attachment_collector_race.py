@@ -23,7 +23,7 @@ from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.config import Settings
 from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
-from servicedesk import services as tickets
+from servicedesk import filing
 from servicedesk.attachments import collection, services
 from servicedesk.attachments.models import Attachment, AttachmentBlob
 from servicedesk.attachments.storage import LocalBlobStore
@@ -43,7 +43,8 @@ def world(fresh_database, tmp_path: Path):
         add_municipality(session, SYSTEM, {"number": HOST, "joined_on": date(2019, 1, 1)})
         agent = auth_services.create_user(session, SYSTEM, email="a@orkide.example", role="agent")
         actor = Actor(agent.id, Role.AGENT, None, agent.email)
-        ticket = tickets.create_ticket(session, actor, {**TICKET, "municipality": HOST})
+        new = filing.NewTicket(**TICKET, municipality=HOST)
+        ticket = filing.file_ticket(session, actor, new).ticket
         first = services.add_attachment(
             session, actor, ticket.id, filename="a.png", data=DATA, settings=settings
         )

@@ -13,7 +13,8 @@ from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
-from servicedesk import filing, services
+from servicedesk import filing
+from servicedesk.filing import filer
 from servicedesk.models import Queue, QueueAgent, RoutingRule, Ticket
 from tests.integration.servicedesk.conftest import HOST, TICKET
 
@@ -48,6 +49,10 @@ def shared(fresh_database):
     engine.dispose()
 
 
+def file(session, actor, body):
+    return filing.file_ticket(session, actor, filing.NewTicket(**body)).ticket
+
+
 def _create_many(database, actor, body, threads=THREADS, per_thread=PER_THREAD):
     start = threading.Barrier(threads)
 
@@ -56,7 +61,7 @@ def _create_many(database, actor, body, threads=THREADS, per_thread=PER_THREAD):
         made = []
         for _ in range(per_thread):
             with database.session() as session, session.begin():
-                made.append(services.create_ticket(session, actor, body).number)
+                made.append(file(session, actor, body).number)
         return made
 
     with ThreadPoolExecutor(threads) as pool:
@@ -73,7 +78,7 @@ def test_concurrent_creation_hands_out_gap_free_unique_numbers(shared):
 
 def test_concurrent_auto_assignment_stays_balanced(shared, monkeypatch):
     database, actor, agent_ids = shared
-    write = filing.write
+    write = filer.write
 
     def slow(*args, **kwargs):
         # Widen the window between picking an agent and committing, where an
@@ -81,7 +86,7 @@ def test_concurrent_auto_assignment_stays_balanced(shared, monkeypatch):
         time.sleep(0.02)
         return write(*args, **kwargs)
 
-    monkeypatch.setattr(filing, "write", slow)
+    monkeypatch.setattr(filer, "write", slow)
     _create_many(database, actor, {**TICKET, "title": "Server nede"}, threads=6, per_thread=5)
     with database.session() as session:
         load = Counter(session.scalars(sa.select(Ticket.assignee_id)))
@@ -91,10 +96,10 @@ def test_concurrent_auto_assignment_stays_balanced(shared, monkeypatch):
 def test_failed_creation_leaves_no_gap(shared):
     database, actor, _ = shared
     with database.session() as session, session.begin():
-        first = services.create_ticket(session, actor, TICKET).number
+        first = file(session, actor, TICKET).number
     with pytest.raises(RuntimeError), database.session() as session, session.begin():
-        services.create_ticket(session, actor, TICKET)
+        file(session, actor, TICKET)
         raise RuntimeError("the request failed after the number was taken")
     with database.session() as session, session.begin():
-        second = services.create_ticket(session, actor, TICKET).number
+        second = file(session, actor, TICKET).number
     assert int(second[-6:]) == int(first[-6:]) + 1

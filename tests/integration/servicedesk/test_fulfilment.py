@@ -138,3 +138,12 @@ def test_cancelling_the_order_cancels_its_ticket(desk, people, licence):
     )
     assert response.status_code == 200, response.json
     assert _ticket_of(desk, order["id"]).status == "cancelled"
+
+
+def test_an_approved_order_files_through_file_ticket(desk, people, licence, filings):
+    """On the orderer's behalf: the requester is named, so no own-name checks apply."""
+    order = _order(desk, people["orderer"])
+    assert [(new.source, new.requester_id, new.municipality) for new in filings] == [
+        ("order", people["orderer"].id, HOST)
+    ]
+    assert _ticket_of(desk, order["id"]) is not None

@@ -177,3 +177,11 @@ def test_ticket_in_a_former_member_cannot_be_filed(desk, create_user, session):
     response = desk.post_ticket(agent, municipality=OTHER)
     assert response.status_code == 422
     assert "municipality" in response.json["errors"]
+
+
+def test_the_api_files_through_file_ticket(desk, create_user, filings):
+    kari = create_user("requester", HOST)
+    ticket = desk.ticket(kari)
+    assert [(new.title, new.source, new.requester_id) for new in filings] == [
+        (ticket["title"], "api", None)
+    ]

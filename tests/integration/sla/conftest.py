@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from servicedesk import services
+from servicedesk import filing, services
 from servicedesk.models import Queue, QueueAgent, Ticket
 from servicedesk.sla.state import sla_views
 
@@ -47,7 +47,7 @@ class Clockwork:
             **data,
         }
         actor = self.requester.actor if "municipality" not in data else self.agent.actor
-        ticket = services.create_ticket(self.session, actor, body, now=at)
+        ticket = filing.file_ticket(self.session, actor, filing.NewTicket(**body), now=at).ticket
         self.session.commit()
         return ticket
 

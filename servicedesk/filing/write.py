@@ -1,6 +1,6 @@
 """Storing a new ticket's rows: the ticket, its history, its SLA row and its e-mails.
 
-``services.plan_ticket`` decides everything it can before writing (queue, SLA,
+``plan.plan`` decides everything it can before writing (queue, SLA,
 recipients, history) and hands the rows here; this module picks the agent
 when the queue auto-assigns, takes the ticket's number and writes the rows.
 
@@ -26,9 +26,9 @@ the number counter's locks for the shortest time and every index of
 locks the queue's row and then picks in a statement of its own, which sees
 every pick committed before the lock was granted; the counter's upsert reads
 the pick to its end first, so every creator takes the queue's lock before the
-counter's. The statement is built once per ticket type and year and reused
-with bound values. On SQLite (one writer at a time) the same steps run one
-statement after the other.
+counter's. The statement is built once per ticket type and year (SQLAlchemy
+Core, run through the session's connection) and reused with bound values. On
+SQLite (one writer at a time) the same steps run one statement after the other.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from kommune_ikt.core.db import DriverStatement, table_of
+from kommune_ikt.core.db import table_of
 from notifications.models import Notification
 from servicedesk import search
 from servicedesk.choices import TicketStatus, TicketType
@@ -95,16 +95,6 @@ class NewRows:
     on_pick_mails: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Stored:
-    """What the write decided: the ticket's id, number, assignee and status."""
-
-    id: int
-    number: str
-    assignee_id: int | None
-    status: str
-
-
 # What every new ticket and its SLA row hold: PostgreSQL's statement writes these as
 # constants (or the creation instant) rather than as parameters, and ``write`` checks them.
 NEW_TICKET = {"resolution": None, "responded_at": None, "resolved_at": None, "version": 1}
@@ -112,8 +102,11 @@ NEW_SLA = {flag: False for flag in SLA_FLAGS}
 AT_CREATION = (("ticket", "created_at"), ("ticket", "updated_at"), ("sla", "computed_at"))
 
 
-def write(session: Session, ticket_type: TicketType, now: datetime, rows: NewRows) -> Stored:
-    """Pick the agent (if asked), store the rows and take the ticket's number."""
+def write(
+    session: Session, ticket_type: TicketType, now: datetime, rows: NewRows
+) -> tuple[int, str, int | None, str]:
+    """Pick the agent (if asked), store the rows and take the ticket's number: the
+    stored ticket's id, number, assignee and status."""
     if session.get_bind().dialect.name == "postgresql":
         _check_new(rows, now)
         stmt = _one_statement(TicketType(ticket_type), now.astimezone(OSLO).year)
@@ -133,7 +126,8 @@ def write(session: Session, ticket_type: TicketType, now: datetime, rows: NewRow
              **{k: m[k] for k in ("event", "language", "context")}}
             for m, picked in flagged
         ]  # fmt: skip
-        return Stored(*stmt.execute(session, params).one())
+        row = session.connection().execute(stmt, params).one()
+        return row.id, row.number, row.assignee_id, row.status
 
     ticket, history, mails = dict(rows.ticket), list(rows.history), list(rows.mails)
     picked = pick_agent(session, rows.pick_queue, now) if rows.pick_queue else None
@@ -159,7 +153,7 @@ def write(session: Session, ticket_type: TicketType, now: datetime, rows: NewRow
             ],
         )  # fmt: skip
     search.index_ticket(session, ticket_id, new=True)
-    return Stored(ticket_id, number, ticket["assignee_id"], ticket["status"])
+    return ticket_id, number, ticket["assignee_id"], ticket["status"]
 
 
 # SQLite's statements (RETURNING makes SQLAlchemy send several rows as one INSERT).
@@ -184,7 +178,7 @@ def _bind(prefix: str, table: sa.Table, column: str) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _one_statement(ticket_type: TicketType, year: int) -> DriverStatement:
+def _one_statement(ticket_type: TicketType, year: int) -> sa.Select[Any]:
     """PostgreSQL: the whole creation as one statement (see the module's docstring).
 
     History entries and e-mails come as one JSON array each (``json_to_recordset``),
@@ -285,9 +279,7 @@ def _one_statement(ticket_type: TicketType, year: int) -> DriverStatement:
         )
         .cte("n")
     )  # fmt: skip
-    return DriverStatement(
-        sa.select(t.c.id, t.c.number, t.c.assignee_id, t.c.status).add_cte(history, sla, outbox)
-    )
+    return sa.select(t.c.id, t.c.number, t.c.assignee_id, t.c.status).add_cte(history, sla, outbox)
 
 
 def _constant(value: Any) -> Any:
