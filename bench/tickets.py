@@ -184,7 +184,7 @@ def _add_write_floor(app: Any) -> None:
     from servicedesk.filing import NewTicket
     from servicedesk.filing.plan import plan
     from servicedesk.filing.write import NewRows, write
-    from servicedesk.reference import reference
+    from servicedesk.snapshot import reference
 
     blp = Blueprint("bench_write", __name__)
     planned: dict[tuple[Any, ...], NewRows] = {}

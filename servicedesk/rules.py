@@ -17,8 +17,8 @@ from servicedesk import catalogue
 from servicedesk.models import RoutingRule
 from servicedesk.priority import priority_for
 from servicedesk.queues import find_queue
-from servicedesk.reference import QueueRef, Reference, RuleRef, reference
 from servicedesk.routing import Draft, first_match
+from servicedesk.snapshot import QueueRef, Reference, RuleRef, reference
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from servicedesk.filing.plan import AutoRoute, plan
 from servicedesk.filing.write import write
 from servicedesk.models import Ticket
 from servicedesk.queues import check_assignable, note_assignment
-from servicedesk.reference import Reference, reference
+from servicedesk.snapshot import Reference, reference
 
 # Fields only the IT unit sets when filing a ticket in its own name.
 IT_ONLY_FIELDS = ("municipality", "queue", "assignee")

@@ -23,10 +23,10 @@ from servicedesk.filing.content import NewTicket
 from servicedesk.filing.write import NewRows
 from servicedesk.priority import priority_for
 from servicedesk.recipients import recipients
-from servicedesk.reference import Reference
 from servicedesk.routing import Draft
 from servicedesk.rules import route
 from servicedesk.sla.state import sla_for_new
+from servicedesk.snapshot import Reference
 
 S = TicketStatus
 

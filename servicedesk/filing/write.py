@@ -27,7 +27,8 @@ locks the queue's row and then picks in a statement of its own, which sees
 every pick committed before the lock was granted; the counter's upsert reads
 the pick to its end first, so every creator takes the queue's lock before the
 counter's. The statement is built once per ticket type and year (SQLAlchemy
-Core, run through the session's connection) and reused with bound values. On
+Core) and sent through ``DriverStatement`` (psycopg's public cursor, in the
+session's transaction), which spares SQLAlchemy's per-call bookkeeping. On
 SQLite (one writer at a time) the same steps run one statement after the other.
 """
 
@@ -42,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from kommune_ikt.core.db import table_of
+from kommune_ikt.core.db import DriverStatement, table_of
 from notifications.models import Notification
 from servicedesk import search
 from servicedesk.choices import TicketStatus, TicketType
@@ -126,7 +127,7 @@ def write(
              **{k: m[k] for k in ("event", "language", "context")}}
             for m, picked in flagged
         ]  # fmt: skip
-        row = session.connection().execute(stmt, params).one()
+        row = stmt.execute(session, params).one()
         return row.id, row.number, row.assignee_id, row.status
 
     ticket, history, mails = dict(rows.ticket), list(rows.history), list(rows.mails)
@@ -178,7 +179,7 @@ def _bind(prefix: str, table: sa.Table, column: str) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _one_statement(ticket_type: TicketType, year: int) -> sa.Select[Any]:
+def _one_statement(ticket_type: TicketType, year: int) -> DriverStatement:
     """PostgreSQL: the whole creation as one statement (see the module's docstring).
 
     History entries and e-mails come as one JSON array each (``json_to_recordset``),
@@ -279,7 +280,9 @@ def _one_statement(ticket_type: TicketType, year: int) -> sa.Select[Any]:
         )
         .cte("n")
     )  # fmt: skip
-    return sa.select(t.c.id, t.c.number, t.c.assignee_id, t.c.status).add_cte(history, sla, outbox)
+    return DriverStatement(
+        sa.select(t.c.id, t.c.number, t.c.assignee_id, t.c.status).add_cte(history, sla, outbox)
+    )
 
 
 def _constant(value: Any) -> Any:

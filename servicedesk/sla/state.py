@@ -28,11 +28,11 @@ from sqlmodel import col
 from kommune_ikt.core.db import saved_id, table_of
 from kommune_ikt.core.types import utcnow
 from servicedesk.models import Ticket, TicketHistory
-from servicedesk.reference import Reference, reference
 from servicedesk.sla.calendars import ALWAYS
 from servicedesk.sla.clock import BusinessClock
 from servicedesk.sla.derive import Change, SlaResult, Target, at_creation, derive
 from servicedesk.sla.models import TicketSla
+from servicedesk.snapshot import Reference, reference
 
 DEFAULT_SET = "default"
 CLOCK_FIELDS = ("status", "priority")

@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from servicedesk.reference import reference
 from servicedesk.routing import Draft
 from servicedesk.rules import route
+from servicedesk.snapshot import reference
 from servicedesk.triage import store, training
 from servicedesk.triage.figures import FIELDS
 

@@ -26,7 +26,7 @@ MAX_CACHED_STATEMENT_PARAMS = 50
 
 @pytest.mark.parametrize("ticket_type", list(TicketType))
 def test_creation_statement_fits_psycopgs_caches(ticket_type):
-    compiled = filing._one_statement(ticket_type, 2026).compile(dialect=psycopg.dialect())
+    compiled = filing._one_statement(ticket_type, 2026).statement.compile(dialect=psycopg.dialect())
     assert len(str(compiled)) <= MAX_CACHED_STATEMENT_LENGTH
     assert len(compiled.params) <= MAX_CACHED_STATEMENT_PARAMS
 

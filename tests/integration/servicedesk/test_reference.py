@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from kommune_ikt.core import reference_cache as reference
 from servicedesk.models import Queue, RoutingRule
-from servicedesk.reference import reference as snapshot
+from servicedesk.snapshot import reference as snapshot
 from tests.integration.servicedesk.conftest import TICKET
 
 pytestmark = pytest.mark.db

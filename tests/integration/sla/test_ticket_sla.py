@@ -9,11 +9,11 @@ import pytest
 from kommune_ikt.core.types import utcnow
 from service_catalog.models import Service
 from servicedesk.models import Ticket, TicketHistory
-from servicedesk.reference import reference
 from servicedesk.sla.calendars import BUSINESS_DOCUMENT, spec_of
 from servicedesk.sla.clock import clock_for
 from servicedesk.sla.models import TicketSla
 from servicedesk.sla.state import NEW_ROW_COLUMNS, apply_sla, sla_for_new, sla_views
+from servicedesk.snapshot import reference
 from tests.integration.sla.conftest import HOST, oslo
 
 BUSINESS = clock_for(spec_of(BUSINESS_DOCUMENT))
