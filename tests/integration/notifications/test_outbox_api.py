@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from kommune_ikt.notifications.models import Notification
 from kommune_ikt.notifications.services import enqueue
-from tests.integration.sla.conftest import HOST
+from tests.support.desk import HOST
 
 TICKET = {
     "title": "Kan ikke logge på Visma",

@@ -15,7 +15,7 @@ from kommune_ikt.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
 from servicedesk import filing, services
 from servicedesk.models import Queue, QueueAgent, RoutingRule, Ticket
-from tests.integration.servicedesk.conftest import HOST, TICKET
+from tests.support.desk import HOST, TICKET
 
 pytestmark = pytest.mark.db
 THREADS = 8

@@ -15,7 +15,8 @@ from servicedesk.sla.calendars import BUSINESS_DOCUMENT, spec_of
 from servicedesk.sla.clock import clock_for
 from servicedesk.sla.models import TicketSla
 from servicedesk.sla.service import NEW_ROW_COLUMNS, apply_sla, sla_for_new, sla_views
-from tests.integration.sla.conftest import HOST, oslo
+from tests.support.desk import HOST
+from tests.support.sla import oslo
 
 BUSINESS = clock_for(spec_of(BUSINESS_DOCUMENT))
 
