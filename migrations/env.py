@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+import sqlalchemy as sa
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import sqltypes
 
 from kommune_ikt.core.config import Settings
 from kommune_ikt.core.db import create_db_engine
@@ -28,6 +33,29 @@ def include_object(
     return True
 
 
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Render the application's column types as the plain ``sa`` type they store as.
+
+    This file may import the application to build the metadata, but the
+    scripts autogenerate writes must not: a migration is history, and an old
+    one has to keep working after the type it once used is renamed or gone.
+    """
+    if type_ == "type" and isinstance(obj, sa.TypeDecorator):
+        return plain_type(obj, autogen_context)
+    return False
+
+
+def plain_type(type_: sa.types.TypeEngine[Any], autogen_context: AutogenContext) -> str:
+    # UTCDateTime -> DateTime(timezone=True), Money -> BigInteger(), sqlmodel's
+    # AutoString -> String(length=...): the impl carries the length and precision.
+    while isinstance(type_, sa.TypeDecorator):
+        type_ = type_.impl_instance
+    if type(type_).__module__ != sqltypes.__name__:
+        raise TypeError(f"no plain sa rendering for {type_!r}; extend render_item in env.py")
+    prefix = autogen_context.opts.get("sqlalchemy_module_prefix") or "sa."
+    return f"{prefix}{type_!r}"
+
+
 def run_with(connection: Connection) -> None:
     is_pg = connection.dialect.name == "postgresql"
     context.configure(
@@ -37,6 +65,7 @@ def run_with(connection: Connection) -> None:
         compare_type=True,
         compare_server_default=False,
         include_object=include_object,
+        render_item=render_item,
         transaction_per_migration=False,
     )
     with context.begin_transaction():

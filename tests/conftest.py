@@ -13,30 +13,25 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from kommune_ikt import migrate
 from kommune_ikt.app import create_app
 from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.db import create_db_engine
 from servicedesk import filing
+from tests.support.databases import Backend, postgres_error
+from tests.support.machine import IN_CI, free_port
+from tests.support.served import Server
+from tests.support.users import UserWithToken
 
-PG_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-RUN_ID = uuid.uuid4().hex[:8]
 # The tests assert the English message ids; the deployment default (nb) and the other
 # languages are tested where they ask for them (tests/integration/test_language.py).
 # Set here, before any app or served process reads it, so every one of them speaks English.
@@ -45,90 +40,10 @@ os.environ.setdefault("DEFAULT_LANGUAGE", "en")
 os.environ.setdefault("NOTIFICATION_LANGUAGE", "nb")
 
 
-def _postgres_error() -> str | None:
-    try:
-        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-        engine.dispose()
-        return None
-    except sa.exc.SQLAlchemyError as exc:
-        return str(exc).splitlines()[0]
-
-
-@dataclass
-class Backend:
-    """A database server the suite runs on, with a migrated template to copy from."""
-
-    name: str
-    workdir: Path
-    made: list[str] = field(default_factory=list)
-    template: str = ""
-    admin: Engine | None = None
-
-    def setup(self) -> None:
-        if self.name == "postgresql":
-            # pre_ping: the fault tests restart PostgreSQL mid-run.
-            self.admin = sa.create_engine(
-                PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True
-            )
-            name = f"kikt_{RUN_ID}_template"
-            with self.admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            self.made.append(name)
-            self.template = name
-            url = self._pg_url(name)
-        else:
-            path = self.workdir / "template.sqlite3"
-            self.template = str(path)
-            url = f"sqlite:///{path}"
-        engine = create_db_engine(url)
-        with engine.begin() as conn:
-            migrate_with(conn)
-        engine.dispose()
-
-    def _pg_url(self, name: str) -> str:
-        return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-    def new_database(self) -> str:
-        """A fresh, migrated database; dropped at the end of the run."""
-        if self.name == "postgresql":
-            name = f"kikt_{RUN_ID}_{uuid.uuid4().hex[:10]}"
-            with self.admin.connect() as conn:  # type: ignore[union-attr]
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-            self.made.append(name)
-            return self._pg_url(name)
-        path = self.workdir / f"{uuid.uuid4().hex[:10]}.sqlite3"
-        shutil.copyfile(self.template, path)
-        return f"sqlite:///{path}"
-
-    def drop(self, url: str) -> None:
-        if self.name == "postgresql":
-            name = make_url(url).database
-            with self.admin.connect() as conn:  # type: ignore[union-attr]
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if name in self.made:
-                self.made.remove(name)
-
-    def teardown(self) -> None:
-        if self.admin is None:
-            return
-        with self.admin.connect() as conn:
-            for name in reversed(self.made):
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.admin.dispose()
-
-
-def migrate_with(connection: sa.Connection) -> None:
-    from alembic import command
-
-    command.upgrade(migrate.alembic_config(connection=connection), "head")
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     if request.param == "postgresql":
-        error = _postgres_error()
+        error = postgres_error()
         if error is not None:
             if IN_CI:
                 pytest.fail(f"PostgreSQL is required under CI and unreachable: {error}")
@@ -221,25 +136,33 @@ def count_queries(engine: Engine) -> Callable[[], contextlib.AbstractContextMana
     return counter
 
 
+@pytest.fixture
+def server_factory(fresh_database, tmp_path) -> Iterator[Any]:
+    """``server = server_factory()``: a migrated, empty service; call ``server.start()``."""
+    made: list[Server] = []
+
+    def make(**env_overrides: str) -> Server:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": fresh_database,
+            "SECRET_KEY": "e2e",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"metrics-{port}"),
+            "GUNICORN_ACCESSLOG": "",
+            **env_overrides,
+        }
+        server = Server(
+            f"http://127.0.0.1:{port}", fresh_database, env, log_path=tmp_path / f"serve-{port}.log"
+        )
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+
+
 # --- factories ---------------------------------------------------------------
-
-
-@dataclass
-class UserWithToken:
-    id: int
-    email: str
-    role: Role
-    municipality: str | None
-    token: str
-    token_id: int
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(self.id, self.role, self.municipality, self.email)
 
 
 @pytest.fixture

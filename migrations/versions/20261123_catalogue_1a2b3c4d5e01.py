@@ -8,10 +8,7 @@ Create Date: 2026-11-23 17:00:00+00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel.sql.sqltypes
 from alembic import op
-
-import kommune_ikt.core.types
 
 revision: str = "1a2b3c4d5e01"
 down_revision: str | None = "059a47a623de"
@@ -24,14 +21,12 @@ def upgrade() -> None:
         "allocation_keys",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=80), nullable=False),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("equal_weight", kommune_ikt.core.types.DecimalText(length=40), nullable=True),
-        sa.Column(
-            "population_weight", kommune_ikt.core.types.DecimalText(length=40), nullable=True
-        ),
+        sa.Column("description", sa.String(length=500), nullable=False),
+        sa.Column("equal_weight", sa.String(length=40), nullable=True),
+        sa.Column("population_weight", sa.String(length=40), nullable=True),
         sa.Column("is_default", sa.Boolean(), nullable=False),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_allocation_keys")),
         sa.UniqueConstraint("name", name=op.f("uq_allocation_keys_name")),
     )
@@ -46,19 +41,17 @@ def upgrade() -> None:
 
     op.create_table(
         "services",
-        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("tier", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column(
-            "availability_target", kommune_ikt.core.types.DecimalText(length=40), nullable=True
-        ),
-        sa.Column("service_hours", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("owner_team", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("tier", sa.String(length=16), nullable=False),
+        sa.Column("category", sa.String(length=100), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("availability_target", sa.String(length=40), nullable=True),
+        sa.Column("service_hours", sa.String(length=16), nullable=False),
+        sa.Column("owner_team", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "service_hours IN ('business', 'extended', '24x7')",
             name=op.f("ck_services_service_hours"),
@@ -79,10 +72,8 @@ def upgrade() -> None:
         "allocation_key_shares",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "municipality_number", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False
-        ),
-        sa.Column("share", kommune_ikt.core.types.DecimalText(length=40), nullable=False),
+        sa.Column("municipality_number", sa.String(length=4), nullable=False),
+        sa.Column("share", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
             ["key_id"],
             ["allocation_keys.id"],
@@ -104,17 +95,17 @@ def upgrade() -> None:
     op.create_table(
         "service_prices",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("service_code", sa.String(length=40), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("annual_cost", kommune_ikt.core.types.Money(), nullable=True),
-        sa.Column("allocation_key", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
-        sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("unit_price", kommune_ikt.core.types.Money(), nullable=True),
-        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("setup_fee", kommune_ikt.core.types.Money(), nullable=True),
-        sa.Column("hourly_rate", kommune_ikt.core.types.Money(), nullable=True),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("model", sa.String(length=16), nullable=False),
+        sa.Column("annual_cost", sa.BigInteger(), nullable=True),
+        sa.Column("allocation_key", sa.String(length=80), nullable=True),
+        sa.Column("unit", sa.String(length=16), nullable=True),
+        sa.Column("unit_price", sa.BigInteger(), nullable=True),
+        sa.Column("period", sa.String(length=16), nullable=True),
+        sa.Column("setup_fee", sa.BigInteger(), nullable=True),
+        sa.Column("hourly_rate", sa.BigInteger(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["allocation_key"],
             ["allocation_keys.name"],
@@ -133,15 +124,13 @@ def upgrade() -> None:
     op.create_table(
         "subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "municipality_number", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False
-        ),
-        sa.Column("service_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("municipality_number", sa.String(length=4), nullable=False),
+        sa.Column("service_code", sa.String(length=40), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("start_on", sa.Date(), nullable=False),
         sa.Column("end_on", sa.Date(), nullable=True),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["municipality_number"],
             ["municipalities.number"],
@@ -165,28 +154,26 @@ def upgrade() -> None:
     op.create_table(
         "orders",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "municipality_number", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False
-        ),
-        sa.Column("service_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("municipality_number", sa.String(length=4), nullable=False),
+        sa.Column("service_code", sa.String(length=40), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=False),
         sa.Column("approved_by", sa.Integer(), nullable=True),
-        sa.Column("approved_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("rejected_by", sa.Integer(), nullable=True),
-        sa.Column("rejected_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelled_by", sa.Integer(), nullable=True),
-        sa.Column("cancelled_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.String(length=1000), nullable=False),
         sa.Column("fulfilled_by", sa.Integer(), nullable=True),
-        sa.Column("fulfilled_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fulfilled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("start_on", sa.Date(), nullable=True),
         sa.Column("subscription_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('pending_approval', 'approved', 'rejected', 'fulfilled', 'cancelled')",
             name=op.f("ck_orders_status"),
@@ -232,29 +219,27 @@ def upgrade() -> None:
     op.create_table(
         "special_requests",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "municipality_number", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False
-        ),
-        sa.Column("service_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("municipality_number", sa.String(length=4), nullable=False),
+        sa.Column("service_code", sa.String(length=40), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("desired_by", sa.Date(), nullable=True),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("priority_rank", sa.Integer(), nullable=True),
-        sa.Column("quote_hours", kommune_ikt.core.types.DecimalText(length=40), nullable=True),
-        sa.Column("quote_hourly_rate", kommune_ikt.core.types.Money(), nullable=True),
-        sa.Column("quote_amount", kommune_ikt.core.types.Money(), nullable=True),
+        sa.Column("quote_hours", sa.String(length=40), nullable=True),
+        sa.Column("quote_hourly_rate", sa.BigInteger(), nullable=True),
+        sa.Column("quote_amount", sa.BigInteger(), nullable=True),
         sa.Column("quoted_by", sa.Integer(), nullable=True),
-        sa.Column("quoted_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("quoted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_by", sa.Integer(), nullable=True),
-        sa.Column("accepted_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("rejected_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("started_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("actual_hours", kommune_ikt.core.types.DecimalText(length=40), nullable=True),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("actual_hours", sa.String(length=40), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=False),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('submitted', 'quoted', 'accepted', 'rejected', 'in_progress', 'delivered')",
             name=op.f("ck_special_requests_status"),
@@ -301,7 +286,7 @@ def upgrade() -> None:
         sa.Column("effective_on", sa.Date(), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_subscription_changes_order_id_orders")
         ),

@@ -10,14 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import kommune_ikt.core.types
-
 revision: str = "4d5e6f7a8b04"
 down_revision: str | None = "3c4d5e6f7a03"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UTC = kommune_ikt.core.types.UTCDateTime(timezone=True)
+UTC = sa.DateTime(timezone=True)
 
 
 def _service_code() -> sa.Column:

@@ -9,11 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-import kommune_ikt.core.types
 
 revision: str = "2b3c4d5e6f02"
 down_revision: str | None = "1a2b3c4d5e01"
@@ -32,13 +29,13 @@ APPEND_ONLY_MESSAGE = "ticket_history is append-only"
 def upgrade() -> None:
     op.create_table(
         "queues",
-        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("sector", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("sector", sa.String(length=100), nullable=True),
         sa.Column("auto_assign", sa.Boolean(), nullable=False),
         sa.Column("is_default", sa.Boolean(), nullable=False),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_queues")),
     )
     with op.batch_alter_table("queues", schema=None) as batch_op:
@@ -52,7 +49,7 @@ def upgrade() -> None:
 
     op.create_table(
         "ticket_counters",
-        sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("type", sa.String(length=20), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("last", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("type", "year", name=op.f("pk_ticket_counters")),
@@ -61,11 +58,11 @@ def upgrade() -> None:
         "routing_rules",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("match", sa.JSON(), nullable=False),
         sa.Column("queue_code", sa.String(length=40), nullable=False),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["queue_code"],
             ["queues.code"],
@@ -81,9 +78,7 @@ def upgrade() -> None:
         "queue_agents",
         sa.Column("queue_code", sa.String(length=40), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "last_assigned_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("last_assigned_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["queue_code"],
             ["queues.code"],
@@ -100,26 +95,24 @@ def upgrade() -> None:
         "tickets",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=20), nullable=False),
-        sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("type", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column(
-            "municipality_number", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False
-        ),
+        sa.Column("municipality_number", sa.String(length=4), nullable=False),
         sa.Column("requester_id", sa.Integer(), nullable=False),
-        sa.Column("service_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-        sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("service_code", sa.String(length=40), nullable=True),
+        sa.Column("category", sa.String(length=100), nullable=True),
         sa.Column("impact", sa.Integer(), nullable=False),
         sa.Column("urgency", sa.Integer(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("queue_code", sa.String(length=40), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("resolution", sa.Text(), nullable=True),
-        sa.Column("responded_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(
             "search_document",
@@ -186,7 +179,7 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("internal", sa.Boolean(), nullable=False),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_ticket_comments_author_id_users")
         ),
@@ -204,9 +197,9 @@ def upgrade() -> None:
         "ticket_history",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("field", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("field", sa.String(length=50), nullable=False),
         sa.Column("old", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("new", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("internal", sa.Boolean(), nullable=False),
@@ -248,8 +241,8 @@ def upgrade() -> None:
         sa.column("sector", sa.String),
         sa.column("auto_assign", sa.Boolean),
         sa.column("is_default", sa.Boolean),
-        sa.column("created_at", kommune_ikt.core.types.UTCDateTime()),
-        sa.column("updated_at", kommune_ikt.core.types.UTCDateTime()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
     )
     op.bulk_insert(
         queues,

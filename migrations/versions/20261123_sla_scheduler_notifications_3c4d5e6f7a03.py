@@ -10,10 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel.sql.sqltypes
 from alembic import op
-
-import kommune_ikt.core.types
 
 revision: str = "3c4d5e6f7a03"
 down_revision: str | None = "2b3c4d5e6f02"
@@ -72,11 +69,11 @@ def upgrade() -> None:
     op.create_table(
         "job_runs",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("job_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("started_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("job_id", sa.String(length=100), nullable=False),
+        sa.Column("holder", sa.String(length=200), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("detail", sa.JSON(none_as_null=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
@@ -89,35 +86,33 @@ def upgrade() -> None:
 
     op.create_table(
         "scheduler_leases",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("acquired_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("renewed_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("holder", sa.String(length=200), nullable=False),
+        sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduler_leases")),
     )
     op.create_table(
         "sla_calendars",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("hours", sa.JSON(), nullable=False),
-        sa.Column("holiday_country", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
-        sa.Column(
-            "holiday_subdivision", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True
-        ),
+        sa.Column("holiday_country", sa.String(length=2), nullable=True),
+        sa.Column("holiday_subdivision", sa.String(length=40), nullable=True),
         sa.Column("extra_closed_dates", sa.JSON(), nullable=False),
         sa.Column("special_hours", sa.JSON(), nullable=False),
         sa.Column("builtin", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sla_calendars")),
     )
     op.create_table(
         "sla_policy_sets",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sla_policy_sets")),
     )
     op.create_table(
@@ -126,7 +121,7 @@ def upgrade() -> None:
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("response_minutes", sa.Integer(), nullable=False),
         sa.Column("resolution_minutes", sa.Integer(), nullable=False),
-        sa.Column("calendar", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("calendar", sa.String(length=50), nullable=False),
         sa.CheckConstraint("priority BETWEEN 1 AND 4", name=op.f("ck_sla_policies_priority_range")),
         sa.CheckConstraint(
             "resolution_minutes > 0", name=op.f("ck_sla_policies_resolution_positive")
@@ -148,10 +143,10 @@ def upgrade() -> None:
     op.create_table(
         "sla_policy_changes",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("set_name", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("set_name", sa.String(length=50), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
         sa.Column("old", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("new", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("tickets_affected", sa.Integer(), nullable=False),
@@ -166,23 +161,21 @@ def upgrade() -> None:
     op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("event", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("recipient", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
+        sa.Column("event", sa.String(length=40), nullable=False),
+        sa.Column("recipient", sa.String(length=254), nullable=False),
+        sa.Column("language", sa.String(length=5), nullable=True),
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column(
-            "next_attempt_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("subject", sa.String(length=300), nullable=True),
         sa.Column("body", sa.Text(), nullable=True),
-        sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
-        sa.Column("created_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("message_id", sa.String(length=300), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -202,15 +195,13 @@ def upgrade() -> None:
         "sla_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("target", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
-        sa.Column(
-            "municipality_number", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False
-        ),
-        sa.Column("queue_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("municipality_number", sa.String(length=4), nullable=False),
+        sa.Column("queue_code", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -228,30 +219,22 @@ def upgrade() -> None:
     op.create_table(
         "ticket_slas",
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("policy_set", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("policy_set", sa.String(length=50), nullable=False),
         sa.Column("policy", sa.JSON(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
-        sa.Column("calendar", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("calendar", sa.String(length=50), nullable=False),
         sa.Column("response_minutes", sa.Integer(), nullable=False),
         sa.Column("resolution_minutes", sa.Integer(), nullable=False),
-        sa.Column(
-            "response_warn_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column(
-            "response_breach_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column(
-            "resolution_warn_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column(
-            "resolution_breach_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("response_warn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("response_breach_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolution_warn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolution_breach_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("response_warned", sa.Boolean(), nullable=False),
         sa.Column("response_breached", sa.Boolean(), nullable=False),
         sa.Column("resolution_warned", sa.Boolean(), nullable=False),
         sa.Column("resolution_breached", sa.Boolean(), nullable=False),
         sa.Column("stale", sa.Boolean(), nullable=False),
-        sa.Column("computed_at", kommune_ikt.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -289,15 +272,15 @@ def upgrade() -> None:
         sa.column("special_hours", sa.JSON),
         sa.column("builtin", sa.Boolean),
         sa.column("version", sa.Integer),
-        sa.column("updated_at", kommune_ikt.core.types.UTCDateTime),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
     )
     op.bulk_insert(calendars, [{**c, "updated_at": now} for c in CALENDARS])
     sets = sa.table(
         "sla_policy_sets",
         sa.column("name", sa.String),
         sa.column("version", sa.Integer),
-        sa.column("created_at", kommune_ikt.core.types.UTCDateTime),
-        sa.column("updated_at", kommune_ikt.core.types.UTCDateTime),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
     )
     op.bulk_insert(sets, [{"name": "default", "version": 1, "created_at": now, "updated_at": now}])
     policies = sa.table(

@@ -17,48 +17,32 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from kommune_ikt.app import create_app
-from tests.conftest import IN_CI, Backend
-
-CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BINARY", "/usr/bin/chromedriver")
-CHROME_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+from tests.support.databases import Backend
+from tests.support.machine import IN_CI, free_port
+from tests.support.pages import (
+    CHROME_FLAGS,
+    CHROMEDRIVER,
+    CHROMIUM,
+    LANGUAGE,
+    WIDE,
+    Live,
+    chromium_missing,
 )
-WIDE = (1280, 900)
-# The people these pages are for read Bokmål; the suite's DEFAULT_LANGUAGE is English.
-LANGUAGE = "nb-NO,nb"
-
-
-def _missing() -> str | None:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            return path
-    return None
 
 
 @pytest.fixture(scope="session")
 def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The run's one headless Chromium (WebDriver), with a fresh profile."""
-    missing = _missing()
+    missing = chromium_missing()
     if missing is not None:
         if IN_CI:
             pytest.fail(f"{missing} is required under CI: install chromium and chromium-driver")
@@ -82,12 +66,6 @@ def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         driver.quit()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def oidc_provider() -> Iterator[str]:
     """A real OpenID provider (oidc-provider-mock) in a thread; its issuer URL."""
@@ -103,19 +81,6 @@ def oidc_provider() -> Iterator[str]:
             os.environ.pop("AUTHLIB_INSECURE_TRANSPORT", None)
         else:
             os.environ["AUTHLIB_INSECURE_TRANSPORT"] = before
-
-
-@dataclass
-class Live:
-    """The served app: its address, and a way to its database for set-up and checks."""
-
-    url: str
-    app: Any
-    issuer: str
-
-    def session(self) -> Session:
-        """A session on the live database (commit what you set up)."""
-        return self.app.extensions["kommune_ikt.db"].sessionmaker()
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +108,7 @@ def live(
     with app.extensions["kommune_ikt.db"].sessionmaker() as session:
         load_demo(session)
         session.commit()
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
     thread.start()
     try:

@@ -1,7 +1,7 @@
 """axe-core (WCAG 2.0/2.1 A and AA) on every page each role can reach, at 1280 and 320 px.
 
 A crawler per demo role signs in through the demo page, starts at ``/`` and follows
-every same-origin link breadth-first (tests/browser/pages.py: downloads, the API and
+every same-origin link breadth-first (tests/support/pages.py: downloads, the API and
 sign-out skipped, ids in paths counted once, at most 60 pages per role), so pages
 added later are checked without touching this file. Besides: the pages a signed-out
 person sees, the not-found page, and a form re-rendered with its errors. At 320 px
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser.pages import (
+from tests.support.pages import (
     DEMO_USERS,
     Findings,
     crawl,

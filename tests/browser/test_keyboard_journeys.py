@@ -1,7 +1,7 @@
 """Keyboard-only journeys: TAB, SHIFT+TAB, ENTER, SPACE, arrow keys and typing, never a
 mouse click.
 
-The helpers (tests/browser/pages.py: ``tab_to``, ``activate``, ``fill``, ``press``)
+The helpers (tests/support/pages.py: ``tab_to``, ``activate``, ``fill``, ``press``)
 find what has focus through ``switch_to.active_element``, so a step fails when a
 person using only the keyboard could not do it. Each journey checks its effect on
 the page and in the database (``live.session()``).
@@ -42,7 +42,7 @@ from service_catalog.models import Order, SpecialRequest
 from servicedesk import filing, queries, services
 from servicedesk.models import Ticket, TicketComment
 from servicedesk.sla.models import TicketSla
-from tests.browser.pages import (
+from tests.support.pages import (
     DEMO_USERS,
     Findings,
     activate,

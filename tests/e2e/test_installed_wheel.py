@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import free_port
+from tests.support.machine import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.wheel]
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.integration.notifications.conftest import Handler
-from tests.integration.notifications.conftest import free_port as smtp_port
-from tests.mailserver import PASSWORD, Dovecot, mail, reply_to, start_dovecot
+from tests.support.machine import free_port as smtp_port
+from tests.support.mailserver import PASSWORD, Dovecot, mail, reply_to, start_dovecot
+from tests.support.smtp import Handler
 
 pytestmark = [pytest.mark.e2e, pytest.mark.mail]
 KARI = "kari@kristiansund.kommune.no"

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from kommune_ikt.core.db import create_db_engine
 from metrics.models import Outage
 from service_catalog.models import Service
-from tests.e2e.conftest import free_port
+from tests.support.machine import free_port
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,8 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.integration.notifications.conftest import Handler, free_port
+from tests.support.machine import free_port
+from tests.support.smtp import Handler
 
 pytestmark = pytest.mark.e2e
 

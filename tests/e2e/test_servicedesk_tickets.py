@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.conftest import Server, free_port
+from tests.support.machine import free_port
+from tests.support.served import Server
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 

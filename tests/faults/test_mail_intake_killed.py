@@ -27,8 +27,8 @@ from service_catalog.municipalities import add_municipality
 from servicedesk import filing
 from servicedesk.mail.models import MailMessage
 from servicedesk.models import Ticket, TicketComment
-from tests.integration.scheduler.test_scheduler_processes import wait_for
-from tests.mailserver import PASSWORD, mail, start_dovecot
+from tests.support.machine import wait_for
+from tests.support.mailserver import PASSWORD, mail, start_dovecot
 
 pytestmark = [pytest.mark.db, pytest.mark.mail]
 KARI = "kari@kristiansund.kommune.no"

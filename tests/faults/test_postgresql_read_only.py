@@ -13,7 +13,7 @@ from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM
 from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
-from tests.conftest import PG_ADMIN_URL
+from tests.support.databases import PG_ADMIN_URL
 
 pytestmark = [pytest.mark.db, pytest.mark.parametrize("backend", ["postgresql"], indirect=True)]
 

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from kommune_ikt.core.db import create_db_engine
-from tests.faults.conftest import TicketLoad, call, member_and_requesters, wait_for
+from tests.support.faults import TicketLoad, call, member_and_requesters
+from tests.support.machine import wait_for
 
 pytestmark = [
     pytest.mark.db,

@@ -19,8 +19,9 @@ from kommune_ikt.core.db import Database, create_db_engine
 from kommune_ikt.core.scheduler.models import JobRun
 from notifications.models import Notification
 from notifications.services import enqueue
-from tests.integration.notifications.conftest import Handler, free_port
-from tests.integration.scheduler.test_scheduler_processes import runs_by_pid, start, wait_for
+from tests.support.machine import free_port, wait_for
+from tests.support.scheduler import runs_by_pid, start
+from tests.support.smtp import Handler
 
 pytestmark = [
     pytest.mark.db,

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from kommune_ikt.core.db import create_db_engine
-from tests.faults.conftest import TICKET, call, member_and_requesters, skip_or_fail
+from tests.support.faults import TICKET, call, member_and_requesters, skip_or_fail
 
 pytestmark = [
     pytest.mark.db,

@@ -11,13 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import (
-    call,
-    children,
-    gunicorn_master,
-    member_and_requesters,
-    wait_for,
-)
+from tests.support.faults import call, children, gunicorn_master, member_and_requesters
+from tests.support.machine import wait_for
 
 pytestmark = [
     pytest.mark.db,

@@ -16,7 +16,7 @@ one of another municipality (or lists filtered on / creates for either):
 - no token: 401.
 
 Every request runs in a transaction that is rolled back, so each starts from
-the same world (tests/integration/security/world.py).
+the same world (tests/support/world.py).
 """
 
 from __future__ import annotations
@@ -32,15 +32,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from kommune_ikt.core.auth.actor import IT_ROLES, MUNICIPAL_ROLES, Role
-from tests.integration.security.world import (
-    BASIC,
-    OPTIONAL,
-    OTHER,
-    OWN,
-    SPECIAL,
-    World,
-    build_world,
-)
+from tests.support.world import BASIC, OPTIONAL, OTHER, OWN, SPECIAL, World, build_world
 
 pytestmark = pytest.mark.db
 

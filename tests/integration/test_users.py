@@ -175,8 +175,8 @@ def test_create_user_refuses_municipality_for_it_role(client, create_user, creat
 
 def test_last_active_admin_cannot_be_deactivated_or_demoted(client, session):
     # The fixture world may hold other admins; count them out by deactivating all but one.
+    from kommune_ikt.core.auth import services as auth_services
     from kommune_ikt.core.auth.actor import SYSTEM
-    from tests.conftest import auth_services  # the services the fixtures use
 
     user = auth_services.create_user(session, SYSTEM, email="eneste@admin.no", role="admin")
     secret = auth_services.issue_token(session, SYSTEM, user.id).secret

@@ -1,97 +1,45 @@
-"""Factories for the catalogue tests: keys, services with prices, the Orkidé members."""
+"""Catalogue fixtures: IKT Orkidé's books with 2024 closed, and fixed ownership shares."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from kommune_ikt.core.auth.actor import SYSTEM
-from service_catalog import catalogue, keys
-from service_catalog.catalogue import budget_year
-from service_catalog.models import AllocationKey, Service
-
-ORKIDE = ("1505", "1554", "1557", "1560", "1563", "1566", "1573", "1576", "5061")
+from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
+from service_catalog import orders, special_requests
+from tests.support.catalog import CLOSED, ORKIDE
+from tests.support.desk import HOST
 
 
 @pytest.fixture
-def this_year() -> int:
-    return budget_year()
+def orkide_2024(session, create_user, create_municipality, make_key, make_service, this_year):
+    """IKT Orkidé's 2024: nine members, 1/3 + 2/3 by SSB 2024, SQL licences, one special job."""
+    for number in ORKIDE:
+        create_municipality(number)
+    make_key(default=True)  # 0.333 equal + 0.667 by the 2024 populations
+    years = (CLOSED, this_year)
+    make_service("SD", "basic", price={"annual_cost": Decimal("1200000.00")}, years=years)
+    make_service("BACKUP", "basic", price={"annual_cost": Decimal("100000.01")}, years=years)
+    make_service("SQL-LIC", "optional", years=years)
+    make_service("KONSULENT", "special", years=years)
+    orderer = create_user("orderer", HOST)
+    actor = Actor(orderer.id, Role.ORDERER, HOST, orderer.email)
+    order = orders.place_order(session, actor, {"service_code": "SQL-LIC", "quantity": 2})
+    orders.fulfil_order(session, SYSTEM, order.id, date(CLOSED, 3, 1))
+    request = special_requests.submit_request(session, actor, {"title": "Arkivintegrasjon"})
+    special_requests.quote_request(session, SYSTEM, request.id, {"hours": Decimal("40")})
+    special_requests.accept_request(session, actor, request.id)
+    request.accepted_at = datetime(CLOSED, 5, 15, 12, tzinfo=UTC)
+    session.commit()
+    return order.subscription_id
 
 
 @pytest.fixture
-def orkide(create_municipality):
-    """IKT Orkidé's nine current members (official populations)."""
-    return [create_municipality(n) for n in ORKIDE]
-
-
-@pytest.fixture
-def make_key(session):
-    """``make_key()``: IKT Nordhordland's 1/3 equal + 2/3 population (as published: 33.3/66.7)."""
-
-    def make(
-        name: str = "IKTNH 1/3 + 2/3",
-        equal: str | None = "0.333",
-        population: str | None = "0.667",
-        shares: dict[str, str] | None = None,
-        default: bool = False,
-        population_year: int | None = 2024,
-    ) -> AllocationKey:
-        """The shipped SSB figures are of 1 January 2024, so the key names that year."""
-        existing = session.scalar(sa.select(AllocationKey).where(AllocationKey.name == name))
-        if existing is not None:
-            return existing
-        data: dict[str, Any] = {"name": name, "is_default": default}
-        if shares is not None:
-            data["fixed_shares"] = {k: Decimal(v) for k, v in shares.items()}
-        else:
-            data["equal_weight"] = Decimal(equal)
-            data["population_weight"] = Decimal(population)
-            data["population_year"] = population_year
-        view = keys.create_key(session, SYSTEM, data)
-        session.commit()
-        return view.key
-
-    return make
-
-
-PRICES = {
-    "basic": {"annual_cost": Decimal("1200000.00")},
-    "optional": {"unit": "licence", "unit_price": Decimal("49000.00"), "period": "year"},
-    "special": {"hourly_rate": Decimal("650.00")},
-}
-
-
-@pytest.fixture
-def make_service(session, make_key, this_year):
-    """``make_service("SQL-LIC", "optional")``: an active service priced for this year."""
-
-    def make(
-        code: str,
-        tier: str = "optional",
-        *,
-        status: str = "active",
-        price: dict[str, Any] | None = None,
-        years: tuple[int, ...] | None = None,
-        name: str | None = None,
-    ):
-        if tier == "basic" and keys.default_key_name(session) is None:
-            make_key(default=True)
-        existing = session.get(Service, code)
-        if existing is None:
-            catalogue.create_service(
-                session,
-                SYSTEM,
-                {"code": code, "name": name or code.title(), "tier": tier, "status": "active"},
-            )
-            for year in years or (this_year,):
-                catalogue.set_price(session, SYSTEM, code, year, price or PRICES[tier])
-            if status != "active":
-                session.get(Service, code).status = status
-            session.flush()
-            session.commit()
-        return session.get(Service, code)
-
-    return make
+def owned(create_municipality, make_key, make_service, this_year):
+    """Indigo-like fixed ownership shares over three members, pricing a basic service."""
+    for number in ("1505", "1554", "1557"):
+        create_municipality(number)
+    make_key("Eierandeler", shares={"1505": "0.5", "1554": "0.3", "1557": "0.2"}, default=True)
+    make_service("SD", "basic", price={"annual_cost": Decimal("1000.00")})

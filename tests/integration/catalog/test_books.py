@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
-from service_catalog import orders, special_requests
+from service_catalog import orders
 from service_catalog.models import (
     AllocationKey,
     Municipality,
@@ -27,12 +27,11 @@ from service_catalog.models import (
     SubscriptionChange,
 )
 from service_catalog.municipalities import today
+from tests.support.catalog import CLOSED, ORKIDE
 
 pytestmark = pytest.mark.db
 
-NINE = ("1505", "1554", "1557", "1560", "1563", "1566", "1573", "1576", "5061")
 HOST, AVEROY, SUNNDAL = "1505", "1554", "1563"
-CLOSED = 2024
 
 
 def _put(client, user, url, body, **headers):
@@ -85,7 +84,7 @@ def default_year_key(make_key):
 def test_key_without_year_uses_the_year_before_and_later_figures_change_nothing(
     client, create_user, create_municipality, default_year_key, make_service
 ):
-    for number in NINE:
+    for number in ORKIDE:
         create_municipality(number)
     make_service("SD", "basic", price={"annual_cost": Decimal("1200000.00")}, years=(2025,))
     agent, admin = create_user("agent"), create_user("admin")
@@ -104,7 +103,7 @@ def test_key_without_year_uses_the_year_before_and_later_figures_change_nothing(
 def test_a_missing_figure_is_422_naming_municipality_and_year(
     client, create_user, create_municipality, default_year_key, make_service, this_year
 ):
-    for number in NINE:
+    for number in ORKIDE:
         create_municipality(number)
     make_service("SD", "basic")  # this year's price; no member has last year's figure
     agent = create_user("agent")
@@ -131,29 +130,6 @@ def test_a_key_names_its_population_year(client, create_user, make_key):
 # --- 2. closing a budget year: the worked example -------------------------------------------
 
 
-@pytest.fixture
-def orkide_2024(session, create_user, create_municipality, make_key, make_service, this_year):
-    """IKT Orkidé's 2024: nine members, 1/3 + 2/3 by SSB 2024, SQL licences, one special job."""
-    for number in NINE:
-        create_municipality(number)
-    make_key(default=True)  # 0.333 equal + 0.667 by the 2024 populations
-    years = (CLOSED, this_year)
-    make_service("SD", "basic", price={"annual_cost": Decimal("1200000.00")}, years=years)
-    make_service("BACKUP", "basic", price={"annual_cost": Decimal("100000.01")}, years=years)
-    make_service("SQL-LIC", "optional", years=years)
-    make_service("KONSULENT", "special", years=years)
-    orderer = create_user("orderer", HOST)
-    actor = Actor(orderer.id, Role.ORDERER, HOST, orderer.email)
-    order = orders.place_order(session, actor, {"service_code": "SQL-LIC", "quantity": 2})
-    orders.fulfil_order(session, SYSTEM, order.id, date(CLOSED, 3, 1))
-    request = special_requests.submit_request(session, actor, {"title": "Arkivintegrasjon"})
-    special_requests.quote_request(session, SYSTEM, request.id, {"hours": Decimal("40")})
-    special_requests.accept_request(session, actor, request.id)
-    request.accepted_at = datetime(CLOSED, 5, 15, 12, tzinfo=UTC)
-    session.commit()
-    return order.subscription_id
-
-
 def _all_figures(client, user, year):
     """Every figure of a year: the collaboration report and each member's, JSON and CSV."""
     out = {}
@@ -163,7 +139,7 @@ def _all_figures(client, user, year):
         )
         assert response.status_code == 200, response.get_data(as_text=True)
         out[("*", accept)] = response.get_data(as_text=True)
-        for number in NINE:
+        for number in ORKIDE:
             response = client.get(
                 f"/api/v1/cost-reports/{year}?municipality={number}",
                 headers={**user.headers, "Accept": accept},
@@ -305,7 +281,7 @@ def test_a_member_that_leaves_later_still_reads_its_closed_year(
 def test_leaving_ends_subscriptions_that_day_and_cancels_open_orders(
     client, session, create_user, make_service, create_municipality, this_year
 ):
-    for number in NINE:
+    for number in ORKIDE:
         create_municipality(number)
     make_service("SQL-LIC", "optional", years=(this_year, this_year + 1))
     make_service("OWA", "optional", years=(this_year, this_year + 1))
@@ -437,15 +413,6 @@ def test_basic_cost_of_months_with_no_member_is_reported_unallocated(
 # --- 6. keys complete whenever in use --------------------------------------------------------------
 
 
-@pytest.fixture
-def owned(create_municipality, make_key, make_service, this_year):
-    """Indigo-like fixed ownership shares over three members, pricing a basic service."""
-    for number in ("1505", "1554", "1557"):
-        create_municipality(number)
-    make_key("Eierandeler", shares={"1505": "0.5", "1554": "0.3", "1557": "0.2"}, default=True)
-    make_service("SD", "basic", price={"annual_cost": Decimal("1000.00")})
-
-
 def test_a_new_member_without_a_share_in_a_key_in_use_is_refused(client, create_user, owned):
     admin = create_user("admin")
     response = client.post("/api/v1/municipalities", headers=admin.headers, json={"number": "1560"})
@@ -485,7 +452,7 @@ def test_a_key_in_use_cannot_lose_a_members_share(client, create_user, owned):
 def test_a_basic_service_shared_by_some_members_only(
     client, create_user, create_municipality, make_key, make_service, this_year
 ):
-    for number in NINE:
+    for number in ORKIDE:
         create_municipality(number)
     make_key(default=True)
     make_service("HELSE", "basic", price={"annual_cost": Decimal("400000.00")})
@@ -493,7 +460,7 @@ def test_a_basic_service_shared_by_some_members_only(
     manager, agent = create_user("catalogue_manager"), create_user("agent")
     url = f"/api/v1/services/HELSE/participants/{this_year}"
     default = client.get(url, headers=agent.headers).json
-    assert default["default"] is True and default["municipalities"] == sorted(NINE)
+    assert default["default"] is True and default["municipalities"] == sorted(ORKIDE)
     four = ["1505", "1554", "1557", "1560"]
     response = _put(client, manager, url, {"municipalities": four})
     assert response.status_code == 200, response.json
@@ -506,7 +473,7 @@ def test_a_basic_service_shared_by_some_members_only(
     report = client.get(f"/api/v1/cost-reports/{this_year}", headers=agent.headers).json
     basic = {r["municipality"]: Decimal(r["totals"]["basic"]) for r in report["municipalities"]}
     assert sum(basic[n] for n in four) == Decimal("400000.00")
-    assert all(basic[n] == 0 for n in NINE if n not in four)
+    assert all(basic[n] == 0 for n in ORKIDE if n not in four)
     lines = client.get(
         f"/api/v1/cost-reports/{this_year}?municipality=1505", headers=agent.headers
     ).json["lines"]
@@ -528,7 +495,7 @@ def test_a_basic_service_shared_by_some_members_only(
 def test_participants_with_a_fixed_key_need_shares_for_participants_only(
     client, create_user, create_municipality, make_key, make_service, this_year
 ):
-    for number in NINE:
+    for number in ORKIDE:
         create_municipality(number)
     make_key(default=True)
     make_service("HELSE", "basic", price={"annual_cost": Decimal("400000.00")})

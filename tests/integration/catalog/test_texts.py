@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.catalog.test_books import orkide_2024, owned  # noqa: F401  (fixtures)
-
 pytestmark = pytest.mark.db
 
 HOST = "1505"
@@ -75,7 +73,7 @@ def test_a_missing_service_reads_in_the_callers_language(client, create_user):
     )
 
 
-def test_closed_budget_year_refusals_read_in_swedish_and_bokmal(client, create_user, orkide_2024):  # noqa: F811
+def test_closed_budget_year_refusals_read_in_swedish_and_bokmal(client, create_user, orkide_2024):
     manager, admin = create_user("catalogue_manager"), create_user("admin")
     close = "/api/v1/budget-years/2024/close"
     assert client.post(close, headers=manager.headers).status_code == 200
@@ -93,7 +91,7 @@ def test_closed_budget_year_refusals_read_in_swedish_and_bokmal(client, create_u
     assert "er lukket" in edit.json["detail"]
 
 
-def test_a_key_missing_a_share_is_refused_in_swedish(client, create_user, owned):  # noqa: F811
+def test_a_key_missing_a_share_is_refused_in_swedish(client, create_user, owned):
     admin = create_user("admin")
     response = client.post(
         "/api/v1/municipalities",

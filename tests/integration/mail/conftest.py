@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.mailserver import Dovecot, start_dovecot
+from tests.support.mailserver import Dovecot, start_dovecot
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from kommune_ikt.core.db import Database, create_db_engine
 from service_catalog.municipalities import add_municipality
 from servicedesk.mail.job import default_sink, run_intake
 from servicedesk.models import Ticket
-from tests.integration.mail.test_imap_intake import KARI, settings_for
-from tests.mailserver import mail
+from tests.support.mailserver import KARI, mail, settings_for
 
 attachment_models = pytest.importorskip("servicedesk.attachments.models")
 pytestmark = [pytest.mark.db, pytest.mark.mail]

@@ -21,10 +21,9 @@ from servicedesk.mail import imap
 from servicedesk.mail.job import check, run_intake
 from servicedesk.mail.models import MailMessage
 from servicedesk.models import Ticket, TicketComment
-from tests.mailserver import PASSWORD, mail
+from tests.support.mailserver import KARI, PASSWORD, mail, settings_for
 
 pytestmark = [pytest.mark.db, pytest.mark.mail]
-KARI = "kari@kristiansund.kommune.no"
 
 
 @pytest.fixture
@@ -52,12 +51,6 @@ def desk(fresh_database, dovecot_server):
                     client.expunge()
     yield database
     engine.dispose()
-
-
-def settings_for(server: Any, **kw: Any) -> Settings:
-    return Settings(
-        database_url="unused", mail_imap_url=server.url, mail_imap_password=PASSWORD, **kw
-    )
 
 
 def counts(database: Database) -> tuple[int, int, int]:

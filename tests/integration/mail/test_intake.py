@@ -18,7 +18,7 @@ from servicedesk.mail import intake
 from servicedesk.mail.models import MailMessage
 from servicedesk.mail.parse import parse
 from servicedesk.models import Ticket, TicketComment
-from tests.mailserver import DESK, mail, reply_to
+from tests.support.mailserver import DESK, mail, reply_to
 
 pytestmark = pytest.mark.db
 HOST, OTHER = "1505", "1563"

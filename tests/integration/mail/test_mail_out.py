@@ -15,7 +15,7 @@ from notifications.sender import send_due
 from notifications.services import enqueue
 from service_catalog.municipalities import add_municipality
 from servicedesk import filing
-from tests.integration.notifications.conftest import smtp_server, smtp_settings  # noqa: F401
+from tests.support.smtp import smtp_settings
 
 pytestmark = pytest.mark.db
 DESK = "servicedesk@it.orkide.example"
@@ -47,7 +47,7 @@ def _requester_ticket(database: Database, email: str = "kari@kristiansund.kommun
         return ticket.id, ticket.number
 
 
-def test_a_receipt_threads_back_to_the_requesters_mail(database, smtp_server):  # noqa: F811
+def test_a_receipt_threads_back_to_the_requesters_mail(database, smtp_server):
     ticket_id, number = _requester_ticket(database)
     settings = smtp_settings(smtp_server.port, mail_desk_address=DESK)
     assert send_due(database, settings)["sent"] == 1
@@ -62,14 +62,14 @@ def test_a_receipt_threads_back_to_the_requesters_mail(database, smtp_server):  
     assert sent["References"] == f"<kari-1@client.example> <ticket-{ticket_id}@orkide.example>"
 
 
-def test_reply_to_defaults_to_the_imap_user(database, smtp_server):  # noqa: F811
+def test_reply_to_defaults_to_the_imap_user(database, smtp_server):
     _requester_ticket(database)
     url = "imaps://servicedesk%40it.orkide.example@imap.example:993/INBOX"
     send_due(database, smtp_settings(smtp_server.port, mail_imap_url=url))
     assert smtp_server.messages[0]["Reply-To"] == DESK
 
 
-def test_daily_cap_on_automatic_mails_to_one_address_stops_a_loop(database, smtp_server):  # noqa: F811
+def test_daily_cap_on_automatic_mails_to_one_address_stops_a_loop(database, smtp_server):
     _requester_ticket(database, "loop@kristiansund.kommune.no")
     with database.session() as session, session.begin():
         for i in range(12):

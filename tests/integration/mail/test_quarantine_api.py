@@ -9,7 +9,7 @@ from kommune_ikt.core.auth.models import User
 from servicedesk.mail import intake
 from servicedesk.mail.parse import parse
 from servicedesk.models import Ticket
-from tests.mailserver import DESK, mail
+from tests.support.mailserver import DESK, mail
 
 pytestmark = pytest.mark.db
 

@@ -1,4 +1,4 @@
-"""Factories for the metrics tests: services from the catalogue, outages."""
+"""Metrics fixtures: an app whose probes may reach loopback, services, outages."""
 
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ import pytest
 from kommune_ikt.app import create_app
 from metrics.models import Outage
 from service_catalog.models import Service
-
-# The probe tests run their targets on this machine, which probes refuse unless an
-# operator allow-lists loopback: this package's app does.
-LOCAL_NETWORKS = "127.0.0.0/8"
+from tests.support.metrics import LOCAL_NETWORKS
 
 
 @pytest.fixture(scope="session")

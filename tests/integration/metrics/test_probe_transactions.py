@@ -24,7 +24,7 @@ from metrics.jobs import run_probes
 from metrics.models import Probe
 from service_catalog.models import Service
 from service_catalog.municipalities import add_municipality
-from tests.integration.metrics.conftest import LOCAL_NETWORKS
+from tests.support.metrics import LOCAL_NETWORKS
 
 pytestmark = pytest.mark.db
 SLOW_SECONDS = 3.0

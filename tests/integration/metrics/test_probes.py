@@ -15,7 +15,7 @@ from kommune_ikt.scheduler import all_jobs
 from metrics.models import Outage, Probe
 from metrics.probes import run_due_probes
 from servicedesk.models import Ticket
-from tests.integration.metrics.conftest import LOCAL_NETWORKS
+from tests.support.metrics import LOCAL_NETWORKS
 
 pytestmark = pytest.mark.db
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from notifications.models import Notification
 from notifications.services import enqueue
-from tests.integration.sla.conftest import HOST
+from tests.support.desk import HOST
 
 TICKET = {
     "title": "Kan ikke logge på Visma",

@@ -8,7 +8,7 @@ from email.header import decode_header, make_header
 from kommune_ikt.core.auth.actor import SYSTEM
 from kommune_ikt.core.auth.services import create_user
 from notifications.sender import send_due
-from tests.integration.notifications.conftest import smtp_settings
+from tests.support.smtp import smtp_settings
 
 
 def _user(outbox, email: str, language: str | None) -> None:

@@ -11,7 +11,8 @@ import pytest
 from kommune_ikt.core.types import utcnow
 from notifications.models import Notification
 from notifications.sender import STUCK_AFTER, backoff, header_value, send_due
-from tests.integration.notifications.conftest import free_port, smtp_settings
+from tests.support.machine import free_port
+from tests.support.smtp import smtp_settings
 
 
 def test_without_smtp_notifications_wait_in_the_outbox(outbox):

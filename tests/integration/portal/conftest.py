@@ -1,32 +1,13 @@
-"""Portal test helpers: a demo sign-in for the test client, and the CSRF token of a page."""
+"""Portal fixtures: the demo sign-in switched on, and a test client signed in through it."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 import pytest
 
-from tests.integration.servicedesk.conftest import HOST, OTHER, TICKET, create_service, desk
-
-__all__ = ["HOST", "OTHER", "TICKET", "create_service", "desk"]
-
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf(html: str) -> str:
-    found = CSRF.search(html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def bokmal_client(app: Any) -> Any:
-    """A browser that asks for Bokmål, as the people these tests read pages as do
-    (the suite's DEFAULT_LANGUAGE is English)."""
-    browser = app.test_client()
-    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nb-NO,nb;q=0.9"
-    return browser
+from tests.support.portal import bokmal_client, csrf
 
 
 @pytest.fixture

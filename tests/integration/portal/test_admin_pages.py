@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from kommune_ikt.core.auth.models import ApiToken, User
 from service_catalog.models import Municipality, MunicipalityPopulation
 from servicedesk.models import RoutingRule
-from tests.integration.portal.conftest import HOST, OTHER, csrf
+from tests.support.desk import HOST, OTHER
+from tests.support.portal import csrf
 
 pytestmark = pytest.mark.db
 

@@ -15,7 +15,8 @@ from servicedesk.models import Ticket, TicketComment
 from servicedesk.sla.clock import BusinessClock, CalendarSpec
 from servicedesk.sla.models import TicketSla
 from servicedesk.sla.state import apply_sla
-from tests.integration.portal.conftest import HOST, OTHER, csrf
+from tests.support.desk import HOST, OTHER
+from tests.support.portal import csrf
 
 pytestmark = pytest.mark.db
 

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from servicedesk.attachments import services as attachment_services
 from servicedesk.attachments.models import Attachment
 from servicedesk.models import Ticket, TicketComment
-from tests.clamd import EICAR, clamd  # noqa: F401  (the fixture)
-from tests.integration.portal.conftest import HOST, OTHER, csrf
+from tests.support.clamd import EICAR
+from tests.support.desk import HOST, OTHER
+from tests.support.portal import csrf
 
 pytestmark = pytest.mark.db
 
@@ -187,7 +188,7 @@ def test_an_infected_file_on_a_comment_is_refused_and_nothing_is_added(
     desk,
     configure,
     session,
-    clamd,  # noqa: F811  (the fixture imported above)
+    clamd,
 ):
     browser = sign_in(desk.create_user("requester", HOST))
     url = file_ticket(browser)

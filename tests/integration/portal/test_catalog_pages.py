@@ -10,10 +10,8 @@ from babel.numbers import format_currency
 
 from service_catalog.models import Order, Service
 from servicedesk.models import Ticket
-from tests.integration.catalog.conftest import make_key, make_service, this_year
-from tests.integration.portal.conftest import HOST, OTHER, csrf
-
-__all__ = ["make_key", "make_service", "this_year"]
+from tests.support.desk import HOST, OTHER
+from tests.support.portal import csrf
 
 pytestmark = pytest.mark.db
 

@@ -19,10 +19,9 @@ from service_catalog.models import (
     ServicePrice,
     SpecialRequest,
 )
-from tests.integration.catalog.conftest import make_key, make_service, orkide, this_year
-from tests.integration.portal.conftest import HOST, csrf
+from tests.support.desk import HOST
+from tests.support.portal import csrf
 
-__all__ = ["make_key", "make_service", "orkide", "this_year"]
 pytestmark = pytest.mark.db
 
 

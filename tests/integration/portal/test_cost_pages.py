@@ -16,7 +16,6 @@ from service_catalog.catalogue import budget_year
 from service_catalog.models import ServicePrice
 from service_catalog.reports import build as cost_reports
 from service_catalog.reports import months as cost_months
-from tests.integration.catalog.conftest import make_key, make_service, this_year  # noqa: F401
 
 pytestmark = pytest.mark.db
 
@@ -30,7 +29,7 @@ def kr(amount: str | Decimal) -> str:
 
 
 @pytest.fixture
-def books(session, create_user, create_municipality, make_key, make_service):  # noqa: F811
+def books(session, create_user, create_municipality, make_key, make_service):
     """A year of IKT Orkidé for Kristiansund: two basic services, licences priced per year
     and per month, and one accepted special job."""
 
@@ -77,7 +76,7 @@ def _api_report(client, user, year, **query):
     return response.json
 
 
-def test_the_page_shows_the_apis_figures_in_the_readers_locale(sign_in, client, books, this_year):  # noqa: F811
+def test_the_page_shows_the_apis_figures_in_the_readers_locale(sign_in, client, books, this_year):
     orderer = books(this_year)
     api = _api_report(client, orderer, this_year, municipality=HOST)
     response = sign_in(orderer).get("/costs")
@@ -97,7 +96,7 @@ def test_the_page_shows_the_apis_figures_in_the_readers_locale(sign_in, client, 
     assert "Året er avsluttet" not in page
 
 
-def test_csv_downloads_are_the_apis_csv_in_both_dialects(sign_in, client, books, this_year):  # noqa: F811
+def test_csv_downloads_are_the_apis_csv_in_both_dialects(sign_in, client, books, this_year):
     orderer = books(this_year)
     browser = sign_in(orderer)
     page = browser.get("/costs").get_data(as_text=True)
@@ -127,7 +126,7 @@ def test_csv_downloads_are_the_apis_csv_in_both_dialects(sign_in, client, books,
 def test_the_months_add_up_to_the_reports_totals_to_the_ore(
     session,
     books,
-    this_year,  # noqa: F811
+    this_year,
 ):
     orderer = books(this_year)
     actor = Actor(orderer.id, Role.ORDERER, HOST, orderer.email)
@@ -142,7 +141,7 @@ def test_the_months_add_up_to_the_reports_totals_to_the_ore(
         assert sum(split.amounts(tier)) + split.whole_year.as_money()[tier] == report.totals[tier]
 
 
-def test_the_chart_shows_the_months_by_tier_with_its_table(sign_in, books, this_year):  # noqa: F811
+def test_the_chart_shows_the_months_by_tier_with_its_table(sign_in, books, this_year):
     orderer = books(this_year)
     page = sign_in(orderer).get("/costs").get_data(as_text=True)
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"' in page
@@ -187,7 +186,7 @@ def test_it_roles_pick_the_municipality_and_orderers_see_only_their_own(
     sign_in,
     books,
     create_user,
-    this_year,  # noqa: F811
+    this_year,
 ):
     orderer = books(this_year)
     agent = sign_in(create_user("agent"))
@@ -205,7 +204,7 @@ def test_it_roles_pick_the_municipality_and_orderers_see_only_their_own(
     assert "Sunndal" not in csv_text and "Kristiansund" in csv_text
 
 
-def test_requesters_may_not_read_cost_reports(sign_in, create_user, this_year):  # noqa: F811
+def test_requesters_may_not_read_cost_reports(sign_in, create_user, this_year):
     browser = sign_in(create_user("requester", HOST))
     assert browser.get("/costs").status_code == 403
     assert browser.get(f"/costs/{this_year}.csv").status_code == 403
@@ -215,7 +214,7 @@ def test_requesters_may_not_read_cost_reports(sign_in, create_user, this_year): 
 def test_a_year_without_prices_says_so_and_an_impossible_year_is_refused(
     sign_in,
     create_user,
-    this_year,  # noqa: F811
+    this_year,
 ):
     browser = sign_in(create_user("orderer", HOST))
     unpriced = browser.get("/costs?year=2019")

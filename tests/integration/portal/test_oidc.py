@@ -11,7 +11,8 @@ from oidc_provider_mock import run_server_in_thread
 
 from kommune_ikt.app import create_app
 from kommune_ikt.core.auth.models import User
-from tests.integration.portal.conftest import HOST, bokmal_client, csrf
+from tests.support.desk import HOST
+from tests.support.portal import bokmal_client, csrf
 
 pytestmark = [
     pytest.mark.db,

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from metrics.models import Outage
-from tests.integration.portal.conftest import HOST, OTHER, csrf
+from tests.support.desk import HOST, OTHER
+from tests.support.portal import csrf
 
 pytestmark = pytest.mark.db
 SERVICE = "FAGSYS-EPJ"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.integration.portal.conftest import HOST
+from tests.support.desk import HOST
 
 pytestmark = pytest.mark.db
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kommune_ikt.core.auth.models import User
-from tests.integration.portal.conftest import HOST, csrf
+from tests.support.desk import HOST
+from tests.support.portal import csrf
 
 pytestmark = pytest.mark.db
 

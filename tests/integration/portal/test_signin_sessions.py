@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from kommune_ikt.core.auth.models import User
 from portal.models import WebSession
-from tests.integration.portal.conftest import HOST, OTHER, bokmal_client, csrf
+from tests.support.desk import HOST, OTHER
+from tests.support.portal import bokmal_client, csrf
 
 pytestmark = pytest.mark.db
 

@@ -11,15 +11,15 @@ import sqlalchemy as sa
 from kommune_ikt.core.auth.actor import Actor, Role
 from service_catalog import special_requests
 from service_catalog.models import SpecialRequest
-from tests.integration.catalog.conftest import make_key, make_service, this_year  # noqa: F401
-from tests.integration.portal.conftest import HOST, OTHER, csrf
+from tests.support.desk import HOST, OTHER
+from tests.support.portal import csrf
 
 pytestmark = pytest.mark.db
 NBSP = "\xa0"
 
 
 @pytest.fixture
-def desk(create_municipality, create_user, make_service):  # noqa: F811
+def desk(create_municipality, create_user, make_service):
     """Two members, the consultant hour priced this year, and a catalogue manager's actor."""
     create_municipality(HOST)
     create_municipality(OTHER)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from servicedesk.models import Ticket
-from tests.integration.portal.conftest import HOST, OTHER, TICKET, csrf
+from tests.support.desk import HOST, OTHER, TICKET
+from tests.support.portal import csrf
 
 pytestmark = pytest.mark.db
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from kommune_ikt.core.auth.actor import Role
-from tests.integration.portal.conftest import HOST
+from tests.support.desk import HOST
 
 pytestmark = pytest.mark.db
 

@@ -2,53 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
-
-import pytest
-import sqlalchemy as sa
 
 from kommune_ikt.core.db import create_db_engine
-from kommune_ikt.core.scheduler.models import JobRun
-
-ARGS = [
-    "--every=sla_sweep=0.5",
-    "--every=notifications_send=0.5",
-    "--renew-seconds=0.5",
-    "--poll-seconds=0.5",
-    "--lease-seconds=3",
-]
-
-
-def start(url: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "kommune_ikt.cli", "scheduler", *ARGS],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def runs_by_pid(engine) -> dict[int, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(JobRun.holder, sa.func.count()).group_by(JobRun.holder)).all()
-    return {int(holder.rpartition(":")[2]): count for holder, count in rows}
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+from tests.support.machine import wait_for
+from tests.support.scheduler import runs_by_pid, start
 
 
 def test_one_scheduler_runs_jobs_and_a_standby_takes_over_when_it_is_killed(

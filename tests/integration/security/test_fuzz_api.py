@@ -1,7 +1,7 @@
 """Schemathesis fuzzes every operation of /api/v1/openapi.json in-process, with every role's token.
 
 Each generated request runs inside a rolled-back transaction on the seeded world
-(world.py); path parameters that name real objects of either municipality are
+(tests/support/world.py); path parameters that name real objects of either municipality are
 mixed into the generated ones, so cases get past the 404s. Checks: no 5xx, and
 every response conforms to the documented status codes, content types and
 schemas.
@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from kommune_ikt.app import create_app
 from kommune_ikt.core.auth.actor import Role
-from tests.integration.security.world import OTHER, OWN, World, build_world
+from tests.support.world import OTHER, OWN, World, build_world
 
 pytestmark = pytest.mark.db
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from notifications.models import Notification
 from servicedesk.models import QueueAgent
 from servicedesk.queues import pick_agent
-from tests.integration.servicedesk.conftest import HOST
+from tests.support.desk import HOST
 
 pytestmark = pytest.mark.db
 

@@ -27,7 +27,7 @@ from servicedesk import filing
 from servicedesk.attachments import collection, services
 from servicedesk.attachments.models import Attachment, AttachmentBlob
 from servicedesk.attachments.storage import LocalBlobStore
-from tests.integration.servicedesk.conftest import HOST, TICKET
+from tests.support.desk import HOST, TICKET
 
 pytestmark = pytest.mark.db
 DATA = b"skjermbilde som lastes opp igjen"

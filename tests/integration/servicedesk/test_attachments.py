@@ -18,8 +18,8 @@ from kommune_ikt.core.scheduler.jobs import JobContext
 from servicedesk.attachments import jobs, services
 from servicedesk.attachments.models import Attachment, AttachmentBlob
 from servicedesk.attachments.storage import LocalBlobStore
-from tests.clamd import EICAR, clamd  # noqa: F401  (the fixture)
-from tests.integration.servicedesk.conftest import OTHER
+from tests.support.clamd import EICAR
+from tests.support.desk import OTHER
 
 pytestmark = pytest.mark.db
 
@@ -466,7 +466,7 @@ def test_clamd_passes_a_clean_file_and_refuses_eicar(
     requester,
     ticket,
     blob_dir,
-    clamd,  # noqa: F811  (the fixture imported above)
+    clamd,
     via,
 ):
     configure(clamd_address=clamd.tcp_address if via == "tcp" else clamd.socket_path)

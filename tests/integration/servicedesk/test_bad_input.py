@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.integration.servicedesk.conftest import HOST, TICKET
+from tests.support.desk import HOST, TICKET
 
 pytestmark = pytest.mark.db
 

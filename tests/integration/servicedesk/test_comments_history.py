@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from servicedesk.models import Ticket, TicketHistory
-from tests.integration.servicedesk.conftest import HOST
+from tests.support.desk import HOST
 
 pytestmark = pytest.mark.db
 SECRET = "Brukeren har glemt passordet igjen, tredje gang denne uka"

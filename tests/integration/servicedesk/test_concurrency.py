@@ -16,7 +16,7 @@ from service_catalog.municipalities import add_municipality
 from servicedesk import filing
 from servicedesk.filing import filer
 from servicedesk.models import Queue, QueueAgent, RoutingRule, Ticket
-from tests.integration.servicedesk.conftest import HOST, TICKET
+from tests.support.desk import HOST, TICKET
 
 pytestmark = pytest.mark.db
 THREADS = 8

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.integration.servicedesk.conftest import HOST
+from tests.support.desk import HOST
 
 pytestmark = pytest.mark.db
 

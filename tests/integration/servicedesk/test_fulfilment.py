@@ -10,7 +10,7 @@ from service_catalog import catalogue
 from service_catalog.catalogue import budget_year
 from service_catalog.models import Order, Service
 from servicedesk.models import Ticket
-from tests.integration.servicedesk.conftest import HOST
+from tests.support.desk import HOST
 
 pytestmark = pytest.mark.db
 CODE = "M365-E3"

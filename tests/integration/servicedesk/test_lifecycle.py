@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from servicedesk.models import Ticket
-from tests.integration.servicedesk.conftest import HOST
+from tests.support.desk import HOST
 
 pytestmark = pytest.mark.db
 

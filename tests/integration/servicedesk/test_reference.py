@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from kommune_ikt.core import reference_cache as reference
 from servicedesk.models import Queue, RoutingRule
 from servicedesk.snapshot import reference as snapshot
-from tests.integration.servicedesk.conftest import TICKET
+from tests.support.desk import TICKET
 
 pytestmark = pytest.mark.db
 

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from servicedesk.models import Queue, RoutingRule, Ticket
-from tests.integration.servicedesk.conftest import HOST, OTHER
+from tests.support.desk import HOST, OTHER
 
 pytestmark = pytest.mark.db
 

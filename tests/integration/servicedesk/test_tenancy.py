@@ -4,7 +4,7 @@ import contextlib
 
 import pytest
 
-from tests.integration.servicedesk.conftest import HOST, OTHER
+from tests.support.desk import HOST, OTHER
 
 pytestmark = pytest.mark.db
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.servicedesk.conftest import HOST, OTHER
+from tests.support.desk import HOST, OTHER
 
 pytestmark = pytest.mark.db
 

@@ -15,7 +15,9 @@ from metrics.instruments import instruments
 from servicedesk.models import Ticket
 from servicedesk.triage import jobs, store, training
 from servicedesk.triage.models import TriageModelRow
-from tests.integration.servicedesk.conftest import HOST
+from tests.support.desk import HOST
+from tests.support.mailserver import DESK, mail
+from tests.support.portal import bokmal_client, csrf
 
 pytestmark = pytest.mark.db
 
@@ -330,8 +332,6 @@ def test_a_ticket_filed_on_the_web_page_is_routed_like_one_filed_by_the_api(
     """Auto-routing is creation's, whichever door the ticket comes in by."""
     import re
 
-    from tests.integration.portal.conftest import bokmal_client, csrf
-
     desk, admin, requester, _ = trained
     before = app.config["SETTINGS"]
     app.config["SETTINGS"] = dataclasses.replace(before, demo_signin=True)
@@ -364,7 +364,6 @@ def test_a_ticket_filed_on_the_web_page_is_routed_like_one_filed_by_the_api(
 def test_a_mail_from_a_user_is_routed_like_a_ticket_filed_by_the_api(trained, auto_route, app):
     from servicedesk.mail import intake
     from servicedesk.mail.parse import parse
-    from tests.mailserver import DESK, mail
 
     desk, admin, requester, _ = trained
     raw = mail(requester.email, "Gerica henger", "Pasient journal borte.").as_bytes()
@@ -384,7 +383,6 @@ def test_a_mail_from_a_user_is_routed_like_a_ticket_filed_by_the_api(trained, au
 
 
 def test_the_agents_ticket_page_shows_the_models_suggestions(trained, app):
-    from tests.integration.portal.conftest import bokmal_client, csrf
 
     desk, _admin, requester, _ = trained
     ticket = desk.ticket(requester, title="Gerica henger", description="Pasient journal borte.")
@@ -405,7 +403,6 @@ def test_the_agents_ticket_page_shows_the_models_suggestions(trained, app):
 
 def test_without_a_model_the_agents_page_says_there_are_no_suggestions(queues, create_user, app):
     desk = queues
-    from tests.integration.portal.conftest import bokmal_client, csrf
 
     requester = create_user("requester", HOST)
     ticket = desk.ticket(requester, title="Skriveren", description="Tom for toner")

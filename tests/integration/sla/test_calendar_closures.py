@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from servicedesk.sla.calendars import BUSINESS_DOCUMENT
-from tests.integration.sla.conftest import oslo
+from tests.support.sla import oslo
 
 pytestmark = pytest.mark.db
 

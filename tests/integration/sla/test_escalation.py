@@ -8,7 +8,7 @@ from notifications.models import Notification
 from servicedesk.models import TicketHistory
 from servicedesk.sla.escalation import sweep
 from servicedesk.sla.models import SlaEvent, TicketSla
-from tests.integration.sla.conftest import oslo
+from tests.support.sla import oslo
 
 
 def events(session, ticket):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.sla.conftest import HOST, oslo
+from tests.support.desk import HOST
+from tests.support.sla import oslo
 
 DEFAULT = [
     {"priority": 1, "response_minutes": 15, "resolution_minutes": 120, "calendar": "business"},

@@ -14,7 +14,8 @@ from servicedesk.sla.clock import clock_for
 from servicedesk.sla.models import TicketSla
 from servicedesk.sla.state import NEW_ROW_COLUMNS, apply_sla, sla_for_new, sla_views
 from servicedesk.snapshot import reference
-from tests.integration.sla.conftest import HOST, oslo
+from tests.support.desk import HOST
+from tests.support.sla import oslo
 
 BUSINESS = clock_for(spec_of(BUSINESS_DOCUMENT))
 

@@ -1,11 +1,10 @@
-"""Servicedesk test helpers: file tickets, change them with the right ETag, count rows."""
+"""The servicedesk through the API: file tickets, change them with the right ETag, count rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -117,30 +116,3 @@ class Desk:
         self.session.commit()
         assert rule.id is not None
         return rule.id
-
-
-@pytest.fixture
-def desk(client, session, create_municipality, create_user) -> Desk:
-    create_municipality(HOST)
-    create_municipality(OTHER)
-    return Desk(client, session, create_user)
-
-
-@pytest.fixture
-def create_service(session):
-    """``create_service("M365-LIC", tier="optional")``: a catalogue entry."""
-    from service_catalog.models import Service
-
-    def create(code: str = "FAGSYS-EPJ", name: str = "Journalsystem helse", **values: Any) -> Any:
-        existing = session.get(Service, code)
-        if existing is not None:
-            return existing
-        values.setdefault("tier", "basic")
-        values.setdefault("status", "active")
-        values.setdefault("category", "Fagsystemer")
-        service = Service(code=code, name=name, **values)
-        session.add(service)
-        session.commit()
-        return service
-
-    return create

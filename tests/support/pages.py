@@ -1,4 +1,4 @@
-"""Helpers for driving the pages like a person: keyboard only, axe-core, the crawler.
+"""Driving the pages like a person: keyboard only, axe-core, the crawler, the live server.
 
 Keyboard helpers never click: they press keys on whatever has focus and read the
 focused element through ``switch_to.active_element``, so a journey fails when
@@ -7,6 +7,7 @@ something cannot be reached or used from the keyboard.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import deque
@@ -19,6 +20,31 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
+from sqlalchemy.orm import Session
+
+CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BINARY", "/usr/bin/chromedriver")
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+# The people these pages are for read Bokmål; the suite's DEFAULT_LANGUAGE is English.
+LANGUAGE = "nb-NO,nb"
+
+
+def chromium_missing() -> str | None:
+    """The Chromium or chromedriver binary that is not installed, if any."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            return path
+    return None
+
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = (ROOT / "portal" / "static" / "vendor" / "axe.min.js").read_text(encoding="utf-8")
@@ -293,3 +319,16 @@ def crawl(
             if page_key(target.path, target.query) not in seen:
                 queue.append(clean)
     return visited
+
+
+@dataclass
+class Live:
+    """The served app: its address, and a way to its database for set-up and checks."""
+
+    url: str
+    app: Any
+    issuer: str
+
+    def session(self) -> Session:
+        """A session on the live database (commit what you set up)."""
+        return self.app.extensions["kommune_ikt.db"].sessionmaker()

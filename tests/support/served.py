@@ -1,31 +1,21 @@
-"""End-to-end fixtures: a real `kommune-ikt serve` (gunicorn) process on a free port."""
+"""A real ``kommune-ikt serve`` (gunicorn) process on a free port, and its CLI, driven over HTTP."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "kommune-ikt")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -123,29 +113,3 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-
-
-@pytest.fixture
-def server_factory(fresh_database, tmp_path) -> Iterator[Any]:
-    """``server = server_factory()``: a migrated, empty service; call ``server.start()``."""
-    made: list[Server] = []
-
-    def make(**env_overrides: str) -> Server:
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": fresh_database,
-            "SECRET_KEY": "e2e",
-            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"metrics-{port}"),
-            "GUNICORN_ACCESSLOG": "",
-            **env_overrides,
-        }
-        server = Server(
-            f"http://127.0.0.1:{port}", fresh_database, env, log_path=tmp_path / f"serve-{port}.log"
-        )
-        made.append(server)
-        return server
-
-    yield make
-    for server in made:
-        server.stop()

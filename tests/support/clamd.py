@@ -5,13 +5,15 @@ line in ClamAV's MD5 hash-signature format ``MD5:size:name`` for the EICAR
 test file (68 bytes), so the daemon starts in a second or two. It listens on
 127.0.0.1 at a free port and on a Unix socket in the run's temporary folder.
 
-Use the ``clamd`` fixture (``pytest.mark.clamd``). Without ``/usr/sbin/clamd``
+The ``clamd`` fixture (tests/integration/conftest.py, ``pytest.mark.clamd``)
+runs one with ``running_clamd``. Without ``/usr/sbin/clamd``
 (or ``CLAMD_BINARY``) the tests skip, except under ``CI=true``, where they
 fail: CI must install ``clamav-daemon``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.support.machine import IN_CI, free_port
 
 # The EICAR anti-virus test file: harmless, and detected by every scanner.
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -47,12 +49,6 @@ def _binary() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _pong(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
@@ -62,17 +58,17 @@ def _pong(port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
+@contextlib.contextmanager
+def running_clamd(home: Path) -> Iterator[Clamd]:
+    """A clamd with its database, socket and log in ``home``, stopped on leaving."""
     binary = _binary()
     if binary is None:
         if IN_CI:
             pytest.fail("clamd is required under CI: install Debian's clamav-daemon")
         pytest.skip("clamd not installed (Debian: clamav-daemon); set CI=true to make this fail")
-    home = tmp_path_factory.mktemp("clamd")
     (home / "db").mkdir()
     (home / "db" / "test.hdb").write_text(EICAR_SIGNATURE)
-    port = _free_port()
+    port = free_port()
     socket_path = home / "clamd.sock"
     log = home / "clamd.log"
     config = home / "clamd.conf"

@@ -28,11 +28,15 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from kommune_ikt.core.config import Settings
+from tests.support.machine import IN_CI, free_port
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 MAIL_USER = os.environ.get("TEST_MAIL_USER", "vmail")
 DESK = "servicedesk@it.orkide.example"
 PASSWORD = "desk-secret"
+# A requester in Kristiansund, whose mail domain the intake tests register.
+KARI = "kari@kristiansund.kommune.no"
 
 
 def dovecot_missing() -> str | None:
@@ -54,12 +58,6 @@ def require_dovecot() -> None:
         if IN_CI:
             pytest.fail(f"Dovecot is required under CI: {problem}")
         pytest.skip(problem)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -239,3 +237,10 @@ def reply_to(sent: Any, sender: str, body: str, **headers: str) -> EmailMessage:
     message["In-Reply-To"] = str(sent["Message-ID"])
     message["References"] = " ".join(f"{sent.get('References') or ''} {sent['Message-ID']}".split())
     return message
+
+
+def settings_for(server: Any, **kw: Any) -> Settings:
+    """The intake's settings for reading the desk's mailbox on ``server``."""
+    return Settings(
+        database_url="unused", mail_imap_url=server.url, mail_imap_password=PASSWORD, **kw
+    )
