@@ -79,9 +79,6 @@ def _bulk_form(posted: bool = False) -> BulkForm:
     return form
 
 
-# -- the desk -----------------------------------------------------------------------
-
-
 def _current_view(args: MultiDict, views: list[DeskView]) -> DeskView:
     """The view asked for: filters in the query make an unsaved one (``filter``)."""
     if any(args.get(name) for name in FILTER_NAMES):
