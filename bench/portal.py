@@ -57,7 +57,7 @@ from kommune_ikt.core.auth.actor import Actor, Role  # noqa: E402
 from kommune_ikt.core.auth.models import User  # noqa: E402
 from kommune_ikt.core.db import Database, create_db_engine  # noqa: E402
 from kommune_ikt.demo import load_demo  # noqa: E402
-from portal.desk import queries as desk  # noqa: E402
+from portal.desk import timeline as desk_timeline  # noqa: E402
 from service_catalog.models import Service  # noqa: E402
 from servicedesk import services  # noqa: E402
 from servicedesk.models import QueueAgent, RoutingRule, Ticket  # noqa: E402
@@ -158,7 +158,7 @@ def load(kind: str, url: str, tickets: int) -> None:
         # through the same service functions as the pages.
         agent = Actor(users[AGENT], Role.AGENT, None, AGENT)
         k = 0
-        while len(desk.timeline(session, agent, long_ticket)) < TIMELINE:
+        while len(desk_timeline.timeline(session, agent, long_ticket)) < TIMELINE:
             services.add_comment(session, agent, long_ticket, f"Svar nummer {k}", k % 3 == 0)
             k += 1
     engine.dispose()
@@ -196,7 +196,7 @@ def ids_of(url: str) -> dict[str, Any]:
         long_id = _long(session, users)
         long_ticket = session.get(Ticket, long_id)
         assert long_ticket is not None
-        timeline = len(desk.timeline(session, agent, long_ticket))
+        timeline = len(desk_timeline.timeline(session, agent, long_ticket))
         service = session.scalar(sa.select(Service.code).order_by(Service.code).limit(1))
         bulk = list(
             session.scalars(

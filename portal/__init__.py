@@ -16,7 +16,8 @@ from flask_compress import Compress
 STATIC_DIR = Path(__file__).parent / "static"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 COMPRESSED = ("text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml")
-# The page modules, each with its own blueprint (``bp``) and menu entries (portal.nav).
+# The page modules, each with its own blueprint (``bp``) and menu entries (portal.nav). A page
+# package (portal/admin/, ...) has one blueprint, in its blueprint.py, for all its modules.
 PAGES = (
     "portal.views",
     "portal.catalog",

@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import Blueprint, render_template
 from flask_babel import gettext
+from flask_wtf import FlaskForm
 
 from kommune_ikt.core.errors import DomainError, Forbidden, NotFound
+from kommune_ikt.web.edge import db_session
 
 
 def messages(exc: DomainError) -> tuple[str, dict[str, list[str]]]:
@@ -37,6 +39,35 @@ def show_at_fields(form: Any, exc: DomainError) -> None:
             form.form_errors.extend(field_messages)
     if not placed and not errors:
         form.form_errors.append(text)
+
+
+def show_errors(form: FlaskForm, exc: DomainError) -> int:
+    """The refusal's messages, in the user's language, at the fields they name (a dotted
+    name such as ``match.service_code`` at its last part); the rest in the error summary.
+    Returns the status to answer with (422, or 409 for a state conflict)."""
+    # What the service changed before it refused is undone before the page shows the data.
+    db_session().rollback()
+    body = exc.to_problem(gettext)
+    placed = False
+    for name, messages in (body.get("errors") or {}).items():
+        field = _field_for(form, name)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+            placed = True
+    if not placed or exc.status == 409:
+        form.form_errors.append(body["detail"])
+    return exc.status if exc.status in (409, 422) else 422
+
+
+def _field_for(form: FlaskForm, name: str) -> Any:
+    """The form's field for an error's name: ``hours.mon.0`` → ``hours_mon`` (the longest
+    prefix that is a field), ``match.service_code`` → ``service_code`` (its last part)."""
+    parts = name.split(".")
+    for n in range(len(parts), 0, -1):
+        found = form._fields.get("_".join(parts[:n]))
+        if found is not None and name != "csrf_token":
+            return found
+    return form._fields.get(parts[-1])
 
 
 def register(bp: Blueprint) -> None:

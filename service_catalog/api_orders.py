@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from kommune_ikt.core.auth.actor import Role
 from kommune_ikt.web.edge import current_actor, db_session, roles
 from kommune_ikt.web.idempotency import idempotent
-from service_catalog import orders, queries
+from service_catalog import orders, queries, subscriptions
 from service_catalog.schemas_orders import (
     FulfilSchema,
     OrderCreateSchema,
@@ -102,7 +102,7 @@ class Subscriptions(MethodView):
     @blp.response(200, SubscriptionPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """List subscriptions (orderers: their municipality's; agents, admin: all)."""
-        return orders.list_subscription_views(db_session(), current_actor(), **args)
+        return subscriptions.list_subscription_views(db_session(), current_actor(), **args)
 
 
 @blp.route("/subscriptions/<int:subscription_id>")
@@ -112,7 +112,7 @@ class SubscriptionItem(MethodView):
     @blp.response(200, SubscriptionSchema)
     def get(self, subscription_id: int) -> Any:
         """Read a subscription with its quantity history."""
-        return orders.get_subscription(db_session(), current_actor(), subscription_id)
+        return subscriptions.get_subscription(db_session(), current_actor(), subscription_id)
 
     @roles(Role.ORDERER, Role.AGENT)
     @blp.etag
@@ -121,9 +121,9 @@ class SubscriptionItem(MethodView):
     def patch(self, changes: dict[str, Any], subscription_id: int) -> Any:
         """Change the quantity (from effective_on) or end_on; needs If-Match."""
         session, actor = db_session(), current_actor()
-        view = orders.get_subscription(session, actor, subscription_id, for_update=True)
+        view = subscriptions.get_subscription(session, actor, subscription_id, for_update=True)
         blp.check_etag(view, SubscriptionSchema)
-        return orders.update_subscription(session, actor, view, changes)
+        return subscriptions.update_subscription(session, actor, view, changes)
 
 
 @blp.route("/subscriptions/<int:subscription_id>/changes")
@@ -133,6 +133,6 @@ class SubscriptionChanges(MethodView):
     def get(self, subscription_id: int) -> Any:
         """Every change of a subscription, oldest first: who, when, old and new."""
         return {
-            "items": orders.list_edits(db_session(), current_actor(), subscription_id),
+            "items": subscriptions.list_edits(db_session(), current_actor(), subscription_id),
             "next_cursor": None,
         }

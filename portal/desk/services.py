@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from kommune_ikt.core.auth.actor import IT_ROLES, Actor, Role
 from kommune_ikt.core.errors import DomainError, Forbidden, ValidationFailed
 from kommune_ikt.core.messages import N_
+from portal.desk.filters import MAX_QUERY, filters_of_query
 from portal.desk.models import SavedView, TicketView
-from portal.desk.queries import MAX_QUERY, VIEW_EVERY, filters_of_query
+from portal.desk.people import VIEW_EVERY
 from servicedesk import queries, services
 from servicedesk.choices import TicketStatus
 

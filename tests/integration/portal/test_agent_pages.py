@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from kommune_ikt.core.types import utcnow
-from portal.desk import queries as desk_queries
+from portal.desk import badges, queue_views
+from portal.desk.filters import Filters
 from portal.desk.models import SavedView
 from servicedesk.models import Ticket, TicketComment
 from servicedesk.sla.clock import BusinessClock, CalendarSpec
@@ -116,9 +117,9 @@ def test_counts_are_one_query_for_every_view(desk, session, count_queries):
         desk.add_queue(code)
     desk.ticket(me, municipality=HOST)
     actor = me.actor
-    views = desk_queries.desk_views(session, actor)
+    views = queue_views.desk_views(session, actor)
     with count_queries() as statements:
-        counts = desk_queries.count_views(session, actor, views, utcnow())
+        counts = queue_views.count_views(session, actor, views, utcnow())
     assert len([s for s in statements if "count(" in s.lower()]) == 1
     assert counts["unassigned"] == 1 and counts["queue:A"] == 0
 
@@ -132,13 +133,11 @@ def test_counts_over_closed_tickets_when_a_view_asks_for_them(desk, session):
     gone = desk.ticket(me, municipality=HOST, queue="A")
     desk.change(me, gone["id"], status="cancelled")
     actor, now = me.actor, utcnow()
-    views = desk_queries.desk_views(session, actor)
-    assert desk_queries.count_views(session, actor, views, now)["queue:A"] == 1
+    views = queue_views.desk_views(session, actor)
+    assert queue_views.count_views(session, actor, views, now)["queue:A"] == 1
     for status, expected in (("all", 2), ("cancelled", 1), ("open", 1)):
-        view = desk_queries.DeskView(
-            "filter", "filter", filters=desk_queries.Filters(status=status, queue="A")
-        )
-        counts = desk_queries.count_views(session, actor, [*views, view], now)
+        view = queue_views.DeskView("filter", "filter", filters=Filters(status=status, queue="A"))
+        counts = queue_views.count_views(session, actor, [*views, view], now)
         assert counts["filter"] == expected and counts["queue:A"] == 1, status
 
 
@@ -150,16 +149,16 @@ def test_desk_is_sorted_by_due_time_and_pages_by_cursor(sign_in, desk, session):
     browser = sign_in(me)
     first = browser.get("/desk?view=unassigned").get_data(as_text=True)
     assert _rows(first) == [str(i) for i in reversed(ids)]
-    from portal import agent
+    from portal.agent import desk as desk_pages
 
-    old, agent.PAGE_SIZE = agent.PAGE_SIZE, 2
+    old, desk_pages.PAGE_SIZE = desk_pages.PAGE_SIZE, 2
     try:
         page = browser.get("/desk?view=unassigned").get_data(as_text=True)
         assert _rows(page) == [str(ids[2]), str(ids[1])]
         next_url = re.search(r'href="([^"]+)" rel="next"', page).group(1).replace("&amp;", "&")
         assert _rows(browser.get(next_url).get_data(as_text=True)) == [str(ids[0])]
     finally:
-        agent.PAGE_SIZE = old
+        desk_pages.PAGE_SIZE = old
     assert browser.get("/desk?view=unassigned&cursor=forged").status_code == 400
 
 
@@ -208,7 +207,7 @@ def test_badge_is_paused_outside_business_hours():
     evening = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)  # a Thursday, closed
     due = datetime(2026, 12, 4, 8, 40, tzinfo=UTC)  # 40 business minutes away
     sla = {"responded_at": None, "response_due": due, "response_breached": False}
-    badge = desk_queries.badge("new", sla, business, evening)
+    badge = badges.badge("new", sla, business, evening)
     assert (badge.state, badge.pause, badge.seconds) == ("warning", "closed", 40 * 60)
 
 
