@@ -8,9 +8,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+import sqlalchemy as sa
+from marshmallow import validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
 
+from kommune_ikt import fields
 from kommune_ikt.messages import N_
 from kommune_ikt.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from kommune_ikt.types import CENT, DecimalText, Money, UTCDateTime
@@ -112,18 +114,34 @@ def _money_field(_converter: ModelConverter, _type: Any) -> Callable[[], fields.
 
 
 class Converter(ModelConverter):
-    """Maps our column types to the right marshmallow fields."""
+    """Maps our column types to the right marshmallow fields.
+
+    Text and whole numbers get the fields that refuse what the column cannot
+    store (NUL, lone surrogates, numbers past the column's bits), so every
+    derived field carries the refusal and the document shows it.
+    """
 
     SQLA_TYPE_MAPPING = {
         **ModelConverter.SQLA_TYPE_MAPPING,
         UTCDateTime: AwareDateTime,
         Money: _money_field,
         DecimalText: DecimalString,
+        sa.String: fields.String,
+        sa.Integer: fields.Integer,
+        sa.BigInteger: fields.BigInteger,
+        sa.JSON: fields.Raw,
     }
 
 
 class AutoSchema(SQLAlchemyAutoSchema):
     """Base for schemas derived from SQLModel tables, so no field is declared twice."""
+
+    # Fields inferred from Python types (``Meta.fields`` naming a non-column) are ours too.
+    TYPE_MAPPING = {
+        **SQLAlchemyAutoSchema.TYPE_MAPPING,
+        str: fields.String,
+        int: fields.Integer,
+    }
 
     class Meta:
         model_converter = Converter

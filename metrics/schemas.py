@@ -6,8 +6,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from kommune_ikt import fields
 from kommune_ikt.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
 from metrics.models import Outage, Probe
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from kommune_ikt import fields
 from kommune_ikt.schemas import (
     AutoSchema,
     AwareDateTime,

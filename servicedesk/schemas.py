@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 from marshmallow_sqlalchemy import auto_field
 
+from kommune_ikt import fields
 from kommune_ikt.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
 from servicedesk.choices import TicketStatus, TicketType
 from servicedesk.models import Queue, RoutingRule, Ticket, TicketComment, TicketHistory

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from kommune_ikt import fields
 from kommune_ikt.auth.actor import Role
 from kommune_ikt.auth.models import ApiToken, User
 from kommune_ikt.messages import LANGUAGES

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from kommune_ikt import fields
 from kommune_ikt.notifications.models import Notification
 from kommune_ikt.notifications.services import STATUSES
 from kommune_ikt.notifications.texts import EVENTS
