@@ -122,3 +122,17 @@ def test_the_document_shows_the_ranges_and_lengths():
     assert policy["response_minutes"]["maximum"] == 525_600
     population = schemas["MunicipalityCreate"]["properties"]["population"]
     assert population["maximum"] == 2**31 - 1
+
+
+def test_the_ticket_variants_take_their_fields_from_one_schema():
+    from servicedesk.schemas import RoutingTestSchema, TicketCreateSchema, TicketPatchSchema
+
+    draft = {"title": "Skriver", "description": "Papirstopp.", "type": "incident"}
+    created = TicketCreateSchema().load({**draft, "impact": 2, "urgency": 2})
+    assert created["municipality"] is None and created["queue"] is None
+    assert TicketPatchSchema().load({}) == {}
+    tested = RoutingTestSchema().load({**draft, "description": "", "municipality": "1505"})
+    assert (tested["impact"], tested["urgency"], tested["description"]) == (3, 3, "")
+    with pytest.raises(ma.ValidationError) as refused:
+        TicketCreateSchema().load({**draft, "title": "x" * 201, "impact": 2, "urgency": 2})
+    assert refused.value.messages == {"title": ["Length must be between 1 and 200."]}
