@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import http
 import logging
@@ -107,7 +108,8 @@ def db_session() -> Session:
 def roles(*allowed: Role) -> Callable[[F], F]:
     """Gate a view to roles (admin always passes); outermost, so 403 comes before 428/422.
 
-    The allowed roles are kept on the view for the role matrix tests.
+    The allowed roles are kept on the view for the role matrix tests, and a view
+    some role may not call documents its 403 in the OpenAPI document.
     """
 
     def decorator(view: F) -> F:
@@ -117,9 +119,32 @@ def roles(*allowed: Role) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         wrapper._roles = frozenset(allowed) | {Role.ADMIN}  # type: ignore[attr-defined]
+        if wrapper._roles != set(Role):  # type: ignore[attr-defined]
+            _document_forbidden(wrapper)
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def refuses_some_callers(view: F) -> F:
+    """Document 403 on a view open to every role that still refuses some callers.
+
+    For example a municipal caller filtering on, or ordering for, another
+    municipality. Role-gated views get theirs from ``roles``.
+    """
+    _document_forbidden(view)
+    return view
+
+
+def _document_forbidden(view: Any) -> None:
+    """Add 403 (the shared problem+json response) to the view's documented responses.
+
+    flask-smorest keeps a view's documentation in ``_apidoc`` (as its own
+    ``alt_response`` does); copied, so the wrapped function's stays as it was.
+    """
+    view._apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))
+    responses = view._apidoc.setdefault("response", {}).setdefault("responses", {})
+    responses.setdefault(http.HTTPStatus.FORBIDDEN.value, []).append("FORBIDDEN")
 
 
 def current_actor() -> Actor:

@@ -14,7 +14,7 @@ from kommune_ikt.auth.actor import IT_ROLES, Role
 from kommune_ikt.idempotency import idempotent
 from kommune_ikt.pagination import Page, paginate_list
 from kommune_ikt.schemas import ListArgs
-from kommune_ikt.web import current_actor, db_session, roles
+from kommune_ikt.web import current_actor, db_session, refuses_some_callers, roles
 from servicedesk import queries, queues, rules, services
 from servicedesk.fulfilment import connect_signals
 from servicedesk.schemas import (
@@ -91,6 +91,7 @@ def _with_suggestions(session: Any, actor: Any, view: SimpleNamespace) -> Simple
 @tickets_blp.route("/tickets")
 class Tickets(MethodView):
     @roles(*EVERYONE)
+    @refuses_some_callers
     @tickets_blp.arguments(TicketListArgs, location="query")
     @tickets_blp.response(200, TicketPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -100,6 +101,7 @@ class Tickets(MethodView):
         return {"items": queries.present(session, page.items), "next_cursor": page.next_cursor}
 
     @roles(*EVERYONE)
+    @refuses_some_callers
     @idempotent
     @tickets_blp.etag
     @tickets_blp.arguments(TICKET_CREATE)
