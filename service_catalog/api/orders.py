@@ -11,7 +11,7 @@ from kommune_ikt.auth.actor import Role
 from kommune_ikt.idempotency import idempotent
 from kommune_ikt.web import current_actor, db_session, refuses_some_callers, roles
 from service_catalog import orders, queries
-from service_catalog.schemas_orders import (
+from service_catalog.schemas.orders import (
     FulfilSchema,
     OrderCreateSchema,
     OrderListArgs,

@@ -18,7 +18,7 @@ from kommune_ikt.schemas import (
 )
 from service_catalog.choices import OrderStatus, SpecialRequestStatus
 from service_catalog.models import Order, SpecialRequest, Subscription, SubscriptionChange
-from service_catalog.schemas import MONEY_RANGE, MUNICIPALITY_NUMBER, SERVICE_CODE
+from service_catalog.schemas.catalogue import MONEY_RANGE, MUNICIPALITY_NUMBER, SERVICE_CODE
 
 QUANTITY = validate.Range(min=1, max=1_000_000, error="Must be between 1 and 1000000.")
 HOURS = validate.Range(min=0, max=100_000)

@@ -13,7 +13,7 @@ from kommune_ikt.pagination import paginate_list
 from kommune_ikt.schemas import ListArgs
 from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import budget_years, catalogue, keys, participants, queries
-from service_catalog.schemas import (
+from service_catalog.schemas.catalogue import (
     AllocationKeyPageSchema,
     AllocationKeyPutSchema,
     AllocationKeySchema,

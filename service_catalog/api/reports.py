@@ -13,7 +13,7 @@ from kommune_ikt.i18n import current_language
 from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import cost_reports, report_csv
 from service_catalog.catalogue import check_year
-from service_catalog.schemas_reports import (
+from service_catalog.schemas.reports import (
     CollaborationReportSchema,
     CostReportArgs,
     CostReportSchema,
