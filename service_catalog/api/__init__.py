@@ -13,7 +13,7 @@ from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import municipalities
 from service_catalog.api import catalogue, orders, reports, requests
 from service_catalog.catalogue import check_year
-from service_catalog.schemas.catalogue import (
+from service_catalog.schemas.municipalities import (
     MunicipalityCreateSchema,
     MunicipalityListArgs,
     MunicipalityPageSchema,

@@ -13,12 +13,13 @@ from kommune_ikt.pagination import paginate_list
 from kommune_ikt.schemas import ListArgs
 from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import budget_years, catalogue, keys, participants, queries
-from service_catalog.schemas.catalogue import (
+from service_catalog.schemas.budget_years import BudgetYearPageSchema, BudgetYearSchema
+from service_catalog.schemas.keys import (
     AllocationKeyPageSchema,
     AllocationKeyPutSchema,
     AllocationKeySchema,
-    BudgetYearPageSchema,
-    BudgetYearSchema,
+)
+from service_catalog.schemas.services import (
     ParticipantsSchema,
     PricePageSchema,
     PricePutSchema,

@@ -18,6 +18,8 @@ from service_catalog.schemas.orders import (
     OrderPageSchema,
     OrderReasonSchema,
     OrderSchema,
+)
+from service_catalog.schemas.subscriptions import (
     SubscriptionEditPageSchema,
     SubscriptionListArgs,
     SubscriptionPageSchema,

@@ -14,7 +14,7 @@ from kommune_ikt.schemas import ListArgs
 from kommune_ikt.web import current_actor, db_session, roles
 from service_catalog import queries
 from service_catalog import special_requests as requests
-from service_catalog.schemas.orders import (
+from service_catalog.schemas.special_requests import (
     QuoteArgsSchema,
     SpecialRequestCreateSchema,
     SpecialRequestListArgs,

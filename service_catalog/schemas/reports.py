@@ -8,7 +8,7 @@ from marshmallow import validate
 from kommune_ikt import fields
 from kommune_ikt.schemas import MoneyField
 from service_catalog.report_csv import Dialect
-from service_catalog.schemas.catalogue import MUNICIPALITY_NUMBER
+from service_catalog.schemas.validators import MUNICIPALITY_NUMBER
 
 
 class CostReportArgs(ma.Schema):
