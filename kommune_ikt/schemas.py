@@ -180,7 +180,7 @@ class AutoSchema(SQLAlchemyAutoSchema):
         include_fk = True
         include_relationships = False
         # A variant (create, patch, dry run) of a schema names, instead of declaring
-        # its fields again: ``required``, the fields that must be given (None: those
+        # its fields again: ``required``, the fields a request must give (None: those
         # whose column is NOT NULL without a default), and ``load_defaults``, what a
         # missing field becomes (a None default also lets the field be null).
         required: tuple[str, ...] | None = None
@@ -189,7 +189,7 @@ class AutoSchema(SQLAlchemyAutoSchema):
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         """Apply the variant's ``Meta.required`` and ``Meta.load_defaults`` to the field."""
         required = getattr(self.Meta, "required", None)
-        if required is not None:
+        if required is not None and not field_obj.dump_only:
             field_obj.required = field_name in required
         defaults = getattr(self.Meta, "load_defaults", {})
         if field_name in defaults:

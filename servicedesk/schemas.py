@@ -169,10 +169,10 @@ class CommentSchema(AutoSchema):
         model = TicketComment
         exclude = ("author_id",)
         dump_only = ("id", "ticket_id", "created_at")
+        load_defaults = {"internal": False}
 
     author = auto_field("author_id", dump_only=True)
-    body = Text(20_000, required=True)
-    internal = fields.Boolean(load_default=False)
+    body = auto_field(validate=[validate.Length(min=1, max=20_000), _not_blank])
 
 
 CommentPageSchema = page_schema(CommentSchema, "CommentPage")
@@ -198,11 +198,10 @@ class QueueSchema(AutoSchema):
         model = Queue
         exclude = ("is_default", "created_at")
         dump_only = ("updated_at",)
+        load_defaults = {"auto_assign": False}
 
-    code = fields.String(required=True, validate=QUEUE_CODE)
-    name = Text(100, required=True)
-    sector = fields.String(allow_none=True, validate=validate.Length(max=100))
-    auto_assign = fields.Boolean(load_default=False)
+    code = auto_field(validate=QUEUE_CODE)
+    name = auto_field(validate=[validate.Length(min=1), _not_blank])
     agents = fields.List(UserId(), load_default=list)
     # Exactly one queue is the default (where unrouted tickets go).
     default = fields.Boolean(attribute="is_default", load_default=False)
@@ -237,13 +236,11 @@ class RoutingRuleSchema(AutoSchema):
         model = RoutingRule
         exclude = ("queue_code", "created_at")
         dump_only = ("id", "updated_at")
+        load_defaults = {"name": ""}
 
-    position = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=-(2**31), max=2**31 - 1)
-    )
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    position = auto_field(strict=True)
     match = fields.Nested(MatchSchema, load_default=dict)
-    queue = fields.String(attribute="queue_code", required=True, validate=validate.Length(max=40))
+    queue = auto_field("queue_code")
 
 
 class RoutingRulePatchSchema(RoutingRuleSchema):

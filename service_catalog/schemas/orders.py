@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import validate
+from marshmallow_sqlalchemy import auto_field
 
 from kommune_ikt import fields
 from kommune_ikt.schemas import (
@@ -50,11 +51,13 @@ class OrderSchema(AutoSchema):
             "created_at",
             "updated_at",
         )
+        load_defaults = {"note": ""}
 
+    # Dumped from the column; OrderCreateSchema loads it under its own name.
     municipality = fields.String(attribute="municipality_number", validate=MUNICIPALITY_NUMBER)
-    service_code = fields.String(required=True, validate=SERVICE_CODE)
-    quantity = fields.Integer(required=True, strict=True, validate=QUANTITY)
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    service_code = auto_field(validate=SERVICE_CODE)
+    quantity = auto_field(strict=True, validate=QUANTITY)
+    note = auto_field(validate=validate.Length(max=2000))
 
 
 class OrderCreateSchema(OrderSchema):

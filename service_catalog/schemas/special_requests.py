@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
+from marshmallow_sqlalchemy import auto_field
 
 from kommune_ikt import fields
 from kommune_ikt.schemas import (
@@ -58,11 +59,14 @@ class SpecialRequestSchema(AutoSchema):
             "created_at",
             "updated_at",
         )
+        # The service may be left out: the special service whose rate applies is found.
+        required = ("title",)
+        load_defaults = {"description": ""}
 
     municipality = fields.String(attribute="municipality_number", validate=MUNICIPALITY_NUMBER)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=20_000))
-    service_code = fields.String(
+    title = auto_field(validate=validate.Length(min=1))
+    description = auto_field(validate=validate.Length(max=20_000))
+    service_code = auto_field(
         validate=SERVICE_CODE,
         metadata={"description": "The special service whose hourly rate applies"},
     )
@@ -83,10 +87,9 @@ class SpecialRequestSchema(AutoSchema):
 
 class SpecialRequestCreateSchema(SpecialRequestSchema):
     class Meta(SpecialRequestSchema.Meta):
-        pass
+        load_defaults = {**SpecialRequestSchema.Meta.load_defaults, "service_code": None}
 
     municipality = fields.String(load_default=None, validate=MUNICIPALITY_NUMBER)
-    service_code = fields.String(load_default=None, validate=SERVICE_CODE)
 
 
 class QuoteArgsSchema(ma.Schema):
