@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kommune_ikt.core.auth.actor import Role
-from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.edge import current_actor, db_session, refuses_some_callers, roles
 from kommune_ikt.web.idempotency import idempotent
 from metrics import outages, probes, queries
 from metrics.schemas import (
@@ -45,6 +45,7 @@ def blueprints() -> list[Blueprint]:
 
 @outage_blp.route("/outages")
 class Outages(MethodView):
+    @refuses_some_callers
     @outage_blp.arguments(OutageListArgs, location="query")
     @outage_blp.response(200, OutagePageSchema)
     def get(self, args: dict[str, Any]) -> Any:

@@ -6,8 +6,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
+from marshmallow_sqlalchemy import auto_field
 
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
 from metrics.models import Outage, Probe
 
@@ -26,6 +28,7 @@ class OutageSchema(AutoSchema):
             "updated_at",
             "version",
         )
+        load_defaults: dict[str, Any] = {"description": ""}
 
     municipalities = fields.List(
         fields.String(validate=MUNICIPALITY_NUMBER),
@@ -33,7 +36,7 @@ class OutageSchema(AutoSchema):
         load_default=None,
         metadata={"description": "null: every municipality"},
     )
-    description = fields.String(load_default="", validate=validate.Length(max=10_000))
+    description = auto_field(validate=validate.Length(max=10_000))
     ongoing = fields.Method("_ongoing", dump_only=True)
 
     def _ongoing(self, outage: Outage) -> bool:
@@ -43,11 +46,10 @@ class OutageSchema(AutoSchema):
 class OutageCreateSchema(OutageSchema):
     class Meta(OutageSchema.Meta):
         dump_only = ("id", "probe_id", "created_at", "updated_at", "version")
+        load_defaults = {**OutageSchema.Meta.load_defaults, "ticket_id": None}
 
-    ticket_id = fields.Integer(
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "The P1 incident; opened automatically when not given"},
+    ticket_id = auto_field(
+        metadata={"description": "The P1 incident; opened automatically when not given"}
     )
 
 
@@ -95,22 +97,27 @@ class ProbeSchema(AutoSchema):
             "version",
         )
         exclude = ("created_by_id",)
+        load_defaults = {
+            "name": "",
+            "interval_seconds": 60,
+            "timeout_seconds": 5.0,
+            "expected_status": 200,
+            "failure_threshold": 3,
+            "recovery_threshold": 2,
+            "body_contains": None,
+        }
 
-    name = fields.String(load_default="", validate=validate.Length(max=100))
-    url = fields.String(required=True, validate=[validate.Length(max=2000), _check_url])
-    interval_seconds = fields.Integer(
-        load_default=60,
-        validate=validate.Range(min=10, max=86_400, error="Between 10 and 86400 seconds."),
+    url = auto_field(validate=_check_url)
+    interval_seconds = auto_field(
+        validate=validate.Range(min=10, max=86_400, error="Between 10 and 86400 seconds.")
     )
-    timeout_seconds = fields.Float(
-        load_default=5.0, validate=validate.Range(min=0.1, max=60, error="Between 0.1 and 60.")
+    timeout_seconds = auto_field(
+        validate=validate.Range(min=0.1, max=60, error="Between 0.1 and 60.")
     )
-    expected_status = fields.Integer(load_default=200, validate=validate.Range(min=100, max=599))
-    failure_threshold = fields.Integer(load_default=3, validate=validate.Range(min=1, max=100))
-    recovery_threshold = fields.Integer(load_default=2, validate=validate.Range(min=1, max=100))
-    body_contains = fields.String(
-        allow_none=True, load_default=None, validate=validate.Length(min=1, max=500)
-    )
+    expected_status = auto_field(validate=validate.Range(min=100, max=599))
+    failure_threshold = auto_field(validate=validate.Range(min=1, max=100))
+    recovery_threshold = auto_field(validate=validate.Range(min=1, max=100))
+    body_contains = auto_field(validate=validate.Length(min=1))
 
     @ma.validates_schema
     def _timeout_within_interval(self, data: dict[str, Any], **_kw: Any) -> None:

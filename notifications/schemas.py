@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import AutoSchema, ListArgs, page_schema
 from notifications.models import Notification
 from notifications.services import STATUSES

@@ -12,7 +12,7 @@ from flask_smorest.exceptions import PreconditionRequired
 
 from kommune_ikt.core.auth.actor import IT_ROLES, Role
 from kommune_ikt.core.pagination import Page, paginate_list
-from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.edge import current_actor, db_session, refuses_some_callers, roles
 from kommune_ikt.web.idempotency import idempotent
 from kommune_ikt.web.schemas import ListArgs
 from servicedesk import filing, fulfilment, incidents, queries, queues, rules, services
@@ -90,6 +90,7 @@ def _with_suggestions(session: Any, actor: Any, view: SimpleNamespace) -> Simple
 @tickets_blp.route("/tickets")
 class Tickets(MethodView):
     @roles(*EVERYONE)
+    @refuses_some_callers
     @tickets_blp.arguments(TicketListArgs, location="query")
     @tickets_blp.response(200, TicketPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -99,6 +100,7 @@ class Tickets(MethodView):
         return {"items": queries.present(session, page.items), "next_cursor": page.next_cursor}
 
     @roles(*EVERYONE)
+    @refuses_some_callers
     @idempotent
     @tickets_blp.etag
     @tickets_blp.arguments(TICKET_CREATE)

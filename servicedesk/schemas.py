@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 from marshmallow_sqlalchemy import auto_field
 
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import AutoSchema, AwareDateTime, ListArgs, page_schema
 from servicedesk.choices import TicketStatus, TicketType
 from servicedesk.models import Queue, RoutingRule, Ticket, TicketComment, TicketHistory
@@ -37,8 +38,11 @@ def Level(**kw: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=LEVEL, **kw)
 
 
+USER_ID = validate.Range(min=1, max=2**31 - 1)
+
+
 def UserId(**kw: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kw)
+    return fields.Integer(strict=True, validate=USER_ID, **kw)
 
 
 class SlaSchema(ma.Schema):
@@ -84,32 +88,63 @@ class TicketSchema(AutoSchema):
         return getattr(obj, attr, default)
 
 
-class TicketCreateSchema(ma.Schema):
-    title = Text(200, required=True)
-    description = Text(20_000, required=True)
-    type = fields.String(required=True, validate=TYPES)
-    service_code = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=40)
-    )
-    category = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    impact = Level(required=True)
-    urgency = Level(required=True)
-    # IT roles only (a municipal caller naming these is refused).
-    municipality = fields.String(load_default=None, allow_none=True, validate=MUNICIPALITY_NUMBER)
-    queue = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    assignee = UserId(load_default=None, allow_none=True)
+class TicketFieldsSchema(AutoSchema):
+    """What a caller may write of a ticket, each field once, derived from the model.
 
+    The variants below (filing, change, routing dry run) pick their fields and
+    say which are required and what a missing one becomes.
+    """
 
-class TicketPatchSchema(ma.Schema):
-    status = fields.String(validate=STATUSES)
-    impact = Level()
-    urgency = Level()
-    queue = fields.String(allow_none=True, validate=validate.Length(max=40))
-    assignee = UserId(allow_none=True)
-    service_code = fields.String(allow_none=True, validate=validate.Length(max=40))
-    category = fields.String(allow_none=True, validate=validate.Length(max=100))
+    class Meta(AutoSchema.Meta):
+        model = Ticket
+        fields: tuple[str, ...] = ()
+
+    title = auto_field(validate=[validate.Length(min=1), _not_blank])
+    description = auto_field(validate=[validate.Length(min=1, max=20_000), _not_blank])
+    type = auto_field(validate=TYPES)
+    service_code = auto_field()
+    category = auto_field()
+    impact = auto_field(strict=True, validate=LEVEL)
+    urgency = auto_field(strict=True, validate=LEVEL)
+    status = auto_field(validate=STATUSES)
     # The resolution note, required with status "resolved".
-    resolution = Text(5_000)
+    resolution = auto_field(
+        allow_none=False, validate=[validate.Length(min=1, max=5_000), _not_blank]
+    )
+    # IT roles only (a municipal caller naming these is refused). The loaded
+    # dict keeps the API's names: the services take ``municipality``, not the column's.
+    municipality = auto_field(
+        "municipality_number", attribute="municipality", validate=MUNICIPALITY_NUMBER
+    )
+    # null: the default queue (filing), or back to routing (change).
+    queue = auto_field("queue_code", attribute="queue", allow_none=True)
+    assignee = auto_field("assignee_id", attribute="assignee", strict=True, validate=USER_ID)
+
+
+class TicketCreateSchema(TicketFieldsSchema):
+    """A new ticket (POST /tickets)."""
+
+    class Meta(TicketFieldsSchema.Meta):
+        fields = (
+            "title", "description", "type", "service_code", "category", "impact", "urgency",
+            "municipality", "queue", "assignee",
+        )  # fmt: skip
+        required = ("title", "description", "type", "impact", "urgency")
+        load_defaults = {
+            "service_code": None, "category": None, "municipality": None, "queue": None,
+            "assignee": None,
+        }  # fmt: skip
+
+
+class TicketPatchSchema(TicketFieldsSchema):
+    """A change to a ticket (PATCH /tickets/{id}): any of these fields, nothing defaults."""
+
+    class Meta(TicketFieldsSchema.Meta):
+        fields = (
+            "status", "impact", "urgency", "queue", "assignee", "service_code", "category",
+            "resolution",
+        )  # fmt: skip
+        required = ()
 
 
 class TicketListArgs(ListArgs):
@@ -134,10 +169,10 @@ class CommentSchema(AutoSchema):
         model = TicketComment
         exclude = ("author_id",)
         dump_only = ("id", "ticket_id", "created_at")
+        load_defaults = {"internal": False}
 
     author = auto_field("author_id", dump_only=True)
-    body = Text(20_000, required=True)
-    internal = fields.Boolean(load_default=False)
+    body = auto_field(validate=[validate.Length(min=1, max=20_000), _not_blank])
 
 
 CommentPageSchema = page_schema(CommentSchema, "CommentPage")
@@ -163,11 +198,10 @@ class QueueSchema(AutoSchema):
         model = Queue
         exclude = ("is_default", "created_at")
         dump_only = ("updated_at",)
+        load_defaults = {"auto_assign": False}
 
-    code = fields.String(required=True, validate=QUEUE_CODE)
-    name = Text(100, required=True)
-    sector = fields.String(allow_none=True, validate=validate.Length(max=100))
-    auto_assign = fields.Boolean(load_default=False)
+    code = auto_field(validate=QUEUE_CODE)
+    name = auto_field(validate=[validate.Length(min=1), _not_blank])
     agents = fields.List(UserId(), load_default=list)
     # Exactly one queue is the default (where unrouted tickets go).
     default = fields.Boolean(attribute="is_default", load_default=False)
@@ -202,13 +236,11 @@ class RoutingRuleSchema(AutoSchema):
         model = RoutingRule
         exclude = ("queue_code", "created_at")
         dump_only = ("id", "updated_at")
+        load_defaults = {"name": ""}
 
-    position = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=-(2**31), max=2**31 - 1)
-    )
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    position = auto_field(strict=True)
     match = fields.Nested(MatchSchema, load_default=dict)
-    queue = fields.String(attribute="queue_code", required=True, validate=validate.Length(max=40))
+    queue = auto_field("queue_code")
 
 
 class RoutingRulePatchSchema(RoutingRuleSchema):
@@ -221,19 +253,26 @@ class RoutingRulePatchSchema(RoutingRuleSchema):
 RoutingRulePageSchema = page_schema(RoutingRuleSchema, "RoutingRulePage")
 
 
-class RoutingTestSchema(ma.Schema):
+class RoutingTestSchema(TicketFieldsSchema):
     """A draft ticket, as POST /tickets would take it (municipality required)."""
 
-    title = Text(200, required=True)
-    description = fields.String(load_default="", validate=validate.Length(max=20_000))
-    type = fields.String(required=True, validate=TYPES)
-    service_code = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=40)
-    )
-    category = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    impact = Level(load_default=3)
-    urgency = Level(load_default=3)
-    municipality = fields.String(required=True, validate=MUNICIPALITY_NUMBER)
+    class Meta(TicketFieldsSchema.Meta):
+        fields = (
+            "title", "description", "type", "service_code", "category", "impact", "urgency",
+            "municipality",
+        )  # fmt: skip
+        required = ("title", "type", "municipality")
+        load_defaults = {
+            "description": "", "service_code": None, "category": None, "impact": 3, "urgency": 3,
+        }  # fmt: skip
+
+    @ma.pre_load
+    def _blank_description_is_none(self, data: Any, **_kw: Any) -> Any:
+        """A draft may leave the description empty (a filed ticket may not)."""
+        text = data.get("description") if isinstance(data, dict) else None
+        if isinstance(text, str) and not text.strip():
+            return {k: v for k, v in data.items() if k != "description"}
+        return data
 
 
 class RoutingRuleRefSchema(ma.Schema):

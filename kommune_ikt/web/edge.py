@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import http
 import logging
-import math
 import re
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-import marshmallow as ma
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, json, request
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -25,6 +24,7 @@ from kommune_ikt.core.auth.services import authenticate
 from kommune_ikt.core.db import Database, refuses_writes
 from kommune_ikt.core.errors import DomainError, NotAuthenticated, flatten_messages, problem
 from kommune_ikt.core.messages import N_
+from kommune_ikt.web.fields import NUL, NUL_MESSAGE, unstorable_text
 from kommune_ikt.web.i18n import current_language, gettext, translate_problem
 from kommune_ikt.web.schemas import ProblemSchema
 
@@ -76,7 +76,7 @@ class ProblemApi(Api):
         errors = flatten_messages(messages) if messages else None
         detail = data.get("message") or error.description
         if errors:
-            errors = {k: [gettext(m) for m in v] for k, v in errors.items()}
+            errors = {k: [gettext(m) for m in v] for k, v in _name_unstorable_keys(errors).items()}
         if status == 400 and errors:
             detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         elif status == 422 and errors:
@@ -108,7 +108,8 @@ def db_session() -> Session:
 def roles(*allowed: Role) -> Callable[[F], F]:
     """Gate a view to roles (admin always passes); outermost, so 403 comes before 428/422.
 
-    The allowed roles are kept on the view for the role matrix tests.
+    The allowed roles are kept on the view for the role matrix tests, and a view
+    some role may not call documents its 403 in the OpenAPI document.
     """
 
     def decorator(view: F) -> F:
@@ -118,9 +119,32 @@ def roles(*allowed: Role) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         wrapper._roles = frozenset(allowed) | {Role.ADMIN}  # type: ignore[attr-defined]
+        if wrapper._roles != set(Role):  # type: ignore[attr-defined]
+            _document_forbidden(wrapper)
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def refuses_some_callers(view: F) -> F:
+    """Document 403 on a view open to every role that still refuses some callers.
+
+    For example a municipal caller filtering on, or ordering for, another
+    municipality. Role-gated views get theirs from ``roles``.
+    """
+    _document_forbidden(view)
+    return view
+
+
+def _document_forbidden(view: Any) -> None:
+    """Add 403 (the shared problem+json response) to the view's documented responses.
+
+    flask-smorest keeps a view's documentation in ``_apidoc`` (as its own
+    ``alt_response`` does); copied, so the wrapped function's stays as it was.
+    """
+    view._apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))
+    responses = view._apidoc.setdefault("response", {}).setdefault("responses", {})
+    responses.setdefault(http.HTTPStatus.FORBIDDEN.value, []).append("FORBIDDEN")
 
 
 def current_actor() -> Actor:
@@ -154,18 +178,6 @@ class FailedAuthLimiter:
         return window
 
 
-NUL = "\x00"
-NUL_MESSAGE = N_("Text may not contain NUL (\\u0000) characters.")
-SURROGATE = re.compile("[\ud800-\udfff]")
-SURROGATE_MESSAGE = N_(
-    "Text must be valid Unicode: a lone surrogate (\\ud800 to \\udfff not in a pair) "
-    "cannot be stored."
-)
-INT_LIMIT = 2**31 - 1
-INT_MESSAGE = N_("Whole numbers must lie between -2147483648 and 2147483647.")
-# A JSON body worth walking: an escaped NUL or surrogate, a run of ten or more
-# digits, or a number with an exponent (1e20 is a whole number past 32 bits).
-SUSPECT_BODY = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\d{10}|\d[eE][+-]?\d")
 # No request of this API nests deeper; Python's JSON parser (and anything that
 # walks the result) would otherwise hit its recursion limit: a 500.
 MAX_JSON_DEPTH = 32
@@ -174,11 +186,11 @@ _JSON_BRACKET = re.compile(rb"[\[\]{}]")
 
 
 def _refuse_unstorable_input() -> Response | None:
-    """Refuse what no column can store, here (404/422) instead of in the database (500).
+    """Refuse, before any view, what no view could take: NUL in the path or query, deep JSON.
 
-    PostgreSQL text cannot hold NUL, and our integer columns are 32 bits (SQLite
-    stores both, so only PostgreSQL would fail). No field of the API takes a
-    whole number beyond that range; ids in paths are bounded the same way.
+    What a JSON body holds is refused by the schema's fields (``kommune_ikt.web.fields``:
+    NUL, lone surrogates, integers past 32 bits), each naming its field. Query
+    parameters are checked here too, because a view may read one no schema names.
     """
     if NUL in request.path:
         return problem_response(problem(404, N_("Not found"), N_("No such resource.")))
@@ -187,56 +199,18 @@ def _refuse_unstorable_input() -> Response | None:
         for name, value in request.args.items(multi=True)
         if NUL in name or NUL in value
     }
-    # Only JSON bodies are walked (get_json reads nothing else); an upload's
+    # Only JSON bodies are measured (get_json reads nothing else); an upload's
     # multipart body is left to its own size limit instead of being read here.
     body = request.get_data(cache=True) if request.is_json else b""
     if _json_depth(body) > MAX_JSON_DEPTH:
         detail = f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels."
         errors = {"body": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]}
         return problem_response(problem(400, "Bad request", detail, errors=errors))
-    if SUSPECT_BODY.search(body):
-        for path, message in _unstorable(request.get_json(silent=True), ""):
-            errors.setdefault(path or "body", []).append(message)
     if not errors:
         return None
     return problem_response(
         problem(422, N_("Validation failed"), invalid_fields(errors), errors=errors)
     )
-
-
-def _unstorable(value: Any, path: str) -> list[tuple[str, str]]:
-    """(dotted path, message) for each NUL-holding string or out-of-range integer in ``value``."""
-    if isinstance(value, str):
-        found = [(path, NUL_MESSAGE)] if NUL in value else []
-        return found + ([(path, SURROGATE_MESSAGE)] if SURROGATE.search(value) else [])
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return [] if _within_int_range(value) else [(path, INT_MESSAGE)]
-    if isinstance(value, dict):
-        found = [(path, NUL_MESSAGE) for key in value if NUL in str(key)]
-        found += [(path, SURROGATE_MESSAGE) for key in value if SURROGATE.search(str(key))]
-        for key, item in value.items():
-            found += _unstorable(item, f"{path}.{key}" if path else str(key))
-        return found
-    if isinstance(value, list):
-        return [
-            hit
-            for i, item in enumerate(value)
-            for hit in _unstorable(item, f"{path}.{i}" if path else str(i))
-        ]
-    return []
-
-
-def _within_int_range(value: int | float) -> bool:
-    """False for a whole number (``1e20`` included) that no integer column can hold.
-
-    A float that is not whole (``0.995``) or not finite is left to its field:
-    float fields take any finite value, and integer fields refuse fractions.
-    """
-    if isinstance(value, float):
-        if not math.isfinite(value) or not value.is_integer():
-            return True
-        value = int(value)
-    return -INT_LIMIT - 1 <= value <= INT_LIMIT
 
 
 def _json_depth(body: bytes) -> int:
@@ -250,61 +224,29 @@ def _json_depth(body: bytes) -> int:
     return deepest
 
 
-def _integer_errors(schema: ma.Schema, data: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Integer fields of ``schema`` whose value in ``data`` (before loading) is past 32 bits.
+def _name_unstorable_keys(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Errors about a key no column could store name the object holding it, not the key.
 
-    Marshmallow turns ``1e20`` and ``"99999999999"`` into whole numbers that no
-    integer column holds (PostgreSQL: a 500 at the insert); the raw-body check
-    above cannot tell a digit string for an integer field from one in a text
-    field, the schema can.
+    An unknown key holding NUL or a lone surrogate is marshmallow's "Unknown
+    field." under that key; say what is wrong with it, under the object's path
+    ("body" for the top level), as for any other text.
     """
-    errors: dict[str, list[str]] = {}
-    if not isinstance(data, Mapping):
-        return errors
-    for name, field in schema.fields.items():
-        key = field.data_key or name
-        if field.dump_only or key not in data:
+    named: dict[str, list[str]] = {}
+    for path, messages in errors.items():
+        parts = path.split(".")
+        bad = next((i for i, part in enumerate(parts) if unstorable_text(part)), None)
+        if bad is None:
+            named.setdefault(path, []).extend(messages)
             continue
-        _check_integer_field(field, data[key], f"{prefix}{key}", errors)
-    return errors
-
-
-def _check_integer_field(
-    field: ma.fields.Field, value: Any, path: str, errors: dict[str, list[str]]
-) -> None:
-    if isinstance(field, ma.fields.Integer):
-        number: Any = value
-        if isinstance(value, str):
-            try:
-                number = int(value.strip())
-            except ValueError:
-                return  # not a whole number at all: the field says so
-        numeric = isinstance(number, int | float) and not isinstance(number, bool)
-        if numeric and not _within_int_range(number):
-            errors[path] = [INT_MESSAGE]
-    elif isinstance(field, ma.fields.Nested) and isinstance(field.schema, ma.Schema):
-        items = value if isinstance(value, list) else [value]
-        for i, item in enumerate(items):
-            where = f"{path}.{i}." if isinstance(value, list) else f"{path}."
-            errors.update(_integer_errors(field.schema, item, where))
-    elif isinstance(field, ma.fields.List) and isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_integer_field(field.inner, item, f"{path}.{i}", errors)
-
-
-def _refuse_huge_integers(location_data: Any, *, schema: ma.Schema, req: Any, location: str) -> Any:
-    """The arguments parser's pre-load step: integers past 32 bits are a 422 naming the field."""
-    errors = _integer_errors(schema, location_data)
-    if errors:
-        raise ma.ValidationError(errors)
-    return location_data
+        holder = ".".join(parts[:bad]) or "body"
+        for message in unstorable_text(parts[bad]):
+            if message not in named.get(holder, []):
+                named.setdefault(holder, []).append(message)
+    return named
 
 
 def init_edge(app: Flask) -> None:
     """Register authentication, commit/rollback and the error handlers."""
-    # Every @blp.arguments of every blueprint goes through this one parser; its
-    # documented pre-load hook refuses integers past what a column holds.
-    Blueprint.ARGUMENTS_PARSER.pre_load = _refuse_huge_integers
     limiter = FailedAuthLimiter()
     app.extensions["kommune_ikt.auth_limiter"] = limiter
 

@@ -8,12 +8,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+import sqlalchemy as sa
+from marshmallow import validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemyAutoSchema
 
 from kommune_ikt.core.messages import N_
 from kommune_ikt.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from kommune_ikt.core.types import CENT, DecimalText, Money, UTCDateTime
+from kommune_ikt.web import fields
 
 
 class DecimalString(fields.Field):
@@ -112,24 +114,89 @@ def _money_field(_converter: ModelConverter, _type: Any) -> Callable[[], fields.
 
 
 class Converter(ModelConverter):
-    """Maps our column types to the right marshmallow fields."""
+    """Maps our column types to the right marshmallow fields.
+
+    Text and whole numbers get the fields that refuse what the column cannot
+    store (NUL, lone surrogates, numbers past the column's bits), so every
+    derived field carries the refusal and the document shows it.
+    """
 
     SQLA_TYPE_MAPPING = {
         **ModelConverter.SQLA_TYPE_MAPPING,
         UTCDateTime: AwareDateTime,
         Money: _money_field,
         DecimalText: DecimalString,
+        sa.String: fields.String,
+        sa.Integer: fields.Integer,
+        sa.BigInteger: fields.BigInteger,
+        sa.JSON: fields.Raw,
     }
+
+    def property2field(self, prop: Any, *, instance: bool = True, **kwargs: Any) -> Any:
+        """The column's field; validators given to ``auto_field`` add to the column's own.
+
+        marshmallow-sqlalchemy would replace the column's ``Length(max=...)`` with
+        the given list, so ``auto_field(validate=Length(min=1))`` would drop the
+        limit the column sets. A given Length without a maximum takes the
+        column's; one with a larger maximum than the column holds is a bug.
+        """
+        if instance and "validate" in kwargs and hasattr(prop, "columns"):
+            derived = self._get_field_kwargs_for_property(prop)["validate"]
+            kwargs["validate"] = _merge_validators(derived, kwargs["validate"], prop.key)
+        return super().property2field(prop, instance=instance, **kwargs)  # type: ignore[call-overload]
+
+
+def _merge_validators(derived: list[Any], given: Any, name: str) -> list[Any]:
+    merged = [given] if callable(given) else list(given)
+    # A choice or a pattern bounds the text itself; the column's length would only
+    # add a second message to the one that says what is allowed.
+    if any(isinstance(v, validate.OneOf | validate.Regexp) for v in merged):
+        derived = [v for v in derived if not isinstance(v, validate.Length)]
+    for validator in derived:
+        length = next((v for v in merged if isinstance(v, validate.Length)), None)
+        if not isinstance(validator, validate.Length) or length is None:
+            merged.insert(0, validator)
+        elif length.max is None and length.equal is None:
+            combined = validate.Length(min=length.min, max=validator.max, error=length.error)
+            merged[merged.index(length)] = combined
+        elif validator.max is not None and (length.max or length.equal or 0) > validator.max:
+            raise ValueError(f"{name}: the column holds at most {validator.max} characters")
+    return merged
 
 
 class AutoSchema(SQLAlchemyAutoSchema):
     """Base for schemas derived from SQLModel tables, so no field is declared twice."""
+
+    # Fields inferred from Python types (``Meta.fields`` naming a non-column) are ours too.
+    TYPE_MAPPING = {
+        **SQLAlchemyAutoSchema.TYPE_MAPPING,
+        str: fields.String,
+        int: fields.Integer,
+    }
 
     class Meta:
         model_converter = Converter
         load_instance = False
         include_fk = True
         include_relationships = False
+        # A variant (create, patch, dry run) of a schema names, instead of declaring
+        # its fields again: ``required``, the fields a request must give (None: those
+        # whose column is NOT NULL without a default), and ``load_defaults``, what a
+        # missing field becomes (a None default also lets the field be null).
+        required: tuple[str, ...] | None = None
+        load_defaults: dict[str, Any] = {}
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        """Apply the variant's ``Meta.required`` and ``Meta.load_defaults`` to the field."""
+        required = getattr(self.Meta, "required", None)
+        if required is not None and not field_obj.dump_only:
+            field_obj.required = field_name in required
+        defaults = getattr(self.Meta, "load_defaults", {})
+        if field_name in defaults:
+            default = defaults[field_name]
+            field_obj.required = False
+            field_obj.load_default = default
+            field_obj.allow_none = field_obj.allow_none or default is None
 
 
 class ListArgs(ma.Schema):

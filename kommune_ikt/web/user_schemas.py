@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
+from marshmallow_sqlalchemy import auto_field
 
 from kommune_ikt.core.auth.actor import Role
 from kommune_ikt.core.auth.models import ApiToken, User
 from kommune_ikt.core.messages import LANGUAGES
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import AutoSchema, ListArgs, page_schema
 
 LANGUAGE_FIELD_DOC = {
@@ -47,31 +49,43 @@ class UserSchema(AutoSchema):
     language = language_field()
 
 
-class UserCreateSchema(ma.Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(load_default="", validate=validate.Length(max=200))
-    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-    municipality = fields.String(
-        load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{4}$")
+class UserFieldsSchema(AutoSchema):
+    """What may be written of a user, each field once, derived from the model."""
+
+    class Meta(AutoSchema.Meta):
+        model = User
+        fields: tuple[str, ...] = ()
+
+    email = auto_field(field_class=fields.Email)
+    role = auto_field(validate=validate.OneOf([r.value for r in Role]))
+    # The loaded dict keeps the API's name; the services take ``municipality``.
+    municipality = auto_field(
+        "municipality_number", attribute="municipality", validate=validate.Regexp(r"^\d{4}$")
     )
-    language = language_field(load_default=None)
+    language = auto_field(validate=validate.OneOf(LANGUAGES), metadata=LANGUAGE_FIELD_DOC)
 
 
-class UserPatchSchema(ma.Schema):
+class UserCreateSchema(UserFieldsSchema):
+    class Meta(UserFieldsSchema.Meta):
+        fields = ("email", "name", "role", "municipality", "language")
+        required = ("email", "role")
+        load_defaults = {"name": "", "municipality": None, "language": None}
+
+
+class UserPatchSchema(UserFieldsSchema):
     """What an admin may change; deactivation and role or municipality changes sign out."""
 
-    name = fields.String(validate=validate.Length(max=200))
-    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
-    municipality = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{4}$"))
-    language = language_field()
-    active = fields.Boolean()
+    class Meta(UserFieldsSchema.Meta):
+        fields = ("name", "role", "municipality", "language", "active")
+        required = ()
 
 
-class MePatchSchema(ma.Schema):
+class MePatchSchema(UserFieldsSchema):
     """What users change about themselves."""
 
-    name = fields.String(validate=validate.Length(max=200))
-    language = language_field()
+    class Meta(UserFieldsSchema.Meta):
+        fields = ("name", "language")
+        required = ()
 
 
 UserPageSchema = page_schema(UserSchema, "UserPage")

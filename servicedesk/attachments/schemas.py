@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_smorest.fields import Upload
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import AutoSchema, page_schema
 from servicedesk.attachments.models import Attachment
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import AutoSchema, ListArgs, page_schema
 from servicedesk.mail.models import MailMessage
 from servicedesk.mail.services import STATES

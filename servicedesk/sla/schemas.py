@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
+from marshmallow_sqlalchemy import auto_field
 
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import AutoSchema, AwareDateTime, page_schema
 from servicedesk.sla.models import SlaCalendar, SlaPolicy, SlaPolicyChange
 
@@ -20,8 +22,13 @@ class CalendarSchema(AutoSchema):
     class Meta(AutoSchema.Meta):
         model = SlaCalendar
         dump_only = ("name", "builtin", "version", "updated_at")
+        load_defaults = {
+            "timezone": "Europe/Oslo",
+            "holiday_country": None,
+            "holiday_subdivision": None,
+        }
 
-    timezone = fields.String(load_default="Europe/Oslo", validate=validate.Length(min=1, max=64))
+    timezone = auto_field(validate=validate.Length(min=1))
     hours = fields.Raw(
         required=True,
         metadata={
@@ -31,8 +38,7 @@ class CalendarSchema(AutoSchema):
             "type": "object",
         },
     )
-    holiday_country = fields.String(load_default=None, allow_none=True, metadata={"example": "NO"})
-    holiday_subdivision = fields.String(load_default=None, allow_none=True)
+    holiday_country = auto_field(metadata={"example": "NO"})
     extra_closed_dates = fields.List(
         fields.Raw(), load_default=list, metadata={"example": ["2026-12-31"]}
     )
@@ -66,10 +72,10 @@ class PolicySchema(AutoSchema):
         model = SlaPolicy
         exclude = ("set_name",)
 
-    priority = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=4))
-    response_minutes = fields.Integer(required=True, strict=True, validate=POSITIVE_MINUTES)
-    resolution_minutes = fields.Integer(required=True, strict=True, validate=POSITIVE_MINUTES)
-    calendar = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    priority = auto_field(strict=True, validate=validate.Range(min=1, max=4))
+    response_minutes = auto_field(strict=True, validate=POSITIVE_MINUTES)
+    resolution_minutes = auto_field(strict=True, validate=POSITIVE_MINUTES)
+    calendar = auto_field(validate=validate.Length(min=1))
 
 
 class PolicySetSchema(ma.Schema):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import AwareDateTime, page_schema
 
 

@@ -545,6 +545,29 @@ def test_the_table_agrees_with_the_roles_on_the_views(app):
     assert disagreements == {}
 
 
+def can_refuse(rule: Rule) -> bool:
+    """Whether some caller gets 403 from the endpoint: its role, or another municipality."""
+    return (
+        rule.allowed != EVERYONE
+        or rule.tenancy in (FILTER, CREATE)
+        or any(status == 403 for _role, status, _why in rule.refused)
+    )
+
+
+def test_the_document_lists_403_exactly_where_a_caller_can_get_it(app):
+    paths = app.test_client().get(PREFIX + "/openapi.json").json["paths"]
+    undocumented, stray = [], []
+    for (method, rule_path), rule in sorted(TABLE.items()):
+        path = PREFIX + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule_path)
+        documented = "403" in paths[path][method.lower()]["responses"]
+        if can_refuse(rule) and not documented:
+            undocumented.append((method, rule_path))
+        elif documented and not can_refuse(rule):
+            stray.append((method, rule_path))
+    assert undocumented == [], undocumented
+    assert stray == []
+
+
 @pytest.mark.parametrize("key", sorted(TABLE), ids=lambda k: f"{k[0]} {k[1]}")
 def test_role_matrix(world: World, key: tuple[str, str]):
     method, rule_path = key

@@ -130,6 +130,9 @@ def test_the_check_sees_each_kind_of_violation(tmp_path: Path, monkeypatch) -> N
     assert layer_of("kommune_ikt/cli.py") == "composition"
     assert layer_of("kommune_ikt/scheduler.py") == "composition"
     assert is_edge("service_catalog/api/orders.py") and not is_edge("servicedesk/services.py")
+    assert is_edge("service_catalog/schemas/orders.py") and is_edge(
+        "service_catalog/api/__init__.py"
+    )
     bad = {
         "kommune_ikt/core/bad.py": "from servicedesk.models import Ticket\nimport flask\n",
         "servicedesk/bad.py": "from kommune_ikt.web.edge import roles\nfrom metrics import events\n",

@@ -8,16 +8,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kommune_ikt.core.auth.actor import Role
-from kommune_ikt.web.edge import current_actor, db_session, roles
+from kommune_ikt.web.edge import current_actor, db_session, refuses_some_callers, roles
 from kommune_ikt.web.idempotency import idempotent
 from service_catalog import orders, queries, subscriptions
-from service_catalog.schemas_orders import (
+from service_catalog.schemas.orders import (
     FulfilSchema,
     OrderCreateSchema,
     OrderListArgs,
     OrderPageSchema,
     OrderReasonSchema,
     OrderSchema,
+)
+from service_catalog.schemas.subscriptions import (
     SubscriptionEditPageSchema,
     SubscriptionListArgs,
     SubscriptionPageSchema,
@@ -30,12 +32,14 @@ blp = Blueprint("orders", __name__, description="Orders of optional services, an
 
 @blp.route("/orders")
 class Orders(MethodView):
+    @refuses_some_callers
     @blp.arguments(OrderListArgs, location="query")
     @blp.response(200, OrderPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """List orders, newest first (requesters: their own; orderers: their municipality's)."""
         return queries.list_orders(db_session(), current_actor(), **args)
 
+    @refuses_some_callers
     @idempotent
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
@@ -76,6 +80,7 @@ class OrderReject(MethodView):
 
 @blp.route("/orders/<int:order_id>/cancel")
 class OrderCancel(MethodView):
+    @refuses_some_callers
     @blp.arguments(OrderReasonSchema, required=False)
     @blp.response(200, OrderSchema)
     def post(self, data: dict[str, Any], order_id: int) -> Any:

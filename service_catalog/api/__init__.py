@@ -10,15 +10,10 @@ from flask_smorest import Blueprint
 from kommune_ikt.core.auth.actor import Role
 from kommune_ikt.core.pagination import paginate_list
 from kommune_ikt.web.edge import current_actor, db_session, roles
-from service_catalog import (
-    api_catalogue,
-    api_orders,
-    api_reports,
-    api_requests,
-    municipalities,
-)
+from service_catalog import municipalities
+from service_catalog.api import catalogue, orders, reports, requests
 from service_catalog.catalogue import check_year
-from service_catalog.schemas import (
+from service_catalog.schemas.municipalities import (
     MunicipalityCreateSchema,
     MunicipalityListArgs,
     MunicipalityPageSchema,
@@ -98,4 +93,4 @@ class PopulationItem(MethodView):
 
 
 def blueprints() -> list[Blueprint]:
-    return [municipality_blp, api_catalogue.blp, api_orders.blp, api_requests.blp, api_reports.blp]
+    return [municipality_blp, catalogue.blp, orders.blp, requests.blp, reports.blp]

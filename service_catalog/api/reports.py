@@ -14,7 +14,7 @@ from kommune_ikt.web.i18n import current_language
 from service_catalog.catalogue import check_year
 from service_catalog.reports import build as cost_reports
 from service_catalog.reports import csv_export as report_csv
-from service_catalog.schemas_reports import (
+from service_catalog.schemas.reports import (
     CollaborationReportSchema,
     CostReportArgs,
     CostReportSchema,

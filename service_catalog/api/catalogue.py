@@ -13,12 +13,13 @@ from kommune_ikt.core.pagination import paginate_list
 from kommune_ikt.web.edge import current_actor, db_session, roles
 from kommune_ikt.web.schemas import ListArgs
 from service_catalog import budget_years, catalogue, keys, participants, queries
-from service_catalog.schemas import (
+from service_catalog.schemas.budget_years import BudgetYearPageSchema, BudgetYearSchema
+from service_catalog.schemas.keys import (
     AllocationKeyPageSchema,
     AllocationKeyPutSchema,
     AllocationKeySchema,
-    BudgetYearPageSchema,
-    BudgetYearSchema,
+)
+from service_catalog.schemas.services import (
     ParticipantsSchema,
     PricePageSchema,
     PricePutSchema,

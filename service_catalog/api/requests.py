@@ -14,7 +14,7 @@ from kommune_ikt.web.idempotency import idempotent
 from kommune_ikt.web.schemas import ListArgs
 from service_catalog import queries
 from service_catalog import special_requests as requests
-from service_catalog.schemas_orders import (
+from service_catalog.schemas.special_requests import (
     QuoteArgsSchema,
     SpecialRequestCreateSchema,
     SpecialRequestListArgs,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
+from kommune_ikt.web import fields
 from kommune_ikt.web.schemas import MoneyField
 from service_catalog.reports.csv_export import Dialect
-from service_catalog.schemas import MUNICIPALITY_NUMBER
+from service_catalog.schemas.validators import MUNICIPALITY_NUMBER
 
 
 class CostReportArgs(ma.Schema):

@@ -1,0 +1,1 @@
+"""API schemas of the catalogue, one module per resource, derived from the models."""
