@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from kommune_ikt.errors import ValidationFailed
-from servicedesk.triage import corpus, features, figures, training
+from servicedesk.triage import corpus, features, figures, training, vectors
 
 # --- threshold arithmetic -----------------------------------------------------------
 
@@ -156,7 +159,7 @@ def test_learn_measures_the_newest_fifth_and_fits_on_all():
     assert measured["category"]["accuracy"] == 1.0
     assert "service_code" not in measured  # no values: skipped
     assert set(model.fields) == {"queue", "category"}
-    assert model.words.vocabulary_  # fitted on all 100 (the trial saw 80)
+    assert model.word_ids  # fitted on all 100 (the trial saw 80)
     best = model.suggest("Gerica henger", "Journalen åpnes ikke")["queue"]
     assert best[0]["value"] == "HELSE" and len(best) == 3
     assert best[0]["confidence"] >= best[1]["confidence"] >= best[2]["confidence"]
@@ -176,14 +179,77 @@ def demo_model() -> features.TriageModel:
     )
 
 
-def test_fast_path_equals_scikit_learn(demo_model):
+def test_one_text_equals_many(demo_model):
     for s in corpus.generate(30, 9, held_out=True):
         text = features.clean(s.title, s.description)
         slow = demo_model.probabilities([text])
-        fast = demo_model._fast_path().probabilities(text)
+        fast = demo_model.one(text)
         for name, (classes, proba) in slow.items():
             assert fast[name][0] == classes
             np.testing.assert_allclose(fast[name][1], proba[0], atol=1e-5)  # float32 there
+
+
+def _tfidf_vectorisers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    """What the model used to store (format 1), and still what its features equal."""
+    words = TfidfVectorizer(
+        analyzer=features._word_analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df,
+        max_features=200_000, dtype=np.float32,
+    )  # fmt: skip
+    return words, chars
+
+
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_features_equal_scikit_learns_tfidf(min_df):
+    texts = [features.clean(s.title, s.description) for s in corpus.generate(300, 3)]
+    counts = vectors.count(texts, features._word_analyzer, min_df=min_df)
+    ours = vectors.tfidf(counts.matrix, vectors.idf(counts.matrix, min_df), counts.n_words)
+    words, chars = _tfidf_vectorisers(min_df)
+    theirs = [words.fit_transform(texts), chars.fit_transform(texts)]
+    for vectoriser, ids, offset, x in [
+        (words, counts.words, 0, theirs[0]),
+        (chars, counts.chars, counts.n_words, theirs[1]),
+    ]:
+        assert set(ids) == set(vectoriser.vocabulary_)
+        order = [offset + ids[t] for t in vectoriser.get_feature_names_out()]
+        np.testing.assert_allclose(ours[:, order].toarray(), x.toarray(), atol=1e-6)
+
+
+def test_a_model_stored_in_format_1_still_loads_with_the_same_answers():
+    """Models stored before the vocabulary became plain arrays held scikit-learn's fitted
+    vectorisers and classifiers; unpickling one gives today's model with the same numbers."""
+    train = list(corpus.generate(300, 11))
+    texts = [features.clean(s.title, s.description) for s in train]
+    words, chars = _tfidf_vectorisers()
+    x = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)], format="csr")
+    old = object.__new__(features.TriageModel)  # the old class's attributes, as pickled then
+    old.__dict__.update(words=words, chars=chars, fields={})
+    classifiers = {}
+    for name in ("queue", "category"):
+        y = [getattr(s, name) for s in train]
+        classifiers[name] = LogisticRegression(C=3.0, max_iter=100, tol=1e-3).fit(x, y)
+        fm = object.__new__(features.FieldModel)
+        fm.__dict__.update(classes=list(classifiers[name].classes_), classifier=classifiers[name])
+        old.fields[name] = fm
+    one = object.__new__(features.FieldModel)
+    one.__dict__.update(classes=["S1"], classifier=None)
+    old.fields["service_code"] = one
+    loaded = pickle.loads(pickle.dumps(old, protocol=pickle.HIGHEST_PROTOCOL))
+    assert isinstance(loaded, features.TriageModel) and set(loaded.__dict__) == {
+        "word_ids", "char_ids", "idf", "fields",
+    }  # fmt: skip
+    new = [features.clean(s.title, s.description) for s in corpus.generate(20, 12, held_out=True)]
+    expected = sparse.hstack([words.transform(new), chars.transform(new)], format="csr")
+    got = loaded.probabilities(new)
+    for name, classifier in classifiers.items():
+        np.testing.assert_allclose(got[name][1], classifier.predict_proba(expected), atol=1e-5)
+        assert loaded.one(new[0])[name][0] == got[name][0]
+        np.testing.assert_allclose(loaded.one(new[0])[name][1], got[name][1][0], atol=1e-5)
+    assert loaded.suggest("Skriver", "papirstopp")["service_code"] == [
+        {"value": "S1", "confidence": 1.0}
+    ]
 
 
 @pytest.mark.parametrize(
