@@ -395,7 +395,8 @@ def fit_and_measure(
             predicted[name] = (classes, _field(classes, classifier).scores(newest))
         del older, newest
     weights = vectors.idf(m, min_df(n))
-    final = _classifiers(vectors.tfidf(m, weights, n_words), labels, trial)
+    # The counts are not needed after this: weighted in their own array.
+    final = _classifiers(vectors.tfidf(m, weights, n_words, in_place=True), labels, trial)
     model = TriageModel(counts.words, counts.chars, weights)
     for name, (classes, classifier) in final.items():
         model.fields[name] = _field(classes, classifier)

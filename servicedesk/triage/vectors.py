@@ -189,9 +189,12 @@ def idf(counts: sparse.csr_matrix, min_df: int) -> np.ndarray:
     return out
 
 
-def tfidf(counts: sparse.csr_matrix, weights: np.ndarray, n_words: int) -> sparse.csr_matrix:
-    """``(1 + ln tf) · idf``, each part (words, chars) of each row scaled to length 1."""
-    data = np.empty(counts.nnz, dtype=np.float32)
+def tfidf(
+    counts: sparse.csr_matrix, weights: np.ndarray, n_words: int, in_place: bool = False
+) -> sparse.csr_matrix:
+    """``(1 + ln tf) · idf``, each part (words, chars) of each row scaled to length 1; in a
+    new data array, or ``in_place`` in the counts' own (which are then gone)."""
+    data = counts.data if in_place else np.empty(counts.nnz, dtype=np.float32)
     indptr, indices = counts.indptr, counts.indices
     for start in range(0, counts.shape[0], CHUNK):
         stop = min(start + CHUNK, counts.shape[0])

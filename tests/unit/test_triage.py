@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from kommune_ikt.errors import ValidationFailed
 from servicedesk.triage import corpus, features, figures, training, vectors
+from tests import triage_format1 as format1
 
 # --- threshold arithmetic -----------------------------------------------------------
 
@@ -189,24 +188,12 @@ def test_one_text_equals_many(demo_model):
             np.testing.assert_allclose(fast[name][1], proba[0], atol=1e-5)  # float32 there
 
 
-def _tfidf_vectorisers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-    """What the model used to store (format 1), and still what its features equal."""
-    words = TfidfVectorizer(
-        analyzer=features._word_analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32
-    )
-    chars = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df,
-        max_features=200_000, dtype=np.float32,
-    )  # fmt: skip
-    return words, chars
-
-
 @pytest.mark.parametrize("min_df", [1, 2])
 def test_features_equal_scikit_learns_tfidf(min_df):
     texts = [features.clean(s.title, s.description) for s in corpus.generate(300, 3)]
     counts = vectors.count(texts, features._word_analyzer, min_df=min_df)
     ours = vectors.tfidf(counts.matrix, vectors.idf(counts.matrix, min_df), counts.n_words)
-    words, chars = _tfidf_vectorisers(min_df)
+    words, chars = format1.vectorisers(min_df)
     theirs = [words.fit_transform(texts), chars.fit_transform(texts)]
     for vectoriser, ids, offset, x in [
         (words, counts.words, 0, theirs[0]),
@@ -222,29 +209,22 @@ def test_a_model_stored_in_format_1_still_loads_with_the_same_answers():
     vectorisers and classifiers; unpickling one gives today's model with the same numbers."""
     train = list(corpus.generate(300, 11))
     texts = [features.clean(s.title, s.description) for s in train]
-    words, chars = _tfidf_vectorisers()
-    x = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)], format="csr")
-    old = object.__new__(features.TriageModel)  # the old class's attributes, as pickled then
-    old.__dict__.update(words=words, chars=chars, fields={})
-    classifiers = {}
-    for name in ("queue", "category"):
-        y = [getattr(s, name) for s in train]
-        classifiers[name] = LogisticRegression(C=3.0, max_iter=100, tol=1e-3).fit(x, y)
-        fm = object.__new__(features.FieldModel)
-        fm.__dict__.update(classes=list(classifiers[name].classes_), classifier=classifiers[name])
-        old.fields[name] = fm
-    one = object.__new__(features.FieldModel)
-    one.__dict__.update(classes=["S1"], classifier=None)
-    old.fields["service_code"] = one
+    old = format1.model(
+        texts,
+        {"queue": [s.queue for s in train], "category": [s.category for s in train],
+         "service_code": ["S1"] * len(train)},
+    )  # fmt: skip
     loaded = pickle.loads(pickle.dumps(old, protocol=pickle.HIGHEST_PROTOCOL))
     assert isinstance(loaded, features.TriageModel) and set(loaded.__dict__) == {
         "word_ids", "char_ids", "idf", "fields",
     }  # fmt: skip
     new = [features.clean(s.title, s.description) for s in corpus.generate(20, 12, held_out=True)]
-    expected = sparse.hstack([words.transform(new), chars.transform(new)], format="csr")
+    x = sparse.hstack([old.words.transform(new), old.chars.transform(new)], format="csr")
     got = loaded.probabilities(new)
-    for name, classifier in classifiers.items():
-        np.testing.assert_allclose(got[name][1], classifier.predict_proba(expected), atol=1e-5)
+    for name in ("queue", "category"):
+        np.testing.assert_allclose(
+            got[name][1], old.fields[name].classifier.predict_proba(x), atol=1e-5
+        )
         assert loaded.one(new[0])[name][0] == got[name][0]
         np.testing.assert_allclose(loaded.one(new[0])[name][1], got[name][1][0], atol=1e-5)
     assert loaded.suggest("Skriver", "papirstopp")["service_code"] == [
