@@ -30,6 +30,7 @@ import functools
 import itertools
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,6 +318,9 @@ class TriageModel:
         return out
 
 
+FINAL_STEPS = 10  # L-BFGS steps the final fit takes from the trial's solution, over all texts
+
+
 def min_df(n: int) -> int:
     """A term must occur in two texts to be learned, once there are 5 000 texts."""
     return 2 if n >= 5_000 else 1
@@ -328,6 +332,7 @@ def _classifiers(
     """A fitted LogisticRegression per field (None for a field with one class; a field
     with none is left out). A text whose value is None weighs nothing for that field.
     ``warm``: the trial's classifiers, whose solution a final fit starts from."""
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
@@ -347,13 +352,16 @@ def _classifiers(
         y = np.array([classes[0] if v is None else v for v in values], dtype=object)
         before = warm.get(name)
         if before is not None and before[1] is not None and before[0] == classes:
+            # From the trial's solution, the older four fifths are learned already; the
+            # trial's tolerance would stop at once, before the newest fifth is.
             classifier = before[1]
-            classifier.set_params(warm_start=True)
+            classifier.set_params(warm_start=True, max_iter=FINAL_STEPS, tol=1e-6)
         else:
             classifier = LogisticRegression(C=3.0, max_iter=100, tol=1e-3)
         # One thread: BLAS threads only fight each other (and the web workers) on a
         # small machine; with them the fit took four times as long on two cores.
-        with threadpool_limits(1):
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # FINAL_STEPS is the bound
             classifier.fit(x, y, sample_weight=weight)
         out[name] = (classes, classifier)
     return out

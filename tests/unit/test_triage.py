@@ -255,3 +255,16 @@ def test_model_survives_pickling(demo_model):
     demo_model.suggest("Skriver", "papirstopp")  # builds the fast path, never pickled
     again = pickle.loads(pickle.dumps(demo_model))
     assert again.suggest("Skriver", "papirstopp") == demo_model.suggest("Skriver", "papirstopp")
+
+
+def test_the_final_model_learns_from_the_newest_fifth_too():
+    """The final fit starts from the trial's solution; it must still learn what only the
+    newest tickets say (here: a system that appears in them alone)."""
+    rows = _rows(300)
+    rows.sort(key=lambda r: r[0])
+    for i in range(240, 300, 3):  # newest fifth: HELSE tickets name a new system
+        r = rows[i]
+        rows[i] = (r[0], "Feil med Lifecare", "Lifecare sender ikke meldinger.", *r[3:])
+    model, _ = training.learn(training.prepare(rows), 0.9)
+    best = model.suggest("Lifecare", "Lifecare svarer ikke")["queue"][0]
+    assert best["value"] == "HELSE" and best["confidence"] > 0.5
