@@ -13,7 +13,13 @@ values that remain is skipped (no suggestions for it).
 Measurement: the newest fifth of the tickets (by creation time) is held out;
 a model fitted on the older four fifths predicts them, and figures.py turns
 the predictions into accuracy and the threshold for
-``triage_target_precision``. The stored model is then fitted on every ticket.
+``triage_target_precision``. The stored model is then fitted on every ticket,
+continuing from the trial's solution (features.fit_and_measure: the texts are
+counted once for both fits).
+
+Memory: the samples are streamed from the database and only their cleaned
+text kept; at 100 000 tickets of the benchmark's length, training peaks under
+1 GiB (docs/performance.md), which is why ``triage_max_samples`` is 100 000.
 
 Transactions: the samples are read in one short transaction, the fitting runs
 with no transaction open, and the new row is written in another short one.
