@@ -114,7 +114,7 @@ class Settings:
     # Resolved tickets since the current model that make the nightly job retrain.
     triage_retrain_min_new: int = 100
     # Training reads at most this many of the newest resolved tickets.
-    triage_max_samples: int = 20_000
+    triage_max_samples: int = 100_000
     # The collaboration's currency: NOK (Norway) or SEK (a Swedish collaboration).
     # Every amount is in it; the API document says so.
     currency: str = "NOK"

@@ -12,11 +12,16 @@ marker words or letters outweigh Norwegian ones, else Norwegian, which serves
 bokmål and, reasonably, nynorsk). Features are word uni- and bigrams of the
 stems plus character 2–5-grams inside word boundaries (``char_wb``, robust
 to typos and compounds: "skriveren", "skrivaren", "skrivarn"), each TF-IDF
-weighted with sublinear term frequency. One vectoriser serves every field;
-each field (queue, category, service_code) gets a multinomial logistic
-regression, whose predicted probabilities are the confidences. Thresholds are
-never taken from these numbers' face value: training.py measures, on held-out
-tickets, the confidence at which the predictions are precise enough.
+weighted with sublinear term frequency (vectors.py counts them for many
+texts at once). One vocabulary serves every field; each field (queue,
+category, service_code) gets a multinomial logistic regression, whose
+predicted probabilities are the confidences. Thresholds are never taken from
+these numbers' face value: training.py measures, on held-out tickets, the
+confidence at which the predictions are precise enough.
+
+The stored model is plain arrays (vocabularies, idf, coefficients), so a
+suggestion is a short loop and a small dot product, and loading a model
+needs no scikit-learn; scikit-learn fits the classifiers.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import functools
 import itertools
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,10 +39,8 @@ from typing import Any
 import numpy as np
 import snowballstemmer
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
+from servicedesk.triage import vectors
 from servicedesk.triage.figures import FIELDS
 
 TOP = 3
@@ -132,21 +136,37 @@ def clean(title: str, description: str) -> str:
 
 def language(text: str) -> str:
     """``swedish`` or ``norwegian`` (also for nynorsk, English and anything else)."""
-    words = WORD.findall(text)
-    sv = sum(w in SWEDISH for w in words) + 2 * sum(c in "äö" for c in text)
-    no = sum(w in NORWEGIAN for w in words) + 2 * sum(c in "æø" for c in text)
-    return "swedish" if sv > no else "norwegian"
+    return _language([_token(t) for t in text.split()])
 
 
 @functools.lru_cache(maxsize=200_000)
-def _stem(lang: str, word: str) -> str:
-    return STEMMERS[lang].stemWord(word)
+def _token(token: str) -> tuple[tuple[str, ...], int, int]:
+    """A whitespace-separated token's words (numbers left out) and how Swedish and how
+    Norwegian it looks: a marker word counts 1, each of ä/ö (æ/ø) 2. Texts repeat the
+    same tokens, so this is worked out once per token."""
+    words = WORD.findall(token)
+    sv = sum(w in SWEDISH for w in words) + 2 * (token.count("ä") + token.count("ö"))
+    no = sum(w in NORWEGIAN for w in words) + 2 * (token.count("æ") + token.count("ø"))
+    return tuple(w for w in words if not w.isdigit()), sv, no
+
+
+def _language(tokens: list[tuple[tuple[str, ...], int, int]]) -> str:
+    sv = sum(t[1] for t in tokens)
+    no = sum(t[2] for t in tokens)
+    return "swedish" if sv > no else "norwegian"
+
+
+_STEM = {
+    lang: functools.lru_cache(maxsize=200_000)(stemmer.stemWord)
+    for lang, stemmer in STEMMERS.items()
+}
 
 
 def stems(text: str) -> list[str]:
     """The text's words, stemmed in its (guessed) language."""
-    lang = language(text)
-    return [_stem(lang, w) for w in WORD.findall(text) if not w.isdigit()]
+    tokens = [_token(t) for t in text.split()]
+    stem = _STEM[_language(tokens)]
+    return [stem(w) for t in tokens for w in t[0]]
 
 
 def _word_analyzer(text: str) -> list[str]:
@@ -154,47 +174,71 @@ def _word_analyzer(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
+def _dense(coef: Any) -> np.ndarray:
+    return np.asarray(coef.toarray() if sparse.issparse(coef) else coef)
+
+
 @dataclass
 class FieldModel:
-    """One field's classifier (None when the field had fewer than two classes)."""
+    """One field's classes and linear scores: ``coef`` (features × classes, or × 1 for two
+    classes, a logistic of one score) and ``intercept``; both None for a single class."""
 
     classes: list[str]
-    classifier: LogisticRegression | None
+    coef: np.ndarray | None = None
+    intercept: np.ndarray | None = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "classifier" in state:  # format 1: the fitted LogisticRegression itself
+            fitted = state.pop("classifier")
+            if fitted is not None:
+                state["coef"] = np.ascontiguousarray(_dense(fitted.coef_).T, dtype=np.float32)
+                state["intercept"] = np.asarray(fitted.intercept_, dtype=np.float64)
+        self.__dict__.update({"coef": None, "intercept": None, **state})
+
+    def scores(self, x: Any) -> np.ndarray:
+        """Probabilities of each class for the rows of ``x`` (tf-idf, features × columns)."""
+        if self.coef is None or self.intercept is None:
+            return np.ones((x.shape[0], 1))
+        s = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
+        if s.shape[1] == 1:
+            p = 1.0 / (1.0 + np.exp(-s[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
 
 
 @dataclass
 class TriageModel:
-    """The fitted vectorisers and one classifier per field; pickled into ``triage_models``."""
+    """Vocabularies, idf and one linear model per field: plain arrays, pickled into
+    ``triage_models`` (format 2; no scikit-learn object in it, so loading one needs none).
 
-    words: TfidfVectorizer
-    chars: TfidfVectorizer
+    A row written in format 1 (scikit-learn's fitted vectorisers and classifiers) is
+    turned into this form when unpickled, with the same numbers."""
+
+    word_ids: dict[str, int]
+    char_ids: dict[str, int]
+    idf: np.ndarray  # words' then chars'
     fields: dict[str, FieldModel] = field(default_factory=dict)
 
-    def features(self, texts: Sequence[str]) -> Any:
-        return sparse.hstack(
-            [self.words.transform(texts), self.chars.transform(texts)], format="csr"
-        )
-
     def __getstate__(self) -> dict[str, Any]:
-        # The fast path's arrays are derived: rebuilt after loading, never stored.
-        return {k: v for k, v in self.__dict__.items() if k != "_fast"}
+        # The per-word cache is derived: rebuilt after loading, never stored.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
-    def _fast_path(self) -> _Fast:
-        fast = self.__dict__.get("_fast")
-        if fast is None:
-            fast = self.__dict__["_fast"] = _Fast.of(self)
-        return fast
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "idf" not in state:  # format 1: {words, chars: TfidfVectorizer, fields}
+            words, chars = state.pop("words"), state.pop("chars")
+            state["word_ids"] = {t: int(j) for t, j in words.vocabulary_.items()}
+            state["char_ids"] = {t: int(j) for t, j in chars.vocabulary_.items()}
+            state["idf"] = np.concatenate([words.idf_, chars.idf_]).astype(np.float64)
+        self.__dict__.update(state)
+
+    def _counts(self, texts: Sequence[str]) -> Any:
+        return vectors.count(texts, _word_analyzer, self.word_ids, self.char_ids).matrix
 
     def probabilities(self, texts: Sequence[str]) -> dict[str, tuple[list[str], np.ndarray]]:
         """Per field: its classes and each text's probability of each class."""
-        x = self.features(texts)
-        out = {}
-        for name, fm in self.fields.items():
-            if fm.classifier is None:
-                out[name] = (fm.classes, np.ones((len(texts), 1)))
-            else:
-                out[name] = (fm.classes, fm.classifier.predict_proba(x))
-        return out
+        x = vectors.tfidf(self._counts(texts), self.idf, len(self.word_ids))
+        return {name: (fm.classes, fm.scores(x)) for name, fm in self.fields.items()}
 
     def suggest(
         self, title: str, description: str, top: int = TOP, only: Sequence[str] = FIELDS
@@ -204,158 +248,173 @@ class TriageModel:
         result: dict[str, list[dict]] = {f: [] for f in FIELDS}
         if not text:
             return result
-        for name, (classes, row) in self._fast_path().probabilities(text, only).items():
+        for name, (classes, row) in self.one(text, only).items():
             order = np.argsort(-row)[:top]
             result[name] = [
                 {"value": classes[i], "confidence": round(float(row[i]), 4)} for i in order
             ]
         return result
 
-
-def _char_wb(word: str, low: int = 2, high: int = 5) -> list[str]:
-    """scikit-learn's ``char_wb`` n-grams of one word (a word shorter than n counts once)."""
-    w = f" {word} "
-    size = len(w)
-    grams: list[str] = []
-    for n in range(low, high + 1):
-        if size <= n:
-            grams.append(w)
-            break
-        grams += [w[i : i + n] for i in range(size - n + 1)]
-    return grams
-
-
-class _Fast:
-    """One text's probabilities without scikit-learn's per-call checks (which cost more than
-    the arithmetic): the same analysers, vocabulary, idf, l2 norm and linear scores, on
-    the handful of features the text has. Equal to ``probabilities`` (a unit test checks)."""
-
-    def __init__(self, model: TriageModel) -> None:
-        self.parts = []
-        self.char_cache: dict[str, list[int]] = {}
-        offset = 0
-        for vectoriser in (model.words, model.chars):
-            self.parts.append(
-                (vectoriser.build_analyzer(), vectoriser.vocabulary_, vectoriser.idf_, offset)
-            )
-            offset += len(vectoriser.vocabulary_)
-        self.fields: dict[str, tuple[list[str], np.ndarray | None, np.ndarray | None]] = {}
-        for name, fm in model.fields.items():
-            if fm.classifier is None:
-                self.fields[name] = (fm.classes, None, None)
-            else:
-                coef = fm.classifier.coef_
-                coef = coef.toarray() if sparse.issparse(coef) else np.asarray(coef)
-                self.fields[name] = (
-                    fm.classes,
-                    np.ascontiguousarray(coef.T, dtype=np.float64),
-                    np.asarray(fm.classifier.intercept_, dtype=np.float64),
-                )
-
-    @classmethod
-    def of(cls, model: TriageModel) -> _Fast:
-        return cls(model)
-
     def _char_ids(self, word: str) -> list[int]:
-        """The vocabulary indices of ``word``'s char_wb n-grams (as scikit-learn makes them)."""
-        ids = self.char_cache.get(word)
+        """The feature indices of ``word``'s char_wb n-grams, cached per word."""
+        cache: dict[str, list[int]] | None = self.__dict__.get("_cache")
+        if cache is None or len(cache) > 100_000:
+            cache = self.__dict__["_cache"] = {}
+        ids = cache.get(word)
         if ids is None:
-            if len(self.char_cache) > 100_000:
-                self.char_cache.clear()
-            vocabulary = self.parts[1][1]
-            ids = [j for g in _char_wb(word) if (j := vocabulary.get(g)) is not None]
-            self.char_cache[word] = ids
+            offset, vocabulary = len(self.word_ids), self.char_ids
+            ids = [
+                offset + j for g in vectors.char_wb(word) if (j := vocabulary.get(g)) is not None
+            ]
+            cache[word] = ids
         return ids
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's tf-idf as ``(indices, values)``: what ``probabilities`` computes for a
+        list, without building sparse matrices (which cost more than the arithmetic)."""
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
-        for part, (analyse, vocabulary, idf, offset) in enumerate(self.parts):
-            counts: dict[int, int] = {}
-            if part == 0:
-                for token in analyse(text):
-                    j = vocabulary.get(token)
-                    if j is not None:
-                        counts[j] = counts.get(j, 0) + 1
-            else:
-                for word, n in Counter(text.split()).items():
-                    for j in self._char_ids(word):
-                        counts[j] = counts.get(j, 0) + n
+        words: dict[int, int] = {}
+        for token in _word_analyzer(text):
+            j = self.word_ids.get(token)
+            if j is not None:
+                words[j] = words.get(j, 0) + 1
+        chars: dict[int, int] = {}
+        for word, n in Counter(text.split()).items():
+            for j in self._char_ids(word):
+                chars[j] = chars.get(j, 0) + n
+        for counts in (words, chars):
             if not counts:
                 continue
             idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
             tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            v = (1.0 + np.log(tf)) * idf[idx]
-            v /= np.sqrt(v @ v)
-            indices.append(idx + offset)
+            v = (1.0 + np.log(tf)) * self.idf[idx]
+            norm = np.sqrt(v @ v)
+            if norm:
+                v /= norm
+            indices.append(idx)
             values.append(v)
         if not indices:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(indices), np.concatenate(values)
 
-    def probabilities(
-        self, text: str, only: Sequence[str] = FIELDS
-    ) -> dict[str, tuple[list[str], np.ndarray]]:
+    def one(self, text: str, only: Sequence[str] = FIELDS) -> dict[str, tuple[list[str], Any]]:
+        """One cleaned text's probabilities per field (of ``only``)."""
         idx, val = self.vector(text)
         out = {}
-        for name, (classes, coef_t, intercept) in self.fields.items():
+        for name, fm in self.fields.items():
             if name not in only:
                 continue
-            if coef_t is None:
-                out[name] = (classes, np.ones(1))
+            if fm.coef is None or fm.intercept is None:
+                out[name] = (fm.classes, np.ones(1))
                 continue
-            scores = val @ coef_t[idx] + intercept
+            scores = val @ fm.coef[idx] + fm.intercept
             if scores.shape[0] == 1:  # two classes: a logistic of one score
                 p = 1.0 / (1.0 + np.exp(-scores[0]))
-                out[name] = (classes, np.array([1.0 - p, p]))
+                out[name] = (fm.classes, np.array([1.0 - p, p]))
             else:
                 e = np.exp(scores - scores.max())
-                out[name] = (classes, e / e.sum())
+                out[name] = (fm.classes, e / e.sum())
         return out
 
 
-def make_vectorisers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-    words = TfidfVectorizer(
-        analyzer=_word_analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32
-    )
-    chars = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(2, 5),
-        sublinear_tf=True,
-        min_df=min_df,
-        max_features=200_000,
-        dtype=np.float32,
-    )
-    return words, chars
+FINAL_STEPS = 10  # L-BFGS steps the final fit takes from the trial's solution, over all texts
 
 
-def fit(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]]) -> TriageModel:
-    """Fit the vectorisers on ``texts`` (cleaned) and a classifier per field.
+def min_df(n: int) -> int:
+    """A term must occur in two texts to be learned, once there are 5 000 texts."""
+    return 2 if n >= 5_000 else 1
 
-    ``labels[field][i]`` is text i's value, or None when it has none (that text
-    does not teach the field). A field with fewer than two classes gets no
-    classifier: it always suggests its one value (or nothing).
-    """
-    min_df = 2 if len(texts) >= 5_000 else 1
-    words, chars = make_vectorisers(min_df)
-    x = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)], format="csr")
-    model = TriageModel(words, chars)
+
+def _classifiers(
+    x: Any, labels: Mapping[str, Sequence[str | None]], warm: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A fitted LogisticRegression per field (None for a field with one class; a field
+    with none is left out). A text whose value is None weighs nothing for that field.
+    ``warm``: the trial's classifiers, whose solution a final fit starts from."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    out: dict[str, Any] = {}
     for name in FIELDS:
         values = labels.get(name)
         if values is None:
             continue
-        rows = [i for i, v in enumerate(values) if v is not None]
-        y = [v for v in values if v is not None]
-        classes = sorted(set(y))
-        if not classes:
-            continue
+        classes = sorted({v for v in values if v is not None})
         if len(classes) < 2:
-            model.fields[name] = FieldModel(classes, None)
+            if classes:
+                out[name] = (classes, None)
             continue
-        classifier = LogisticRegression(C=3.0, max_iter=100, tol=1e-3)
+        weight = None
+        if any(v is None for v in values):
+            weight = np.array([v is not None for v in values], dtype=np.float64)
+        y = np.array([classes[0] if v is None else v for v in values], dtype=object)
+        before = warm.get(name)
+        if before is not None and before[1] is not None and before[0] == classes:
+            # From the trial's solution, the older four fifths are learned already; the
+            # trial's tolerance would stop at once, before the newest fifth is.
+            classifier = before[1]
+            classifier.set_params(warm_start=True, max_iter=FINAL_STEPS, tol=1e-6)
+        else:
+            classifier = LogisticRegression(C=3.0, max_iter=100, tol=1e-3)
         # One thread: BLAS threads only fight each other (and the web workers) on a
         # small machine; with them the fit took four times as long on two cores.
-        with threadpool_limits(1):
-            classifier.fit(x[rows], y)
-        model.fields[name] = FieldModel(list(classifier.classes_), classifier)
-    return model
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # FINAL_STEPS is the bound
+            classifier.fit(x, y, sample_weight=weight)
+        out[name] = (classes, classifier)
+    return out
+
+
+def _field(classes: list[str], classifier: Any) -> FieldModel:
+    if classifier is None:
+        return FieldModel(classes)
+    return FieldModel(
+        [str(c) for c in classifier.classes_],
+        np.ascontiguousarray(_dense(classifier.coef_).T, dtype=np.float32),
+        np.asarray(classifier.intercept_, dtype=np.float64),
+    )
+
+
+def fit_and_measure(
+    texts: Sequence[str], labels: Mapping[str, Sequence[str | None]], cut: int
+) -> tuple[TriageModel, dict[str, tuple[list[str], np.ndarray]]]:
+    """A trial fitted on ``texts[:cut]`` predicts ``texts[cut:]``, then the model is fitted
+    on all texts: ``(model, the trial's probabilities per field)``.
+
+    ``labels[field][i]`` is text i's value, or None when it has none (that text
+    does not teach the field). A field with one class gets no classifier: it
+    always suggests its one value. The texts are counted once; the trial's idf
+    and rare-term cut use only the older texts, as if the newer did not exist,
+    and the final fit starts from the trial's solution.
+    """
+    n = len(texts)
+    counts = vectors.count(texts, _word_analyzer, min_df=min_df(n))
+    n_words, m = counts.n_words, counts.matrix
+    predicted: dict[str, tuple[list[str], np.ndarray]] = {}
+    trial: dict[str, Any] = {}
+    if 0 < cut < n:
+        older = vectors.rows(m, 0, cut)
+        weights = vectors.idf(older, min_df(cut))
+        trial = _classifiers(vectors.tfidf(older, weights, n_words), _head(labels, cut), {})
+        newest = vectors.tfidf(vectors.rows(m, cut, n), weights, n_words)
+        for name, (classes, classifier) in trial.items():
+            predicted[name] = (classes, _field(classes, classifier).scores(newest))
+        del older, newest
+    weights = vectors.idf(m, min_df(n))
+    # The counts are not needed after this: weighted in their own array.
+    final = _classifiers(vectors.tfidf(m, weights, n_words, in_place=True), labels, trial)
+    model = TriageModel(counts.words, counts.chars, weights)
+    for name, (classes, classifier) in final.items():
+        model.fields[name] = _field(classes, classifier)
+    return model, predicted
+
+
+def _head(labels: Mapping[str, Sequence[str | None]], cut: int) -> dict[str, Sequence[str | None]]:
+    return {f: v[:cut] for f, v in labels.items()}
+
+
+def fit(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]]) -> TriageModel:
+    """Fit on all ``texts`` (cleaned), measuring nothing (see ``fit_and_measure``)."""
+    return fit_and_measure(texts, labels, len(texts))[0]

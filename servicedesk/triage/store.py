@@ -35,7 +35,7 @@ from kommune_ikt.core import reference_cache as cache
 from servicedesk.triage.figures import FIELDS
 from servicedesk.triage.models import TriageModelRow
 
-if TYPE_CHECKING:  # scikit-learn is imported when a model is first loaded, not before
+if TYPE_CHECKING:  # numpy and scipy are imported when a model is first loaded, not before
     from servicedesk.triage.features import TriageModel
 
 log = logging.getLogger(__name__)

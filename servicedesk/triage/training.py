@@ -13,7 +13,13 @@ values that remain is skipped (no suggestions for it).
 Measurement: the newest fifth of the tickets (by creation time) is held out;
 a model fitted on the older four fifths predicts them, and figures.py turns
 the predictions into accuracy and the threshold for
-``triage_target_precision``. The stored model is then fitted on every ticket.
+``triage_target_precision``. The stored model is then fitted on every ticket,
+continuing from the trial's solution (features.fit_and_measure: the texts are
+counted once for both fits).
+
+Memory: the samples are streamed from the database and only their cleaned
+text kept; at 100 000 tickets of the benchmark's length, training peaks under
+1 GiB (docs/performance.md), which is why ``triage_max_samples`` is 100 000.
 
 Transactions: the samples are read in one short transaction, the fitting runs
 with no transaction open, and the new row is written in another short one.
@@ -27,6 +33,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -72,13 +79,19 @@ class Samples:
     created: list[datetime]
 
 
-def prepare(rows: list[Any]) -> Samples:
+def prepare(rows: Iterable[Any]) -> Samples:
     """Rows ``(created_at, title, description, queue, category, service_code)`` -> samples,
-    with values too rare to learn blanked; 422 when there is too little to learn from."""
-    from servicedesk.triage.features import clean  # scikit-learn only when training
+    with values too rare to learn blanked; 422 when there is too little to learn from.
 
-    rows = sorted(rows, key=lambda r: r[0])
-    if len(rows) < MIN_SAMPLES:
+    ``rows`` may be a stream: each row's text is cleaned (at most ``MAX_CHARS``) as it
+    is read, and only that is kept."""
+    from servicedesk.triage.features import clean  # numpy and scipy only when training
+
+    kept = sorted(
+        ((r[0], clean(r[1], r[2]), r[3] or None, r[4] or None, r[5] or None) for r in rows),
+        key=lambda r: r[0],
+    )
+    if len(kept) < MIN_SAMPLES:
         raise ValidationFailed(
             "samples",
             N_(
@@ -87,15 +100,15 @@ def prepare(rows: list[Any]) -> Samples:
             ),
             params={
                 "needed": MIN_SAMPLES,
-                "available": len(rows),
-                "missing": MIN_SAMPLES - len(rows),
+                "available": len(kept),
+                "missing": MIN_SAMPLES - len(kept),
             },
             needed=MIN_SAMPLES,
-            available=len(rows),
+            available=len(kept),
         )
     labels: dict[str, list[str | None]] = {}
     for i, name in enumerate(FIELDS):
-        values = [r[3 + i] or None for r in rows]
+        values = [r[2 + i] for r in kept]
         counts = Counter(v for v in values if v is not None)
         labels[name] = [v if v is not None and counts[v] >= MIN_PER_CLASS else None for v in values]
     queues = {v for v in labels["queue"] if v is not None}
@@ -115,24 +128,21 @@ def prepare(rows: list[Any]) -> Samples:
             needed=MIN_PER_CLASS,
             queues=sorted(queues),
         )
-    return Samples([clean(r[1], r[2]) for r in rows], labels, [r[0] for r in rows])
+    return Samples([r[1] for r in kept], labels, [r[0] for r in kept])
 
 
 def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]:
     """Measure on the newest fifth, then fit on everything: ``(model, figures per field)``."""
-    from servicedesk.triage.features import fit
+    from servicedesk.triage.features import fit_and_measure
 
     n = len(samples.texts)
     cut = n - max(1, n // HOLD_OUT)
-    older = {f: v[:cut] for f, v in samples.labels.items()}
-    trial = fit(samples.texts[:cut], older)
-    newest = samples.texts[cut:]
-    predicted = trial.probabilities(newest) if newest else {}
+    final, predicted = fit_and_measure(samples.texts, samples.labels, cut)
     result: dict[str, Any] = {}
     for name in FIELDS:
         truth_all = samples.labels[name][cut:]
         rows = [i for i, t in enumerate(truth_all) if t is not None]
-        if name not in trial.fields or not rows:
+        if name not in predicted or not rows:
             continue
         classes, proba = predicted[name]
         ranked = []
@@ -141,7 +151,6 @@ def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]
             ranked.append([(classes[j], float(proba[i][j])) for j in order])
         truth = [t for t in truth_all if t is not None]
         result[name] = figures.field_figures(truth, ranked, target)
-    final = fit(samples.texts, samples.labels)
     # A field the final model learned but the trial could not measure never auto-decides.
     for name in final.fields:
         result.setdefault(name, figures.field_figures([], [], target))
@@ -151,7 +160,9 @@ def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]
     return final, result
 
 
-def read_samples(session: sa.orm.Session, limit: int) -> list[Any]:
+def read_samples(session: sa.orm.Session, limit: int) -> Iterator[Any]:
+    """The newest ``limit`` resolved or closed tickets, newest first, streamed (a few
+    thousand rows in memory at a time; ``prepare`` keeps only their cleaned text)."""
     stmt = (
         sa.select(
             col(Ticket.created_at), col(Ticket.title), col(Ticket.description),
@@ -160,8 +171,10 @@ def read_samples(session: sa.orm.Session, limit: int) -> list[Any]:
         .where(col(Ticket.status).in_(DONE))
         .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
         .limit(limit)
+        .execution_options(yield_per=2_000)
     )  # fmt: skip
-    return [tuple(r) for r in session.execute(stmt)]
+    for r in session.execute(stmt):
+        yield tuple(r)
 
 
 def train(
@@ -174,8 +187,7 @@ def train(
         raise Conflict(N_("A triage model is being trained now; try again when it is done."))
     try:
         with database.session() as session, session.begin():
-            rows = read_samples(session, settings.triage_max_samples)
-        samples = prepare(rows)
+            samples = prepare(read_samples(session, settings.triage_max_samples))
         model, measured = learn(samples, settings.triage_target_precision)
         with database.session() as session, session.begin():
             row = store_model(session, model, measured, samples, actor, now or utcnow())

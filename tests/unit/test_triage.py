@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from kommune_ikt.core.errors import ValidationFailed
-from servicedesk.triage import corpus, features, figures, training
+from servicedesk.triage import corpus, features, figures, training, vectors
+from tests.support import triage_format1 as format1
 
 # --- threshold arithmetic -----------------------------------------------------------
 
@@ -156,7 +158,7 @@ def test_learn_measures_the_newest_fifth_and_fits_on_all():
     assert measured["category"]["accuracy"] == 1.0
     assert "service_code" not in measured  # no values: skipped
     assert set(model.fields) == {"queue", "category"}
-    assert model.words.vocabulary_  # fitted on all 100 (the trial saw 80)
+    assert model.word_ids  # fitted on all 100 (the trial saw 80)
     best = model.suggest("Gerica henger", "Journalen åpnes ikke")["queue"]
     assert best[0]["value"] == "HELSE" and len(best) == 3
     assert best[0]["confidence"] >= best[1]["confidence"] >= best[2]["confidence"]
@@ -176,14 +178,58 @@ def demo_model() -> features.TriageModel:
     )
 
 
-def test_fast_path_equals_scikit_learn(demo_model):
+def test_one_text_equals_many(demo_model):
     for s in corpus.generate(30, 9, held_out=True):
         text = features.clean(s.title, s.description)
         slow = demo_model.probabilities([text])
-        fast = demo_model._fast_path().probabilities(text)
+        fast = demo_model.one(text)
         for name, (classes, proba) in slow.items():
             assert fast[name][0] == classes
             np.testing.assert_allclose(fast[name][1], proba[0], atol=1e-5)  # float32 there
+
+
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_features_equal_scikit_learns_tfidf(min_df):
+    texts = [features.clean(s.title, s.description) for s in corpus.generate(300, 3)]
+    counts = vectors.count(texts, features._word_analyzer, min_df=min_df)
+    ours = vectors.tfidf(counts.matrix, vectors.idf(counts.matrix, min_df), counts.n_words)
+    words, chars = format1.vectorisers(min_df)
+    theirs = [words.fit_transform(texts), chars.fit_transform(texts)]
+    for vectoriser, ids, offset, x in [
+        (words, counts.words, 0, theirs[0]),
+        (chars, counts.chars, counts.n_words, theirs[1]),
+    ]:
+        assert set(ids) == set(vectoriser.vocabulary_)
+        order = [offset + ids[t] for t in vectoriser.get_feature_names_out()]
+        np.testing.assert_allclose(ours[:, order].toarray(), x.toarray(), atol=1e-6)
+
+
+def test_a_model_stored_in_format_1_still_loads_with_the_same_answers():
+    """Models stored before the vocabulary became plain arrays held scikit-learn's fitted
+    vectorisers and classifiers; unpickling one gives today's model with the same numbers."""
+    train = list(corpus.generate(300, 11))
+    texts = [features.clean(s.title, s.description) for s in train]
+    old = format1.model(
+        texts,
+        {"queue": [s.queue for s in train], "category": [s.category for s in train],
+         "service_code": ["S1"] * len(train)},
+    )  # fmt: skip
+    loaded = pickle.loads(pickle.dumps(old, protocol=pickle.HIGHEST_PROTOCOL))
+    assert isinstance(loaded, features.TriageModel) and set(loaded.__dict__) == {
+        "word_ids", "char_ids", "idf", "fields",
+    }  # fmt: skip
+    new = [features.clean(s.title, s.description) for s in corpus.generate(20, 12, held_out=True)]
+    x = sparse.hstack([old.words.transform(new), old.chars.transform(new)], format="csr")
+    got = loaded.probabilities(new)
+    for name in ("queue", "category"):
+        np.testing.assert_allclose(
+            got[name][1], old.fields[name].classifier.predict_proba(x), atol=1e-5
+        )
+        assert loaded.one(new[0])[name][0] == got[name][0]
+        np.testing.assert_allclose(loaded.one(new[0])[name][1], got[name][1][0], atol=1e-5)
+    assert loaded.suggest("Skriver", "papirstopp")["service_code"] == [
+        {"value": "S1", "confidence": 1.0}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -209,3 +255,16 @@ def test_model_survives_pickling(demo_model):
     demo_model.suggest("Skriver", "papirstopp")  # builds the fast path, never pickled
     again = pickle.loads(pickle.dumps(demo_model))
     assert again.suggest("Skriver", "papirstopp") == demo_model.suggest("Skriver", "papirstopp")
+
+
+def test_the_final_model_learns_from_the_newest_fifth_too():
+    """The final fit starts from the trial's solution; it must still learn what only the
+    newest tickets say (here: a system that appears in them alone)."""
+    rows = _rows(300)
+    rows.sort(key=lambda r: r[0])
+    for i in range(240, 300, 3):  # newest fifth: HELSE tickets name a new system
+        r = rows[i]
+        rows[i] = (r[0], "Feil med Lifecare", "Lifecare sender ikke meldinger.", *r[3:])
+    model, _ = training.learn(training.prepare(rows), 0.9)
+    best = model.suggest("Lifecare", "Lifecare svarer ikke")["queue"][0]
+    assert best["value"] == "HELSE" and best["confidence"] > 0.5

@@ -13,8 +13,9 @@ from kommune_ikt.core.scheduler.jobs import JobContext
 from kommune_ikt.core.scheduler.models import SchedulerLease
 from metrics.instruments import instruments
 from servicedesk.models import Ticket
-from servicedesk.triage import jobs, store, training
+from servicedesk.triage import features, jobs, store, training
 from servicedesk.triage.models import TriageModelRow
+from tests.support import triage_format1 as format1
 from tests.support.desk import HOST
 from tests.support.mailserver import DESK, mail
 from tests.support.portal import bokmal_client, csrf
@@ -261,6 +262,56 @@ def test_a_broken_model_row_leaves_rules_only(trained, auto_route, client, app):
             collector._state = ("unknown", -1.0)
     metrics = client.get("/metrics").text
     assert 'kommune_ikt_triage_model_loaded{state="failed"} 0.0' in metrics
+
+
+def _store_format_1(desk):
+    """Replace the trained model's row by one pickled in format 1 (scikit-learn objects)."""
+    rows = desk.session.execute(
+        sa.select(Ticket.title, Ticket.description, Ticket.queue_code, Ticket.category)
+    ).all()
+    texts = [features.clean(r.title, r.description) for r in rows]
+    old = format1.model(
+        texts, {"queue": [r.queue_code for r in rows], "category": [r.category for r in rows]}
+    )
+    blob, digest = store.dumps(old)
+    desk.session.execute(sa.update(TriageModelRow).values(blob=blob, sha256=digest))
+    desk.session.commit()
+    store.forget()
+    return old
+
+
+def test_a_model_row_in_format_1_still_serves_and_routes(trained, auto_route):
+    desk, admin, requester, _ = trained
+    _store_format_1(desk)
+    response = desk.client.post(
+        "/api/v1/triage/suggest", headers=admin.headers,
+        json={"title": "Gerica henger", "description": "Pasient journal borte."},
+    )  # fmt: skip
+    assert response.status_code == 200 and response.json["model_version"] == 1
+    assert response.json["queue"][0]["value"] == "HELSE"
+    assert store.status()["state"] == "loaded"
+    ticket = desk.ticket(requester, title="Gerica henger", description="Pasient journal borte.")
+    assert ticket["queue"] == "HELSE"
+
+
+def test_a_format_1_row_that_cannot_be_read_leaves_rules_only(trained, auto_route, app):
+    """Say scikit-learn changed what its fitted vectoriser keeps: the row fails to load
+    the documented way: rules alone decide, and /readyz's detail says why."""
+    desk, _, requester, _ = trained
+    old = _store_format_1(desk)
+    del old.words.vocabulary_
+    blob, digest = store.dumps(old)
+    desk.session.execute(sa.update(TriageModelRow).values(blob=blob, sha256=digest))
+    desk.session.commit()
+    store.forget()
+    ticket = desk.ticket(requester, title="Gerica henger", description="Pasient journal borte.")
+    assert ticket["queue"] == "SERVICEDESK"
+    from kommune_ikt.app import _triage_status
+
+    with app.app_context():
+        detail = _triage_status()
+    assert detail["state"] == "failed" and "AttributeError" in detail["detail"]
+    assert "rules alone" in detail["detail"]
 
 
 def test_activate_rolls_back(trained):
