@@ -319,9 +319,9 @@ def _ticket_breaching_soon(live) -> Ticket:
                 type="incident",
                 impact=1,
                 urgency=1,
+                source="web",
             ),
-            source="web",
-        )
+        ).ticket
         if ticket.assignee_id is not None:  # routing gave it to someone: back to the queue
             agent = _actor(session, DEMO_USERS["agent"])
             services.update_ticket(session, agent, ticket, {"assignee": None})
