@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from kommune_ikt.core.db import Database
 from kommune_ikt.core.types import utcnow
-from servicedesk.mail import intake
+from servicedesk.mail import decisions, intake
 from servicedesk.mail.imap import PROCESSED, QUARANTINE, Mailbox
 from servicedesk.mail.models import QUARANTINED
 from servicedesk.mail.parse import ParsedMail, message_id_of, parse, parse_headers
@@ -64,7 +64,7 @@ def run_intake(
     if sink == "default":
         sink = default_sink(settings)
     counts: dict[str, int | str] = {}
-    desk = intake.desk_address(settings)
+    desk = decisions.desk_address(settings)
     route = auto_router(settings)  # a confident triage model routes new tickets, if switched on
     with mailbox_factory(settings) as mailbox:
         waiting = mailbox.waiting(settings.mail_batch)
@@ -114,11 +114,11 @@ def _take(
         prepared = None
         if sink is not None and mail.files:
             with database.session() as session:
-                first = intake.decide(session, mail, desk=desk, now=now())
-            if intake.wants_files(first):
+                first = decisions.decide(session, mail, desk=desk, now=now())
+            if decisions.wants_files(first):
                 prepared = [_prepare(sink, f) for f in mail.files]
         with database.session() as session, session.begin():
-            decision = intake.decide(session, mail, desk=desk, now=now())
+            decision = decisions.decide(session, mail, desk=desk, now=now())
             record = intake.apply(
                 session,
                 mail,
@@ -137,14 +137,14 @@ def _take(
         return None
     except sa.exc.IntegrityError:
         # Another intake recorded the same Message-ID meanwhile: it was handled once.
-        _count(counts, intake.DUPLICATE)
+        _count(counts, decisions.DUPLICATE)
         return PROCESSED
     except Exception as exc:
         log.warning("mail %s quarantined: %s", mail.message_id, exc, exc_info=True)
         reason = f"processing failed: {_reason(exc)}"
         with database.session() as session, session.begin():
             intake.quarantine(session, mail, raw, reason, now=now())
-        _count(counts, intake.QUARANTINE)
+        _count(counts, decisions.QUARANTINE)
         return QUARANTINE
     return QUARANTINE if outcome == QUARANTINED else PROCESSED
 
@@ -188,9 +188,9 @@ def _count(counts: dict[str, int | str], key: str) -> None:
     counts[key] = int(counts.get(key, 0)) + 1
 
 
-def check(database: Database, settings: Any) -> list[tuple[int, ParsedMail, intake.Decision]]:
+def check(database: Database, settings: Any) -> list[tuple[int, ParsedMail, decisions.Decision]]:
     """What the intake would do with each waiting mail; changes nothing anywhere."""
-    desk = intake.desk_address(settings)
+    desk = decisions.desk_address(settings)
     out = []
     mailbox = Mailbox(settings)
     mailbox.open(readonly=True)
@@ -204,7 +204,7 @@ def check(database: Database, settings: Any) -> list[tuple[int, ParsedMail, inta
                 raw = mailbox.fetch([uid]).get(uid, b"")
                 mail = parse(raw)
             with database.session() as session:
-                out.append((uid, mail, intake.decide(session, mail, desk=desk)))
+                out.append((uid, mail, decisions.decide(session, mail, desk=desk)))
     finally:
         mailbox.close()
     return out

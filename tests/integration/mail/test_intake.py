@@ -14,7 +14,7 @@ from kommune_ikt.core.types import utcnow
 from notifications.models import Notification
 from service_catalog.models import Municipality
 from servicedesk import filing, services
-from servicedesk.mail import intake
+from servicedesk.mail import decisions, intake
 from servicedesk.mail.models import MailMessage
 from servicedesk.mail.parse import parse
 from servicedesk.models import Ticket, TicketComment
@@ -37,7 +37,7 @@ def members(session, create_municipality):
 def take(session, message: EmailMessage | bytes, sink: Any = None) -> tuple[Any, Any]:
     raw = message if isinstance(message, bytes) else message.as_bytes()
     parsed = parse(raw)
-    decision = intake.decide(session, parsed, desk=DESK)
+    decision = decisions.decide(session, parsed, desk=DESK)
     record = intake.apply(session, parsed, decision, raw, sink=sink)
     session.commit()
     return decision, record

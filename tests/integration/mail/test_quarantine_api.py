@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from kommune_ikt.core.auth.models import User
-from servicedesk.mail import intake
+from servicedesk.mail import decisions, intake
 from servicedesk.mail.parse import parse
 from servicedesk.models import Ticket
 from tests.support.mailserver import DESK, mail
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.db
 def quarantine(session, message) -> int:
     raw = message.as_bytes()
     parsed = parse(raw)
-    record = intake.apply(session, parsed, intake.decide(session, parsed, desk=DESK), raw)
+    record = intake.apply(session, parsed, decisions.decide(session, parsed, desk=DESK), raw)
     session.commit()
     assert record.outcome == "quarantined"
     return record.id

@@ -413,13 +413,13 @@ def test_a_ticket_filed_on_the_web_page_is_routed_like_one_filed_by_the_api(
 
 
 def test_a_mail_from_a_user_is_routed_like_a_ticket_filed_by_the_api(trained, auto_route, app):
-    from servicedesk.mail import intake
+    from servicedesk.mail import decisions, intake
     from servicedesk.mail.parse import parse
 
     desk, admin, requester, _ = trained
     raw = mail(requester.email, "Gerica henger", "Pasient journal borte.").as_bytes()
     parsed = parse(raw)
-    decision = intake.decide(desk.session, parsed, desk=DESK)
+    decision = decisions.decide(desk.session, parsed, desk=DESK)
     assert decision.action == "new"
     record = intake.apply(
         desk.session,
