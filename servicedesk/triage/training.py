@@ -14,7 +14,7 @@ Measurement: the newest fifth of the tickets (by creation time) is held out;
 a model fitted on the older four fifths predicts them, and figures.py turns
 the predictions into accuracy and the threshold for
 ``triage_target_precision``. The stored model is then fitted on every ticket,
-continuing from the trial's solution (features.fit_and_measure: the texts are
+continuing from the trial's solution (fitting.fit_and_measure: the texts are
 counted once for both fits).
 
 Memory: the samples are streamed from the database and only their cleaned
@@ -133,7 +133,7 @@ def prepare(rows: Iterable[Any]) -> Samples:
 
 def learn(samples: Samples, target: float) -> tuple[TriageModel, dict[str, Any]]:
     """Measure on the newest fifth, then fit on everything: ``(model, figures per field)``."""
-    from servicedesk.triage.features import fit_and_measure
+    from servicedesk.triage.fitting import fit_and_measure
 
     n = len(samples.texts)
     cut = n - max(1, n // HOLD_OUT)

@@ -20,7 +20,7 @@ from servicedesk.triage import features
 
 def vectorisers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]:
     words = TfidfVectorizer(
-        analyzer=features._word_analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32
+        analyzer=features.word_analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32
     )
     chars = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df,

@@ -11,7 +11,7 @@ import pytest
 from scipy import sparse
 
 from kommune_ikt.core.errors import ValidationFailed
-from servicedesk.triage import corpus, features, figures, training, vectors
+from servicedesk.triage import corpus, features, figures, fitting, training, vectors
 from tests.support import triage_format1 as format1
 
 # --- threshold arithmetic -----------------------------------------------------------
@@ -168,7 +168,7 @@ def test_learn_measures_the_newest_fifth_and_fits_on_all():
 def demo_model() -> features.TriageModel:
     train = list(corpus.generate(600, 5))
     texts = [features.clean(s.title, s.description) for s in train]
-    return features.fit(
+    return fitting.fit(
         texts,
         {
             "queue": [s.queue for s in train],
@@ -191,7 +191,7 @@ def test_one_text_equals_many(demo_model):
 @pytest.mark.parametrize("min_df", [1, 2])
 def test_features_equal_scikit_learns_tfidf(min_df):
     texts = [features.clean(s.title, s.description) for s in corpus.generate(300, 3)]
-    counts = vectors.count(texts, features._word_analyzer, min_df=min_df)
+    counts = vectors.count(texts, features.word_analyzer, min_df=min_df)
     ours = vectors.tfidf(counts.matrix, vectors.idf(counts.matrix, min_df), counts.n_words)
     words, chars = format1.vectorisers(min_df)
     theirs = [words.fit_transform(texts), chars.fit_transform(texts)]
