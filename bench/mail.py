@@ -40,7 +40,7 @@ from service_catalog.municipalities import add_municipality
 from servicedesk import filing
 from servicedesk.mail.job import run_intake
 from servicedesk.mail.models import MailMessage
-from tests.mailserver import PASSWORD, mail, start_dovecot
+from tests.support.mailserver import PASSWORD, mail, start_dovecot
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 KARI = "kari@kristiansund.kommune.no"
