@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import DateField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class ButtonForm(FlaskForm):
     """A form of one button: only the CSRF token."""
+
+
+class LocalDateField(DateField):
+    """A date input whose refusal is in the reader's language."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(_("Skriv en dato, for eksempel 2026-12-03.")) from exc
 
 
 LEVELS = [
@@ -65,11 +78,3 @@ class CommentForm(FlaskForm):
         _l("Kommentar"), validators=[DataRequired(_l("Skriv en kommentar.")), Length(max=20_000)]
     )
     file = MultipleFileField(_l("Vedlegg"))
-
-
-class OrderForm(FlaskForm):
-    quantity = IntegerField(
-        _l("Antall"),
-        validators=[DataRequired(_l("Skriv et antall.")), NumberRange(min=1, max=1_000_000)],
-    )
-    note = TextAreaField(_l("Merknad"), validators=[Optional(), Length(max=2000)])

@@ -7,13 +7,13 @@ formatters in the user's locale and time zone.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel import Locale
 from babel.numbers import format_currency, format_percent, parse_pattern
 from flask import Flask, current_app, request
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale
 
 from portal import TRANSLATIONS_DIR
 
@@ -41,6 +41,7 @@ def init(app: Flask) -> None:
         app.extensions["babel"].default_timezone = app.config["SETTINGS"].timezone
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
     app.jinja_env.filters["kroner"] = kroner
     app.jinja_env.filters["percent"] = percent
 
@@ -50,6 +51,13 @@ def when(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value, "long" if str(get_locale()) != "nb" else "d. MMMM y 'kl.' HH.mm")
+
+
+def day(value: date | None) -> str:
+    """``3. desember 2026`` (a calendar day, in the user's language)."""
+    if value is None:
+        return ""
+    return format_date(value, "long")
 
 
 def kroner(value: Decimal | int | None) -> str:

@@ -17,7 +17,6 @@ from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
     RadioField,
     SelectField,
@@ -38,6 +37,7 @@ from metrics import outages as outage_cases
 from metrics import queries
 from portal import nav
 from portal.charts import Chart
+from portal.forms import LocalDateField
 from portal.i18n import percent
 from portal.views import actor, requires
 from service_catalog import queries as catalog_queries
@@ -77,16 +77,6 @@ class LocalTimeField(DateTimeLocalField):
             raise ValueError(
                 _("Skriv dato og klokkeslett, for eksempel 2026-12-03 14:30.")
             ) from exc
-
-
-class LocalDateField(DateField):
-    """A date input whose refusal is in the reader's language."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(_("Skriv en dato, for eksempel 2026-12-03.")) from exc
 
 
 class ChoiceList(SelectMultipleField):

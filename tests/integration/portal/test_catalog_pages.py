@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -355,3 +356,84 @@ def test_approving_without_csrf_is_refused(sign_in, desk, shelf, session):
     assert response.status_code == 400
     (order,) = _orders(session)
     assert order.status == "pending_approval" and order.ticket_id is None
+
+
+# --- withdrawing an order ----------------------------------------------------------
+
+
+def test_requester_withdraws_own_order_with_a_reason(sign_in, desk, shelf, session):
+    requester = desk.create_user("requester", HOST)
+    order_id = _api_order(desk, requester)
+    browser = sign_in(requester)
+    _, page = _page(browser, f"/orders/{order_id}")
+    assert f"/orders/{order_id}/cancel" in page
+    reason = "Feil tjeneste, beklager."
+    response = browser.post(
+        f"/orders/{order_id}/cancel", data={"csrf_token": csrf(page), "reason": reason}
+    )
+    assert response.status_code == 303
+    (order,) = _orders(session)
+    assert (order.status, order.cancelled_by, order.reason) == ("cancelled", requester.id, reason)
+    _, page = _page(browser, f"/orders/{order_id}")
+    assert "er trukket tilbake" in page and reason in page
+    assert f"/orders/{order_id}/cancel" not in page  # nothing left to withdraw
+
+
+def test_orderer_withdraws_an_approved_order_and_its_ticket_follows(sign_in, desk, shelf, session):
+    orderer = desk.create_user("orderer", HOST)
+    order_id = _api_order(desk, orderer)  # an orderer's own order: approved, ticket open
+    assert _orders(session)[0].ticket_id is not None
+    browser = sign_in(orderer)
+    token = csrf(_page(browser, f"/orders/{order_id}")[1])
+    response = browser.post(f"/orders/{order_id}/cancel", data={"csrf_token": token})
+    assert response.status_code == 303
+    (order,) = _orders(session)
+    assert order.status == "cancelled"
+    assert session.get(Ticket, order.ticket_id).status == "cancelled"
+
+
+def test_withdrawing_a_delivered_order_is_refused_and_changes_nothing(
+    sign_in, desk, shelf, session
+):
+    orderer = desk.create_user("orderer", HOST)
+    order_id = _api_order(desk, orderer)
+    agent = desk.create_user("agent")
+    response = desk.client.post(
+        f"/api/v1/orders/{order_id}/fulfil",
+        headers=agent.headers,
+        json={"start_on": date.today().isoformat()},
+    )
+    assert response.status_code == 200, response.json
+    browser = sign_in(orderer)
+    _, page = _page(browser, f"/orders/{order_id}")
+    assert f"/orders/{order_id}/cancel" not in page
+    response = browser.post(f"/orders/{order_id}/cancel", data={"csrf_token": csrf(page)})
+    assert response.status_code == 409 and "Det gikk ikke" in response.get_data(as_text=True)
+    assert _orders(session)[0].status == "fulfilled"
+
+
+def test_a_too_long_reason_is_422_at_the_field_and_nothing_is_withdrawn(
+    sign_in, desk, shelf, session
+):
+    requester = desk.create_user("requester", HOST)
+    order_id = _api_order(desk, requester)
+    browser = sign_in(requester)
+    token = csrf(_page(browser, f"/orders/{order_id}")[1])
+    response = browser.post(
+        f"/orders/{order_id}/cancel", data={"csrf_token": token, "reason": "x" * 1001}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Høyst 1000 tegn." in page and 'href="#reason"' in page
+    assert _orders(session)[0].status == "pending_approval"
+    response = browser.post(f"/orders/{order_id}/cancel", data={"reason": "uten skjema"})
+    assert response.status_code == 400
+    assert _orders(session)[0].status == "pending_approval"
+
+
+def test_another_municipalitys_order_cannot_be_withdrawn(sign_in, desk, shelf, session):
+    order_id = _api_order(desk, desk.create_user("requester", OTHER))
+    browser = sign_in(desk.create_user("orderer", HOST))
+    token = csrf(_page(browser, "/orders")[1])
+    response = browser.post(f"/orders/{order_id}/cancel", data={"csrf_token": token})
+    assert response.status_code == 404
+    assert _orders(session)[0].status == "pending_approval"

@@ -25,6 +25,7 @@ EXPECTED: dict[str, frozenset[Role]] = {
     "/orders": EVERYONE,
     "/profile": EVERYONE,
     "/approvals": frozenset({Role.ORDERER, Role.ADMIN}),
+    "/subscriptions": frozenset({Role.ORDERER, Role.AGENT, Role.ADMIN}),
     "/special-requests": frozenset({Role.ORDERER, Role.ADMIN}),
     "/special-requests/new": frozenset({Role.ORDERER, Role.ADMIN}),
     "/costs": EVERYONE - {Role.REQUESTER},
