@@ -74,7 +74,7 @@ def profile() -> Any:
         try:
             auth_services.update_me(session, me, changes)
         except DomainError as exc:
-            refusals.show_at_fields(form, exc)
+            refusals.place_errors(form, exc)
         else:
             # The next page is already in the new language: the session reads it anew.
             return redirect(url_for("portal_profile.profile", saved=1), 303)

@@ -26,40 +26,32 @@ def messages(exc: DomainError) -> tuple[str, dict[str, list[str]]]:
     return text, errors
 
 
-def show_at_fields(form: Any, exc: DomainError) -> None:
-    """Each message at the field it names; the rest in the form's error summary."""
-    text, errors = messages(exc)
-    placed = False
-    for name, field_messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, *field_messages]
-            placed = True
-        else:
-            form.form_errors.extend(field_messages)
-    if not placed and not errors:
-        form.form_errors.append(text)
-
-
-def show_errors(form: FlaskForm, exc: DomainError) -> int:
+def place_errors(form: Any, exc: DomainError) -> int:
     """The refusal's messages, in the user's language, at the fields they name (a dotted
-    name such as ``match.service_code`` at its last part); the rest in the error summary.
-    Returns the status to answer with (422, or 409 for a state conflict)."""
-    # What the service changed before it refused is undone before the page shows the data.
-    db_session().rollback()
+    name such as ``match.service_code`` at its last part). Messages for a name the form has
+    no field for, and the refusal itself when it names no field or is a state conflict, go
+    to the form's error summary. Returns the status to answer with (422, or 409)."""
     body = exc.to_problem(gettext)
-    placed = False
-    for name, messages in (body.get("errors") or {}).items():
+    errors: dict[str, list[str]] = body.get("errors") or {}
+    for name, field_messages in errors.items():
         field = _field_for(form, name)
         if field is not None:
-            field.errors = [*field.errors, *messages]
-            placed = True
-    if not placed or exc.status == 409:
+            field.errors = [*field.errors, *field_messages]
+        else:
+            form.form_errors.extend(field_messages)
+    if not errors or exc.status == 409:
         form.form_errors.append(body["detail"])
     return exc.status if exc.status in (409, 422) else 422
 
 
-def _field_for(form: FlaskForm, name: str) -> Any:
+def show_errors(form: FlaskForm, exc: DomainError) -> int:
+    """``place_errors`` after undoing what the service changed before it refused, so that
+    the page shows the data as it is."""
+    db_session().rollback()
+    return place_errors(form, exc)
+
+
+def _field_for(form: Any, name: str) -> Any:
     """The form's field for an error's name: ``hours.mon.0`` → ``hours_mon`` (the longest
     prefix that is a field), ``match.service_code`` → ``service_code`` (its last part)."""
     parts = name.split(".")
@@ -67,7 +59,7 @@ def _field_for(form: FlaskForm, name: str) -> Any:
         found = form._fields.get("_".join(parts[:n]))
         if found is not None and name != "csrf_token":
             return found
-    return form._fields.get(parts[-1])
+    return form._fields.get(parts[-1]) if parts[-1] != "csrf_token" else None
 
 
 def register(bp: Blueprint) -> None:

@@ -99,7 +99,7 @@ def new_special_request() -> Any:
         try:
             made = requests.submit_request(db_session(), me, data)
         except DomainError as exc:
-            refusals.show_at_fields(form, exc)
+            refusals.place_errors(form, exc)
         else:
             return redirect(url_for("portal_special.special_request", request_id=made.id), 303)
     status = 422 if form.errors or form.form_errors else 200

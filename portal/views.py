@@ -20,6 +20,7 @@ from kommune_ikt.web.edge import db_session
 from metrics import queries as metric_queries
 from portal import attachments, nav
 from portal.forms import ButtonForm, CommentForm, TicketForm
+from portal.refusals import place_errors
 from service_catalog import queries as catalog_queries
 from servicedesk import filing, queries, services
 from servicedesk.attachments import services as attachment_services
@@ -177,7 +178,7 @@ def new_ticket() -> Any:
             ticket_id = saved_id(filed.ticket)
             attachments.attach(session, actor(), ticket_id, uploads)
         except DomainError as exc:
-            _form_errors(form, exc)
+            place_errors(form, exc)
             status = exc.status if isinstance(exc, attachments.FileRefused) else None
         else:
             return redirect(url_for("portal.ticket", ticket_id=ticket_id), 303)
@@ -185,20 +186,6 @@ def new_ticket() -> Any:
         status = 413
     status = status or (422 if form.errors or form.form_errors else 200)
     return render_template("tickets/new.html", form=form), status
-
-
-def _form_errors(form: Any, exc: DomainError) -> None:
-    """A service's refusal shown at the field it names (the form-level summary otherwise),
-    in the user's language."""
-    problem = exc.to_problem(_)
-    for name, messages in (problem.get("errors") or {}).items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-            continue
-        form.form_errors.append(problem["detail"])
-    if not exc.errors:
-        form.form_errors.append(problem["detail"])
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -250,7 +237,7 @@ def comment(ticket_id: int) -> Any:
             attachments.attach(session, actor(), ticket_id, uploads, comment_id=said.id)
         except attachments.FileRefused as exc:
             session.rollback()
-            _form_errors(form, exc)
+            place_errors(form, exc)
             return _ticket_page(ticket_id, form, exc.status)
         return redirect(url_for("portal.ticket", ticket_id=ticket_id) + "#comments", 303)
     return _ticket_page(ticket_id, form, 422)

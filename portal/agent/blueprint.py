@@ -19,16 +19,3 @@ nav.register("portal_agent.desk_home", lazy_gettext("Arbeidsflate"), roles={Role
 def page_problem(exc: DomainError) -> dict[str, Any]:
     """The error's texts in the page's language."""
     return exc.to_problem(_)
-
-
-def form_errors(form: Any, exc: DomainError) -> None:
-    """A refusal shown at the field it names (in the summary otherwise), translated."""
-    problem = page_problem(exc)
-    placed = False
-    for name, messages in (problem.get("errors") or {}).items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-            placed = True
-    if not placed:
-        form.form_errors.append(problem["detail"])

@@ -16,7 +16,7 @@ from kommune_ikt.core.auth.actor import Role
 from kommune_ikt.core.errors import DomainError, ValidationFailed
 from kommune_ikt.core.types import utcnow
 from kommune_ikt.web.edge import db_session
-from portal.agent.blueprint import bp, form_errors, page_problem
+from portal.agent.blueprint import bp, page_problem
 from portal.agent.choices import agent_choices, queue_choices, service_choices
 from portal.desk import services as desk_services
 from portal.desk.badges import badges
@@ -39,6 +39,7 @@ from portal.desk.queue_views import (
 )
 from portal.desk.timeline import last_history_ids
 from portal.forms import ButtonForm
+from portal.refusals import place_errors
 from portal.views import actor, requires
 from service_catalog.municipalities import list_municipalities
 from servicedesk import queries
@@ -127,7 +128,7 @@ def _desk_page(
     try:
         view = _current_view(args, views)
     except ValidationFailed as exc:
-        form_errors(filter_form, exc)
+        place_errors(filter_form, exc)
         view, status = find_view(views, "mine"), 422
     counted = [*views, view] if view.kind == "filter" else views
     counts = count_views(session, me, counted, utcnow())
@@ -177,7 +178,7 @@ def save_view() -> Any:
                     db_session(), actor(), name=form.name.data, query=query, shared=form.shared.data
                 )
         except DomainError as exc:
-            form_errors(form, exc)
+            place_errors(form, exc)
         else:
             return redirect(url_for("portal_agent.desk_home", view=f"saved:{saved.id}"), 303)
     return _desk_page(MultiDict(parse_qsl(query)), save=form, status=422)
@@ -224,7 +225,7 @@ def bulk() -> Any:
             db_session(), actor(), ids, form.action.data, value, form.body.data or ""
         )
     except ValidationFailed as exc:
-        form_errors(form, exc)
+        place_errors(form, exc)
         return _desk_page(back, bulk=form, status=422)
     return render_template(
         "agent/bulk_done.html",

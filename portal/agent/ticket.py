@@ -16,13 +16,14 @@ from kommune_ikt.core.auth.actor import Role
 from kommune_ikt.core.errors import DomainError
 from kommune_ikt.core.types import utcnow
 from kommune_ikt.web.edge import db_session
-from portal.agent.blueprint import bp, form_errors
+from portal.agent.blueprint import bp
 from portal.agent.choices import agent_choices, queue_choices, service_choices
 from portal.desk import services as desk_services
 from portal.desk.badges import badges, calendar_of
 from portal.desk.forms import EditForm, ReplyForm, TakeForm, status_choices
 from portal.desk.people import colleagues_on, names_of
 from portal.desk.timeline import changes_since, last_history_id, origin_of, timeline
+from portal.refusals import place_errors
 from portal.views import actor, requires
 from servicedesk import lifecycle, queries, services
 from servicedesk.triage import store as triage_store
@@ -163,7 +164,7 @@ def reply(ticket_id: int) -> Any:
         with session.begin_nested():
             services.add_comment(session, actor(), found, form.body.data, form.internal.data == "1")
     except DomainError as exc:
-        form_errors(form, exc)
+        place_errors(form, exc)
         return _ticket_page(ticket_id, reply=form, status=exc.status)
     return redirect(url_for("portal_agent.ticket", ticket_id=ticket_id) + "#timeline", 303)
 
@@ -204,7 +205,7 @@ def edit(ticket_id: int) -> Any:
             with session.begin_nested():
                 services.update_ticket(session, actor(), found, changes)
         except DomainError as exc:
-            form_errors(form, exc)
+            place_errors(form, exc)
             return _ticket_page(ticket_id, edit=form, status=exc.status)
     return redirect(url_for("portal_agent.ticket", ticket_id=ticket_id), 303)
 

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from kommune_ikt.core.auth.actor import Role
-from kommune_ikt.core.errors import DomainError, NotFound
 from portal import nav
 from service_catalog.choices import Tier
 
@@ -46,19 +45,6 @@ TIER_NAMES = {
 @bp.app_context_processor
 def _catalog_context() -> dict[str, Any]:
     return {"tier_names": TIER_NAMES}
-
-
-def _not_found(exc: DomainError) -> Any:
-    return render_template("error.html", title=_("Fant ikke siden"), status=404), 404
-
-
-def _refused(exc: DomainError) -> Any:
-    detail = exc.to_problem(_)["detail"]
-    return render_template("error.html", title=_("Det gikk ikke"), detail=detail), exc.status
-
-
-bp.register_error_handler(NotFound, _not_found)
-bp.register_error_handler(DomainError, _refused)
 
 
 def expired_form() -> Any:

@@ -31,18 +31,38 @@ def storable(form: Any, field: Any) -> None:
         raise ValidationError(_("Teksten har tegn som ikke kan lagres. Skriv den inn på nytt."))
 
 
-class OrderForm(FlaskForm):
-    """Field names as POST /orders: quantity, note (municipal roles order for their own)."""
-
-    quantity = QuantityField(
-        lazy_gettext("Antall"),
+def quantity_field(label: Any, description: Any) -> QuantityField:
+    """A quantity as POST /orders and PATCH /subscriptions/{id} take it: 1 to 1 000 000."""
+    return QuantityField(
+        label,
         validators=[
             InputRequired(lazy_gettext("Skriv et antall.")),
             NumberRange(
                 min=1, max=1_000_000, message=lazy_gettext("Antallet må være fra 1 til 1 000 000.")
             ),
         ],
-        description=lazy_gettext("Hvor mange enheter kommunen trenger."),
+        description=description,
+    )
+
+
+def reason_field(label: Any, description: Any) -> TextAreaField:
+    """An optional reason, as the order actions (reject, cancel) take it: at most 1000."""
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=1000, message=lazy_gettext("Høyst 1000 tegn.")),
+            storable,
+        ],
+        description=description,
+    )
+
+
+class OrderForm(FlaskForm):
+    """Field names as POST /orders: quantity, note (municipal roles order for their own)."""
+
+    quantity = quantity_field(
+        lazy_gettext("Antall"), lazy_gettext("Hvor mange enheter kommunen trenger.")
     )
     note = TextAreaField(
         lazy_gettext("Merknad"),
@@ -60,14 +80,8 @@ class OrderForm(FlaskForm):
 class RejectForm(FlaskForm):
     """Field name as POST /orders/{id}/reject: reason (optional)."""
 
-    reason = TextAreaField(
-        lazy_gettext("Begrunnelse"),
-        validators=[
-            Optional(),
-            Length(max=1000, message=lazy_gettext("Høyst 1000 tegn.")),
-            storable,
-        ],
-        description=lazy_gettext("Valgfritt: fortell den som bestilte hvorfor."),
+    reason = reason_field(
+        lazy_gettext("Begrunnelse"), lazy_gettext("Valgfritt: fortell den som bestilte hvorfor.")
     )
 
 
@@ -84,29 +98,18 @@ class CatalogueFilter(Form):
 class CancelForm(FlaskForm):
     """Field name as POST /orders/{id}/cancel: reason (optional)."""
 
-    reason = TextAreaField(
+    reason = reason_field(
         lazy_gettext("Hvorfor"),
-        validators=[
-            Optional(),
-            Length(max=1000, message=lazy_gettext("Høyst 1000 tegn.")),
-            storable,
-        ],
-        description=lazy_gettext("Valgfritt: fortell de andre hvorfor bestillingen trekkes."),
+        lazy_gettext("Valgfritt: fortell de andre hvorfor bestillingen trekkes."),
     )
 
 
 class QuantityChangeForm(FlaskForm):
     """PATCH /subscriptions/{id} {quantity, effective_on}, checked against the version seen."""
 
-    quantity = QuantityField(
+    quantity = quantity_field(
         lazy_gettext("Nytt antall"),
-        validators=[
-            InputRequired(lazy_gettext("Skriv et antall.")),
-            NumberRange(
-                min=1, max=1_000_000, message=lazy_gettext("Antallet må være fra 1 til 1 000 000.")
-            ),
-        ],
-        description=lazy_gettext("Vil kommunen ikke ha tjenesten lenger, avslutt abonnementet."),
+        lazy_gettext("Vil kommunen ikke ha tjenesten lenger, avslutt abonnementet."),
     )
     effective_on = LocalDateField(
         lazy_gettext("Gjelder fra"),
