@@ -5,11 +5,17 @@ storage from ``PROMETHEUS_MULTIPROC_DIR``, which gunicorn's ``on_starting`` sets
 before any worker imports the app. The instruments belong to no registry; the
 exposition adds them to the right one (a plain registry in a single process,
 the multiprocess files under gunicorn).
+
+Made once per process, under a lock: a gthread worker's first requests arrive on
+several threads at once, and two sets of instruments would each keep their own
+count of the same series and overwrite each other's value in the worker's file
+(``functools.cache`` does not stop two threads computing at once; the fault test
+of a killed worker found requests answered but never counted).
 """
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass
 
 from prometheus_client import Counter, Histogram
@@ -27,9 +33,23 @@ class Instruments:
     triage_suggestions: Counter
 
 
-@functools.cache
+_LOCK = threading.Lock()
+_made: Instruments | None = None
+
+
 def instruments() -> Instruments:
-    """The one set of instruments of this process."""
+    """The one set of instruments of this process (made by the first caller)."""
+    global _made
+    made = _made
+    if made is None:
+        with _LOCK:
+            if _made is None:
+                _made = _make()
+            made = _made
+    return made
+
+
+def _make() -> Instruments:
     return Instruments(
         http_requests=Counter(
             "kommune_ikt_http_requests",
