@@ -44,24 +44,16 @@ def role_name(role: str) -> str:
     return str(ROLE_NAMES.get(Role(role), role))
 
 
-class UserCreateForm(FlaskForm):
-    email = StringField(
-        _l("E-post"),
-        validators=[
-            DataRequired(_l("Skriv en e-postadresse.")),
-            Length(max=254),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Skriv en gyldig e-postadresse.")),
-        ],
-    )
-    name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Rolle"), choices=[])
-    municipality = SelectField(
-        _l("Kommune"),
-        choices=[],
-        validators=[Optional()],
-        description=_l("Bare for innmeldere og bestillere."),
-    )
-    language = SelectField(_l("Språk"), choices=LANGUAGE_CHOICES, validators=[Optional()])
+# Made before the other fields: WTForms orders a form's fields as they were made, so the
+# new-user form (and its error summary) starts with the e-mail.
+_EMAIL = StringField(
+    _l("E-post"),
+    validators=[
+        DataRequired(_l("Skriv en e-postadresse.")),
+        Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Skriv en gyldig e-postadresse.")),
+    ],
+)
 
 
 class UserEditForm(FlaskForm):
@@ -74,6 +66,10 @@ class UserEditForm(FlaskForm):
         description=_l("Bare for innmeldere og bestillere."),
     )
     language = SelectField(_l("Språk"), choices=LANGUAGE_CHOICES, validators=[Optional()])
+
+
+class UserCreateForm(UserEditForm):
+    email = _EMAIL
 
 
 class TokenForm(FlaskForm):
