@@ -18,7 +18,8 @@ CSV; an agent takes a ticket from "Brudd snart", answers it, sets it pending, th
 requester's reply resumes it and the agent resolves it; an operator records an
 outage for one municipality and its requester (only) sees it on the home page; an
 admin deactivates a user and that user's open session ends at once; an orderer
-asks for work outside the catalogue, and accepts the IT unit's quote for it.
+asks for work outside the catalogue, and accepts the IT unit's quote for it; an orderer
+changes a subscription's quantity and a requester withdraws an order.
 """
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ from kommune_ikt.core.auth.actor import SYSTEM, Actor, Role
 from kommune_ikt.core.auth.models import User
 from kommune_ikt.core.types import utcnow
 from metrics.models import Outage
-from service_catalog import special_requests
-from service_catalog.models import Order, SpecialRequest
+from service_catalog import orders, special_requests
+from service_catalog.models import (
+    Order,
+    Service,
+    SpecialRequest,
+    Subscription,
+    SubscriptionEdit,
+)
 from servicedesk import filing, queries, services
 from servicedesk.models import Ticket, TicketComment
 from servicedesk.sla.models import TicketSla
@@ -266,6 +273,66 @@ def test_orderer_asks_for_special_work_and_accepts_the_quote(browser, live):
         assert request.status == "accepted" and request.priority_rank is not None
         assert request.quote_amount == Decimal("18500.00")
         assert request.municipality_number == orderer.municipality
+
+
+def test_orderer_changes_a_subscription_and_a_requester_withdraws_an_order(browser, live):
+    with live.session() as session:
+        orderer = _actor(session, DEMO_USERS["orderer"])
+        subscription = session.scalars(
+            sa.select(Subscription)
+            .where(Subscription.municipality_number == orderer.municipality)
+            .order_by(Subscription.id)
+        ).first()
+        subscription_id, before = subscription.id, subscription.quantity
+        name = session.get(Service, subscription.service_code).name
+    keyboard_sign_in(browser, live, DEMO_USERS["orderer"])
+    activate(browser, "Abonnementer")
+    wait_for_path(browser, "/subscriptions")
+    activate(browser, name)
+    wait_for_path(browser, f"/subscriptions/{subscription_id}")
+    replace_text(browser, "Nytt antall", str(before + 2))
+    submit(browser, "Endre antallet")
+    wait_for(
+        lambda: "Abonnementet er endret." in page_text(browser),
+        lambda: f"the changed subscription (page: {page_text(browser)[:400]})",
+    )
+    with live.session() as session:
+        assert session.get(Subscription, subscription_id).quantity == before + 2
+        edit = session.scalars(
+            sa.select(SubscriptionEdit)
+            .where(SubscriptionEdit.subscription_id == subscription_id)
+            .order_by(SubscriptionEdit.id.desc())
+        ).first()
+        assert (edit.field, edit.new_value, edit.changed_by) == (
+            "quantity",
+            str(before + 2),
+            orderer.user_id,
+        )
+
+    # A requester withdraws an order of theirs before anyone has approved it.
+    with live.session() as session:
+        requester = _actor(session, DEMO_USERS["requester"])
+        order = orders.place_order(session, requester, {"service_code": "OWA", "quantity": 1})
+        session.commit()
+        order_id = order.id
+    keyboard_sign_in(browser, live, DEMO_USERS["requester"])
+    activate(browser, "Bestillinger")
+    wait_for_path(browser, "/orders")
+    activate(browser, f"Nr. {order_id}")
+    wait_for_path(browser, f"/orders/{order_id}")
+    fill(browser, "Hvorfor", "Bestilt to ganger ved en feil.")
+    submit(browser, "Trekk tilbake")
+    wait_for(
+        lambda: f"Bestilling nr. {order_id} er trukket tilbake." in page_text(browser),
+        lambda: f"the withdrawn order (page: {page_text(browser)[:400]})",
+    )
+    with live.session() as session:
+        order = session.get(Order, order_id)
+        assert (order.status, order.cancelled_by, order.reason) == (
+            "cancelled",
+            requester.user_id,
+            "Bestilt to ganger ved en feil.",
+        )
 
 
 def test_orderer_downloads_the_cost_report_as_csv(browser, live, tmp_path):
