@@ -101,7 +101,7 @@ STEPS = (
     "attachments",
     "mail",
     "triage",
-    "portal",
+    "pages",
 )
 # This round's benchmarks run as their own scripts (they print their figures):
 # quick sizes here, the issues' sizes with --full (the scripts' defaults).
@@ -109,7 +109,7 @@ SCRIPT_STEPS = {
     "attachments": ["--tickets", "5000", "--samples", "100"],
     "mail": ["--mails", "300"],
     "triage": ["--train-tickets", "10000", "--creations", "100"],
-    "portal": ["--db", "both", "--tickets", "20000", "--samples", "30"],
+    "pages": ["--db", "both", "--tickets", "20000", "--samples", "30"],
 }
 DATABASES = ("sqlite", "postgresql")
 

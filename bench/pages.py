@@ -1,6 +1,6 @@
 """The web pages' server time and weight, with a million tickets loaded.
 
-    .venv/bin/python bench/portal.py [--db postgresql|sqlite|both] [--tickets 1000000]
+    .venv/bin/python bench/pages.py [--db postgresql|sqlite|both] [--tickets 1000000]
         [--samples 100] [--bulk-samples 10] [--workers 2] [--keep] [--reuse URL]
 
 For each database: a scratch database, migrated, seeded and bulk-loaded as
