@@ -19,7 +19,7 @@ docs/performance.md explains each workload and holds the latest table.
    create throughput) on each database;
 4. cost_report: bench/cost_report.py (400 municipalities × 200 services);
 5. sla: bench/sla.py's clock (no database) and escalation sweep (PostgreSQL);
-6. metrics: bench/metrics.py's /metrics scrape, cold and warm (PostgreSQL).
+6. metrics: bench/metrics_scrape.py's /metrics scrape, cold and warm (PostgreSQL).
 
 Prints one table (figure, value, the ceiling it is compared with and the
 ratio) and writes it as JSON with the sizes, the machine and its load.
@@ -142,7 +142,7 @@ class Results:
 
 
 def load(name: str) -> ModuleType:
-    """A bench script as a module (bench/metrics.py must not shadow the metrics package)."""
+    """A bench script as a module of its own name (bench_<name>), apart from the packages."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -335,7 +335,7 @@ def step_sla(results: Results, sizes: dict, _tmp: Path) -> None:
 
 
 def step_metrics(results: Results, sizes: dict, _tmp: Path) -> None:
-    figures = load("metrics").bench(sizes["metrics_tickets"], sizes["metrics_runs"])
+    figures = load("metrics_scrape").bench(sizes["metrics_tickets"], sizes["metrics_runs"])
     n = f"{sizes['metrics_tickets']:,}"
     results.add(
         "metrics",
