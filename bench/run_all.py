@@ -189,7 +189,7 @@ def step_service(results: Results, sizes: dict, tmp: Path) -> None:
     from kommune_ikt import migrate
     from kommune_ikt.core.auth import services as auth_services
     from kommune_ikt.core.auth.actor import SYSTEM
-    from kommune_ikt.core.db import Database, create_db_engine
+    from kommune_ikt.core.db import Database, create_db_engine, saved_id
     from service_catalog.municipalities import add_municipality
 
     cli = str(Path(sys.executable).parent / "kommune-ikt")
@@ -208,7 +208,7 @@ def step_service(results: Results, sizes: dict, tmp: Path) -> None:
                         role="requester",
                         municipality="1505",
                     )
-                    tokens.append(auth_services.issue_token(session, SYSTEM, user.id).secret)
+                    tokens.append(auth_services.issue_token(session, SYSTEM, saved_id(user)).secret)
             engine.dispose()
             port = free_port()
             argv = [cli, "serve", "--bind", f"127.0.0.1:{port}", "--workers",
