@@ -66,7 +66,7 @@ def test(args: list[str]) -> None:
     run(BIN / "ruff", "check", "--no-cache", ".")
     run(BIN / "ruff", "format", "--check", "--no-cache", ".")
     run(BIN / "mypy")  # what and how: [tool.mypy] in pyproject.toml
-    pytest = [BIN / "python", "-m", "pytest"]
+    pytest: list[str | Path] = [BIN / "python", "-m", "pytest"]
     if any((ROOT / a.split("::")[0]).exists() for a in args if not a.startswith("-")):
         run(*pytest, *args)  # the tests the developer named, as named
         return

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -114,7 +115,9 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         engine = create_db_engine(url)
         seeded = seed(engine)
         with Database(engine).session() as session:
-            rules = list(session.scalars(sa.select(RoutingRule).order_by(RoutingRule.position)))
+            rules = list(
+                session.scalars(sa.select(RoutingRule).order_by(col(RoutingRule.position)))
+            )
             session.expunge_all()
         (load_postgresql if kind == "postgresql" else load_sqlite)(
             engine, args.tickets, seeded, rules

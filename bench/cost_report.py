@@ -39,7 +39,7 @@ from kommune_ikt import migrate
 from kommune_ikt.app import create_app
 from kommune_ikt.core.auth import services as auth_services
 from kommune_ikt.core.auth.actor import SYSTEM
-from kommune_ikt.core.db import create_db_engine
+from kommune_ikt.core.db import create_db_engine, saved_id
 from kommune_ikt.core.types import utcnow
 from service_catalog.models import (
     AllocationKey,
@@ -70,7 +70,7 @@ def build(url: str) -> str:
     engine = create_db_engine(url)
     now = utcnow()
     official = sorted(reference_municipalities().values(), key=lambda m: m.number)
-    municipalities = [
+    municipalities: list[dict[str, Any]] = [
         {
             "number": m.number,
             "name": m.name,
@@ -165,7 +165,7 @@ def build(url: str) -> str:
     maker = sa.orm.sessionmaker(bind=engine)
     with maker() as session, session.begin():
         admin = auth_services.create_user(session, SYSTEM, email="bench@example.org", role="admin")
-        token = auth_services.issue_token(session, SYSTEM, admin.id, "bench").secret
+        token = auth_services.issue_token(session, SYSTEM, saved_id(admin), "bench").secret
         subscriptions, changes, specials = [], [], []
         sid = 0
         for i, number in enumerate(numbers):
@@ -259,9 +259,9 @@ def run(name: str, url: str, repeat: int) -> dict[str, Any]:
         best, median = measure(fn, repeat)
         print(f"  {label:36} {best * 1000:6.0f}ms {median * 1000:6.0f}ms {queries:8d}")
         figures[label] = {"best_ms": best * 1000, "median_ms": median * 1000, "queries": queries}
-    lines = len(
-        client.get(f"/api/v1/cost-reports/{YEAR}?municipality={ONE}", headers=headers).json["lines"]
-    )
+    report = client.get(f"/api/v1/cost-reports/{YEAR}?municipality={ONE}", headers=headers).json
+    assert report is not None, "the report is JSON"
+    lines = len(report["lines"])
     print(f"  ({lines} lines in municipality {ONE}'s report)")
     figures["lines"] = lines
     engine.dispose()

@@ -19,7 +19,7 @@ docs/performance.md explains each workload and holds the latest table.
    create throughput) on each database;
 4. cost_report: bench/cost_report.py (400 municipalities × 200 services);
 5. sla: bench/sla.py's clock (no database) and escalation sweep (PostgreSQL);
-6. metrics: bench/metrics.py's /metrics scrape, cold and warm (PostgreSQL).
+6. metrics: bench/metrics_scrape.py's /metrics scrape, cold and warm (PostgreSQL).
 
 Prints one table (figure, value, the ceiling it is compared with and the
 ratio) and writes it as JSON with the sizes, the machine and its load.
@@ -101,7 +101,7 @@ STEPS = (
     "attachments",
     "mail",
     "triage",
-    "portal",
+    "pages",
 )
 # This round's benchmarks run as their own scripts (they print their figures):
 # quick sizes here, the issues' sizes with --full (the scripts' defaults).
@@ -109,7 +109,7 @@ SCRIPT_STEPS = {
     "attachments": ["--tickets", "5000", "--samples", "100"],
     "mail": ["--mails", "300"],
     "triage": ["--train-tickets", "10000", "--creations", "100"],
-    "portal": ["--db", "both", "--tickets", "20000", "--samples", "30"],
+    "pages": ["--db", "both", "--tickets", "20000", "--samples", "30"],
 }
 DATABASES = ("sqlite", "postgresql")
 
@@ -142,7 +142,7 @@ class Results:
 
 
 def load(name: str) -> ModuleType:
-    """A bench script as a module (bench/metrics.py must not shadow the metrics package)."""
+    """A bench script as a module of its own name (bench_<name>), apart from the packages."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -189,7 +189,7 @@ def step_service(results: Results, sizes: dict, tmp: Path) -> None:
     from kommune_ikt import migrate
     from kommune_ikt.core.auth import services as auth_services
     from kommune_ikt.core.auth.actor import SYSTEM
-    from kommune_ikt.core.db import Database, create_db_engine
+    from kommune_ikt.core.db import Database, create_db_engine, saved_id
     from service_catalog.municipalities import add_municipality
 
     cli = str(Path(sys.executable).parent / "kommune-ikt")
@@ -208,7 +208,7 @@ def step_service(results: Results, sizes: dict, tmp: Path) -> None:
                         role="requester",
                         municipality="1505",
                     )
-                    tokens.append(auth_services.issue_token(session, SYSTEM, user.id).secret)
+                    tokens.append(auth_services.issue_token(session, SYSTEM, saved_id(user)).secret)
             engine.dispose()
             port = free_port()
             argv = [cli, "serve", "--bind", f"127.0.0.1:{port}", "--workers",
@@ -335,7 +335,7 @@ def step_sla(results: Results, sizes: dict, _tmp: Path) -> None:
 
 
 def step_metrics(results: Results, sizes: dict, _tmp: Path) -> None:
-    figures = load("metrics").bench(sizes["metrics_tickets"], sizes["metrics_runs"])
+    figures = load("metrics_scrape").bench(sizes["metrics_tickets"], sizes["metrics_runs"])
     n = f"{sizes['metrics_tickets']:,}"
     results.add(
         "metrics",

@@ -64,7 +64,7 @@ from soak_report import check, report  # noqa: E402
 from kommune_ikt import migrate  # noqa: E402
 from kommune_ikt.core.auth import services as auth_services  # noqa: E402
 from kommune_ikt.core.auth.actor import SYSTEM  # noqa: E402
-from kommune_ikt.core.db import Database, create_db_engine  # noqa: E402
+from kommune_ikt.core.db import Database, create_db_engine, saved_id  # noqa: E402
 from kommune_ikt.demo import load_demo  # noqa: E402
 from servicedesk.demo import SAMPLES  # noqa: E402
 
@@ -198,7 +198,8 @@ def seed(url: str) -> People:
             made = auth_services.create_user(
                 session, SYSTEM, email=email, role=role, municipality=municipality
             )
-            return auth_services.issue_token(session, SYSTEM, made.id, "soak").secret, made.id
+            made_id = saved_id(made)
+            return auth_services.issue_token(session, SYSTEM, made_id, "soak").secret, made_id
 
         for number in MEMBERS:
             for k in range(3):

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from kommune_ikt.core.db import create_db_engine
 from service_catalog.models import Order
@@ -25,28 +26,33 @@ def check(url: str, ledger: Any, people: Any) -> dict[str, Any]:
     findings: dict[str, Any] = {}
     unknown = {kind: {m for k, m in ledger.unknown if k == kind} for kind, _ in ledger.unknown}
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(Ticket.id, Ticket.title).where(Ticket.title.like("Soak %"))
+        tickets = conn.execute(
+            sa.select(col(Ticket.id), col(Ticket.title)).where(col(Ticket.title).like("Soak %"))
         ).all()
         by_marker: dict[str, list[int]] = defaultdict(list)
-        for ticket_id, title in rows:
+        for ticket_id, title in tickets:
+            assert ticket_id is not None  # read back: the database gave it
             by_marker[title.split()[1]].append(ticket_id)
         findings["tickets"] = _compare(ledger.tickets, by_marker, unknown.get("ticket", set()))
 
-        rows = conn.execute(
-            sa.select(TicketComment.id, TicketComment.ticket_id, TicketComment.body).where(
-                TicketComment.body.like("soak-%")
-            )
+        comment_rows = conn.execute(
+            sa.select(
+                col(TicketComment.id), col(TicketComment.ticket_id), col(TicketComment.body)
+            ).where(col(TicketComment.body).like("soak-%"))
         ).all()
         comments: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for comment_id, ticket_id, body in rows:
+        for comment_id, ticket_id, body in comment_rows:
+            assert comment_id is not None
             comments[body.split()[0].removeprefix("soak-")].append((comment_id, ticket_id))
         findings["comments"] = _compare(ledger.comments, comments, unknown.get("comment", set()))
 
-        rows = conn.execute(sa.select(Order.id, Order.note, Order.status, Order.ticket_id)).all()
+        order_rows = conn.execute(
+            sa.select(col(Order.id), col(Order.note), col(Order.status), col(Order.ticket_id))
+        ).all()
         orders: dict[str, list[int]] = defaultdict(list)
         state = {}  # every order's, the demo's too: orderers approve those as well
-        for order_id, note, status, ticket_id in rows:
+        for order_id, note, status, ticket_id in order_rows:
+            assert order_id is not None
             if note.startswith("soak-"):
                 orders[note.removeprefix("soak-")].append(order_id)
             state[order_id] = (status, ticket_id)
@@ -67,9 +73,12 @@ def check(url: str, ledger: Any, people: Any) -> dict[str, Any]:
         soak_users = {uid for _t, uid, _n in people.requesters} | {u for _t, u in people.agents}
         history = conn.execute(
             sa.select(
-                TicketHistory.ticket_id, TicketHistory.old, TicketHistory.new,
-                TicketHistory.actor_id,
-            ).where(TicketHistory.field == "status", TicketHistory.actor_id.in_(soak_users))
+                col(TicketHistory.ticket_id), col(TicketHistory.old), col(TicketHistory.new),
+                col(TicketHistory.actor_id),
+            ).where(
+                col(TicketHistory.field) == "status",
+                col(TicketHistory.actor_id).in_(soak_users),
+            )
         ).all()  # fmt: skip
         stored = Counter((t, o, n, a) for t, o, n, a in history if o is not None)
         acknowledged = Counter(ledger.status_changes)
@@ -99,10 +108,10 @@ def check(url: str, ledger: Any, people: Any) -> dict[str, Any]:
         assigned = Counter(
             t
             for (t,) in conn.execute(
-                sa.select(TicketHistory.ticket_id).where(
-                    TicketHistory.field == "status",
-                    TicketHistory.actor_id.is_(None),
-                    TicketHistory.ticket_id.in_(mine),
+                sa.select(col(TicketHistory.ticket_id)).where(
+                    col(TicketHistory.field) == "status",
+                    col(TicketHistory.actor_id).is_(None),
+                    col(TicketHistory.ticket_id).in_(mine),
                 )
             )
         )

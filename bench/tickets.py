@@ -61,6 +61,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,7 +71,7 @@ from ceiling import free_port, scratch_database, serving  # noqa: E402
 from kommune_ikt import migrate  # noqa: E402
 from kommune_ikt.core.auth import services as auth_services  # noqa: E402
 from kommune_ikt.core.auth.actor import SYSTEM  # noqa: E402
-from kommune_ikt.core.db import Database, create_db_engine  # noqa: E402
+from kommune_ikt.core.db import Database, create_db_engine, saved_id  # noqa: E402
 from service_catalog.municipalities import add_municipality  # noqa: E402
 from servicedesk.demo import QUEUES, RULES, SAMPLES  # noqa: E402
 from servicedesk.models import Queue, QueueAgent, RoutingRule  # noqa: E402
@@ -251,13 +252,15 @@ def seed(engine: Engine, agents_count: int = 10) -> Seed:
                     session, SYSTEM, email=f"bruker{k}.{number}@bench.example", role="requester",
                     municipality=number,
                 )  # fmt: skip
-                requesters[number].append(user.id)
+                requesters[number].append(saved_id(user))
                 if k == 0:
-                    tokens.append(auth_services.issue_token(session, SYSTEM, user.id).secret)
+                    tokens.append(auth_services.issue_token(session, SYSTEM, saved_id(user)).secret)
         agents = [
-            auth_services.create_user(
-                session, SYSTEM, email=f"agent{k}@bench.example", role="agent"
-            ).id
+            saved_id(
+                auth_services.create_user(
+                    session, SYSTEM, email=f"agent{k}@bench.example", role="agent"
+                )
+            )
             for k in range(agents_count)
         ]
         reader = auth_services.issue_token(session, SYSTEM, agents[0]).secret
@@ -351,7 +354,8 @@ def generate(n: int, seed_: Seed, rules: list[RoutingRule], now: datetime) -> It
                 history.append((i, at, assignee, "status", "in_progress", "resolved", False))
                 history.append((i, at, assignee, "resolved_at", None, at.isoformat(), False))
             if status == "closed":
-                at = resolved + timedelta(days=3)  # type: ignore[operator]
+                assert resolved is not None  # set just above: closed tickets were resolved
+                at = resolved + timedelta(days=3)
                 history.append((i, at, None, "status", "resolved", "closed", False))
         row = (
             i, number, kind, f"{title} ({place})", f"{title}. Gjelder {place}. {extra}",
@@ -367,6 +371,7 @@ def load_postgresql(engine: Engine, n: int, seed_: Seed, rules: list[RoutingRule
     raw = engine.raw_connection()
     try:
         conn = raw.driver_connection
+        assert conn is not None  # a checked-out connection has its driver's connection
         columns = ", ".join(TICKET_COLUMNS)
         with conn.cursor() as cur:
             cur.execute("CREATE UNLOGGED TABLE bench_stage (LIKE tickets INCLUDING DEFAULTS)")
@@ -612,7 +617,9 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         engine = create_db_engine(url)
         seeded = seed(engine)
         with Database(engine).session() as session:
-            rules = list(session.scalars(sa.select(RoutingRule).order_by(RoutingRule.position)))
+            rules = list(
+                session.scalars(sa.select(RoutingRule).order_by(col(RoutingRule.position)))
+            )
             session.expunge_all()
         t1 = time.perf_counter()
         (load_postgresql if kind == "postgresql" else load_sqlite)(

@@ -38,6 +38,7 @@ from kommune_ikt import migrate  # noqa: E402
 from kommune_ikt.app import create_app  # noqa: E402
 from kommune_ikt.core.auth import services as auth_services  # noqa: E402
 from kommune_ikt.core.auth.actor import SYSTEM  # noqa: E402
+from kommune_ikt.core.db import saved_id, table_of  # noqa: E402
 from service_catalog.municipalities import add_municipality  # noqa: E402
 from servicedesk.models import Queue, Ticket  # noqa: E402
 from servicedesk.triage import corpus, features, store, training  # noqa: E402
@@ -108,7 +109,7 @@ def world(url: str, n_history: int):
             session, SYSTEM, email="r@bench.example", role="requester", municipality="1505"
         )
         admin = auth_services.create_user(session, SYSTEM, email="a@bench.example", role="admin")
-        token = auth_services.issue_token(session, SYSTEM, user.id, "bench").secret
+        token = auth_services.issue_token(session, SYSTEM, saved_id(user), "bench").secret
         session.flush()
         start = datetime(2025, 1, 1, tzinfo=UTC)
         batch = []
@@ -124,10 +125,10 @@ def world(url: str, n_history: int):
                  "version": 3}
             )  # fmt: skip
             if len(batch) == 5_000:
-                session.execute(sa.insert(Ticket.__table__), batch)
+                session.execute(sa.insert(table_of(Ticket)), batch)
                 batch = []
         if batch:
-            session.execute(sa.insert(Ticket.__table__), batch)
+            session.execute(sa.insert(table_of(Ticket)), batch)
     return app, admin.id, token
 
 

@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - long SQL string pieces read better unbroken
 """Scrape time of /metrics on PostgreSQL at collaboration scale, cold and warm cache.
 
-    .venv/bin/python bench/metrics.py [--tickets 1000000] [--keep]
+    .venv/bin/python bench/metrics_scrape.py [--tickets 1000000] [--keep]
 
 Creates a database of its own (dropped at the end unless --keep) on the
 PostgreSQL of TEST_POSTGRES_URL (default postgres@127.0.0.1:5432), migrates

@@ -1,6 +1,6 @@
 """The web pages' server time and weight, with a million tickets loaded.
 
-    .venv/bin/python bench/portal.py [--db postgresql|sqlite|both] [--tickets 1000000]
+    .venv/bin/python bench/pages.py [--db postgresql|sqlite|both] [--tickets 1000000]
         [--samples 100] [--bulk-samples 10] [--workers 2] [--keep] [--reuse URL]
 
 For each database: a scratch database, migrated, seeded and bulk-loaded as
@@ -44,6 +44,7 @@ from typing import Any
 
 import requests
 import sqlalchemy as sa
+from sqlmodel import col
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,7 +56,7 @@ from tickets import load_postgresql, load_sqlite, seed  # noqa: E402
 from kommune_ikt import migrate  # noqa: E402
 from kommune_ikt.core.auth.actor import Actor, Role  # noqa: E402
 from kommune_ikt.core.auth.models import User  # noqa: E402
-from kommune_ikt.core.db import Database, create_db_engine  # noqa: E402
+from kommune_ikt.core.db import Database, create_db_engine, saved_id  # noqa: E402
 from kommune_ikt.demo import load_demo  # noqa: E402
 from portal.desk import timeline as desk_timeline  # noqa: E402
 from service_catalog.models import Service  # noqa: E402
@@ -143,7 +144,7 @@ def load(kind: str, url: str, tickets: int) -> None:
     seeded = seed(engine, agents_count=AGENTS)
     db = Database(engine)
     with db.session() as session:
-        rules = list(session.scalars(sa.select(RoutingRule).order_by(RoutingRule.position)))
+        rules = list(session.scalars(sa.select(RoutingRule).order_by(col(RoutingRule.position))))
         session.expunge_all()
     t0 = time.perf_counter()
     (load_postgresql if kind == "postgresql" else load_sqlite)(engine, tickets, seeded, rules)
@@ -151,7 +152,7 @@ def load(kind: str, url: str, tickets: int) -> None:
     with db.session() as session, session.begin():
         load_demo(session)
     with db.session() as session, session.begin():
-        users = {u.email: u.id for u in session.scalars(sa.select(User))}
+        users = {u.email: saved_id(u) for u in session.scalars(sa.select(User))}
         long_ticket = session.get(Ticket, _long(session, users))
         assert long_ticket is not None
         # 200 timeline entries: comments (public and internal) and the mails they send,
@@ -167,9 +168,9 @@ def load(kind: str, url: str, tickets: int) -> None:
 def _own(session: Any, users: dict[str, int]) -> list[int]:
     return list(
         session.scalars(
-            sa.select(Ticket.id)
-            .where(Ticket.requester_id == users[REQUESTER])
-            .order_by(Ticket.id.desc())
+            sa.select(col(Ticket.id))
+            .where(col(Ticket.requester_id) == users[REQUESTER])
+            .order_by(col(Ticket.id).desc())
             .limit(200)
         )
     )
@@ -177,10 +178,11 @@ def _own(session: Any, users: dict[str, int]) -> list[int]:
 
 def _long(session: Any, users: dict[str, int]) -> int:
     """The newest ticket that still takes comments (the requester's if they have one)."""
-    still_open = sa.select(Ticket.id).where(Ticket.status.not_in(("closed", "cancelled")))
+    still_open = sa.select(col(Ticket.id)).where(col(Ticket.status).not_in(("closed", "cancelled")))
+    newest = col(Ticket.id).desc()
     found = session.scalar(
-        still_open.where(Ticket.requester_id == users[REQUESTER]).order_by(Ticket.id.desc())
-    ) or session.scalar(still_open.order_by(Ticket.id.desc()))
+        still_open.where(col(Ticket.requester_id) == users[REQUESTER]).order_by(newest)
+    ) or session.scalar(still_open.order_by(newest))
     assert found is not None, "no open ticket to write 200 timeline entries on"
     return int(found)
 
@@ -190,25 +192,25 @@ def ids_of(url: str) -> dict[str, Any]:
     the bulk action's 50 open tickets of the agent's queue."""
     engine = create_db_engine(url)
     with Database(engine).session() as session:
-        users = {u.email: u.id for u in session.scalars(sa.select(User))}
+        users = {u.email: saved_id(u) for u in session.scalars(sa.select(User))}
         own = _own(session, users)
         agent = Actor(users[AGENT], Role.AGENT, None, AGENT)
         long_id = _long(session, users)
         long_ticket = session.get(Ticket, long_id)
         assert long_ticket is not None
         timeline = len(desk_timeline.timeline(session, agent, long_ticket))
-        service = session.scalar(sa.select(Service.code).order_by(Service.code).limit(1))
+        service = session.scalar(sa.select(col(Service.code)).order_by(col(Service.code)).limit(1))
         bulk = list(
             session.scalars(
-                sa.select(Ticket.id)
-                .where(Ticket.status.in_(OPEN), Ticket.id != long_id)
-                .order_by(Ticket.id.desc())
+                sa.select(col(Ticket.id))
+                .where(col(Ticket.status).in_(OPEN), col(Ticket.id) != long_id)
+                .order_by(col(Ticket.id).desc())
                 .limit(BULK)
             )
         )
         other = session.scalar(
-            sa.select(QueueAgent.user_id).where(
-                QueueAgent.queue_code == BULK_QUEUE, QueueAgent.user_id != users[AGENT]
+            sa.select(col(QueueAgent.user_id)).where(
+                col(QueueAgent.queue_code) == BULK_QUEUE, col(QueueAgent.user_id) != users[AGENT]
             )
         )
     engine.dispose()
