@@ -56,6 +56,8 @@ from service_catalog.official_municipalities import reference_municipalities
 from service_catalog.reports import build as cost_reports
 
 YEAR = 2026
+# The population figures the allocation keys use (SSB's 2024 for the reference members).
+POPULATION_YEAR = 2024
 MUNICIPALITIES, BASIC, OPTIONAL, SPECIAL = 400, 120, 70, 10
 SUBSCRIPTIONS_EACH, SPECIALS_EACH = 10, 2
 ONE = "1505"
@@ -77,7 +79,9 @@ def build(url: str) -> str:
             "country": m.country,
             "county": m.county,
             "population": m.population,
-            "population_year": m.population_year,
+            # Held as the keys' year: a few reference figures are a later year's (SCB
+            # 2025), and a key finds no population for a municipality without its year.
+            "population_year": POPULATION_YEAR,
         }
         for m in official
     ]
@@ -89,7 +93,7 @@ def build(url: str) -> str:
                 "country": "NO",
                 "county": None,
                 "population": 1000 + 37 * i,
-                "population_year": 2024,
+                "population_year": POPULATION_YEAR,
             }
         )
     for i, m in enumerate(municipalities):
@@ -110,10 +114,9 @@ def build(url: str) -> str:
          "is_default": False},
     ]  # fmt: skip
     for key in keys:
-        # The reference figures are SSB's 2024 (populations are held per year).
         key.update(
             description="",
-            population_year=2024 if key["equal_weight"] is not None else None,
+            population_year=POPULATION_YEAR if key["equal_weight"] is not None else None,
             created_at=now,
             updated_at=now,
         )
