@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -155,10 +156,21 @@ def _language(tokens: list[tuple[tuple[str, ...], int, int]]) -> str:
     return "swedish" if sv > no else "norwegian"
 
 
-_STEM = {
-    lang: functools.lru_cache(maxsize=200_000)(stemmer.stemWord)
-    for lang, stemmer in STEMMERS.items()
-}
+# A snowball stemmer keeps the word it works on in the object itself: two threads of a
+# gthread worker stemming at once get each other's stems, or an IndexError. One at a
+# time, then; each word is stemmed once per process (cached), so the lock is rarely held.
+_STEM_LOCK = threading.Lock()
+
+
+def _one_at_a_time(stemmer: Any) -> Any:
+    def stem(word: str) -> str:
+        with _STEM_LOCK:
+            return str(stemmer.stemWord(word))
+
+    return functools.lru_cache(maxsize=200_000)(stem)
+
+
+_STEM = {lang: _one_at_a_time(stemmer) for lang, stemmer in STEMMERS.items()}
 
 
 def stems(text: str) -> list[str]:
