@@ -91,6 +91,18 @@ def forbidden() -> Any:
 bp.add_app_template_filter(attachments.filesize, "filesize")
 
 
+@bp.app_template_global("municipality")
+def municipality(number: str | None) -> str:
+    """``1505 Kristiansund``: a municipality as pages show it (its number alone if unknown)."""
+    if not number:
+        return ""
+    names = g.get("municipality_names")
+    if names is None:  # once per page, however many rows name one
+        names = g.municipality_names = catalog_queries.municipality_names(db_session())
+    name = names.get(number)
+    return f"{number} {name}" if name else number
+
+
 @bp.app_context_processor
 def _context() -> dict[str, Any]:
     me = g.get("web_actor")

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
+from kommune_ikt.core import reference_cache
 from kommune_ikt.core.auth.actor import Actor, Role
 from kommune_ikt.core.pagination import Page, paginate
 from kommune_ikt.core.tenancy import scope_to_actor
 from service_catalog.catalogue import ServiceView, budget_year
 from service_catalog.models import (
+    Municipality,
     Order,
     Service,
     ServicePrice,
@@ -99,6 +101,17 @@ def service_names(session: Session, codes: list[str]) -> dict[str, str]:
         sa.select(col(Service.code), col(Service.name)).where(col(Service.code).in_(codes))
     )
     return {code: name for code, name in rows}
+
+
+def municipality_names(session: Session) -> dict[str, str]:
+    """``{number: name}`` of every member, past ones too (public facts, for pages that show
+    a municipality by name); reused while the reference data is unchanged."""
+    return reference_cache.cached(session, "municipality_names", _municipality_names)
+
+
+def _municipality_names(session: Session) -> dict[str, str]:
+    rows = session.execute(sa.select(col(Municipality.number), col(Municipality.name)))
+    return {number: name for number, name in rows}
 
 
 def list_service_views(session: Session, **filters: Any) -> Page[ServiceView]:

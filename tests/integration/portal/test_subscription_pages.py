@@ -88,7 +88,8 @@ def test_requesters_and_other_municipalities_do_not_see_it(sign_in, desk, runnin
 def test_the_it_unit_sees_every_members_with_the_municipality(sign_in, desk, running):
     subscription_id, _, agent = running
     _, page = _get(sign_in(agent), "/subscriptions")
-    assert f"/subscriptions/{subscription_id}" in page and HOST in page
+    assert f"/subscriptions/{subscription_id}" in page
+    assert f"<td>{HOST} Kristiansund</td>" in page  # by number and name
 
 
 def test_orderer_changes_the_quantity_from_today_and_it_is_logged(sign_in, desk, running, session):
